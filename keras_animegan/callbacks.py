@@ -1,0 +1,222 @@
+"""Keras callbacks the trainers use: checkpoints, non-finite guard, loss logs, sample grids."""
+
+import csv
+import glob
+import logging
+import math
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_animegan import visualization
+
+logger = logging.getLogger("keras_animegan")
+
+
+class NonFiniteLossError(RuntimeError):
+    """Raised when a training loss becomes NaN or infinite."""
+
+
+def _float_logs(logs):
+    out = {}
+    for key, value in (logs or {}).items():
+        try:
+            out[key] = float(value)
+        except (TypeError, ValueError):
+            pass
+    return out
+
+
+class NonFiniteLossGuard(keras.callbacks.Callback):
+    """Stops training with `NonFiniteLossError` as soon as any logged loss is NaN or Inf.
+
+    It raises inside `on_train_batch_end`, before later callbacks run, so a
+    `TrainingCheckpoint` placed after it never saves the broken state.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = {k: v for k, v in _float_logs(logs).items() if not math.isfinite(v)}
+        if bad:
+            step = int(self.model.g_optimizer.iterations)
+            raise NonFiniteLossError(
+                f"Non-finite loss at step {step}: "
+                + ", ".join(f"{k}={v}" for k, v in sorted(bad.items()))
+                + ". Training stopped; the last good checkpoint is kept. Try a lower "
+                "--learning_rate, another --gan_mode, or --mixed_precision=none."
+            )
+
+
+class TrainingCheckpoint(keras.callbacks.Callback):
+    """Saves model + optimizer state every `every_n_steps` steps and at every epoch end.
+
+    The training step count is the generator optimizer's `iterations`, which
+    is restored with the weights, so a resumed run knows where it stopped
+    (also mid-epoch). Writes are atomic (temporary file + rename), and a state
+    with non-finite weights is never written over the last good one.
+
+    Args:
+        directory: where `latest.weights.h5` lives.
+        every_n_steps: save interval in steps; 0 or None: epoch ends only.
+    """
+
+    FILENAME = "latest.weights.h5"
+
+    def __init__(self, directory, every_n_steps=None):
+        super().__init__()
+        self.directory = os.fspath(directory)
+        self.every_n_steps = every_n_steps or 0
+        self.path = os.path.join(self.directory, self.FILENAME)
+
+    def exists(self):
+        return os.path.exists(self.path)
+
+    def restore(self, model):
+        """Loads the latest checkpoint into `model` (compiled); returns the restored step or 0."""
+        if not self.exists():
+            return 0
+        model.load_weights(self.path)
+        return int(model.g_optimizer.iterations)
+
+    def save(self):
+        model = self.model
+        weights = model.weights + model.g_optimizer.variables + model.d_optimizer.variables
+        if not all(np.all(np.isfinite(np.asarray(v, dtype=np.float32))) for v in weights if v.dtype != "string"):
+            logger.warning("Not checkpointing step %d: some weights are not finite.", int(model.g_optimizer.iterations))
+            return False
+        os.makedirs(self.directory, exist_ok=True)
+        tmp = os.path.join(self.directory, "saving.weights.h5")
+        model.save_weights(tmp, overwrite=True)
+        os.replace(tmp, self.path)
+        return True
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.every_n_steps and int(self.model.g_optimizer.iterations) % self.every_n_steps == 0:
+            self.save()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.save()
+
+
+class LossLogger(keras.callbacks.Callback):
+    """Per-step losses to `losses.csv` and TensorBoard; a loss-curve PNG at every epoch end.
+
+    Keras reports running epoch means; this recovers each step's own value
+    from consecutive means, so the CSV and the plot show per-step losses.
+
+    Args:
+        csv_path: the CSV file (appended to; rows past a restored step are dropped).
+        plot_path: the loss-curve PNG.
+        log_dir: TensorBoard log directory (or None).
+        names: the loss names to log and plot.
+    """
+
+    def __init__(self, csv_path, plot_path, log_dir, names):
+        super().__init__()
+        self.csv_path, self.plot_path, self.names = csv_path, plot_path, list(names)
+        self.log_dir = log_dir
+        self._file = self._writer = self._tb = None
+        self._prev = {}
+
+    def truncate_after(self, step):
+        """Drops rows past `step` (left by a run killed after its last checkpoint)."""
+        if not os.path.exists(self.csv_path):
+            return
+        with open(self.csv_path, newline="") as f:
+            rows = list(csv.reader(f))
+        if not rows:
+            return
+        kept = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) <= step]
+        with open(self.csv_path, "w", newline="") as f:
+            csv.writer(f).writerows(kept)
+
+    def on_train_begin(self, logs=None):
+        os.makedirs(os.path.dirname(os.path.abspath(self.csv_path)), exist_ok=True)
+        new = not os.path.exists(self.csv_path) or os.path.getsize(self.csv_path) == 0
+        self._file = open(self.csv_path, "a", newline="", buffering=1)
+        self._writer = csv.writer(self._file)
+        if new:
+            self._writer.writerow(["step", "epoch"] + self.names)
+        if self.log_dir:
+            self._tb = tf.summary.create_file_writer(self.log_dir)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._prev = {}
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = _float_logs(logs)
+        step = int(self.model.g_optimizer.iterations)
+        values = []
+        for name in self.names:
+            mean = logs.get(name, float("nan"))
+            # Means over batches 0..batch -> this batch's own value.
+            value = mean if batch == 0 or name not in self._prev else (batch + 1) * mean - batch * self._prev[name]
+            self._prev[name] = mean
+            values.append(value)
+        self._writer.writerow([step, self._epoch + 1] + [f"{v:.6g}" for v in values])
+        if self._tb is not None:
+            with self._tb.as_default(step=step):
+                for name, value in zip(self.names, values):
+                    tf.summary.scalar(name, value)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._file.flush()
+        if self._tb is not None:
+            self._tb.flush()
+        log = visualization.read_loss_log(self.csv_path)
+        if log:
+            visualization.plot_loss_curves(log, self.plot_path, self.names)
+
+    def on_train_end(self, logs=None):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if self._tb is not None:
+            self._tb.close()
+            self._tb = None
+
+
+class NoiseSamples(keras.callbacks.Callback):
+    """Sample grids from fixed noise: one PNG per epoch, a strip across epochs, TensorBoard images.
+
+    Writes `<directory>/epoch_<NNN>.png` (a grid of `model(noise)`), and
+    `across_epochs_path` (the first row of every grid, one row per epoch: each
+    column is the same noise vector as training goes on).
+
+    Args:
+        noise: fixed noise, `(n, latent_dim)`.
+        directory: where the per-epoch grids go.
+        across_epochs_path: path of the strip PNG.
+        ncols: grid columns.
+        log_dir: TensorBoard log directory (or None).
+    """
+
+    def __init__(self, noise, directory, across_epochs_path, ncols=8, log_dir=None):
+        super().__init__()
+        self.noise = np.asarray(noise, np.float32)
+        self.directory, self.across_epochs_path = directory, across_epochs_path
+        self.ncols, self.log_dir = ncols, log_dir
+        self._tb = None
+
+    def on_train_begin(self, logs=None):
+        if self.log_dir:
+            self._tb = tf.summary.create_file_writer(self.log_dir)
+
+    def on_train_end(self, logs=None):
+        if self._tb is not None:
+            self._tb.close()
+            self._tb = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        images = visualization.to_uint8(self.model.predict_on_batch(self.noise))
+        grid = visualization.make_grid(images, self.ncols)
+        visualization.save_png(grid, os.path.join(self.directory, f"epoch_{epoch + 1:03d}.png"))
+        grids = sorted(glob.glob(os.path.join(self.directory, "epoch_*.png")))
+        strip = visualization.epochs_strip(grids, images.shape[1], self.ncols)
+        visualization.save_png(strip, self.across_epochs_path)
+        if self._tb is not None:
+            with self._tb.as_default(step=epoch + 1):
+                tf.summary.image("samples", grid[None], max_outputs=1)
+            self._tb.flush()

@@ -1,0 +1,31 @@
+"""Input pipelines: folders, zips and TFDS datasets of images -> [-1, 1] batches."""
+
+from keras_animegan.data import embedded
+from keras_animegan.data.images import IMAGE_EXTENSIONS
+from keras_animegan.data.images import ImageSource
+from keras_animegan.data.images import decode_image
+from keras_animegan.data.images import image_dataset
+from keras_animegan.data.tfds_source import TFDSImageSource
+from keras_animegan.data.tfds_source import resize_and_center_crop
+
+
+def open_image_source(image_dir=None, dataset=None, data_dir=None, split="train"):
+    """The one loader the trainers use: a folder/zip (`image_dir`) or a TFDS name (`dataset`).
+
+    Args:
+        image_dir: a folder or `.zip` of images.
+        dataset: a TFDS dataset name (e.g. `"faces"` or `"faces/64px"`).
+        data_dir: TFDS data directory for `dataset`.
+        split: TFDS split.
+
+    Returns:
+        An `ImageSource` or `TFDSImageSource`; both have `.dataset(image_size,
+        batch_size, ...)`, `len()`, `.path` and `.num_skipped`.
+    """
+    if image_dir and dataset:
+        raise ValueError(f"Give either image_dir ({image_dir!r}) or dataset ({dataset!r}), not both.")
+    if dataset:
+        return TFDSImageSource(dataset, data_dir=data_dir, split=split)
+    if not image_dir:
+        raise ValueError("No image source: pass image_dir (a folder or .zip) or dataset (a TFDS name).")
+    return ImageSource(image_dir)

@@ -1,0 +1,18 @@
+"""Small real image sets shipped with the package as the trainers' embedded defaults.
+
+See ATTRIBUTION.md in this folder for their sources and licenses.
+"""
+
+import importlib.resources
+
+
+def _path(name):
+    path = importlib.resources.files(__name__).joinpath(name)
+    if not path.is_file():
+        raise FileNotFoundError(f"Embedded dataset {name!r} is missing from the installed package at {path}.")
+    return str(path)
+
+
+def anime_avatars_64():
+    """Path of the embedded 2,000 anime avatars (64x64 PNG zip, CC BY 4.0, DiceBear 'adventurer')."""
+    return _path("anime_avatars_64.zip")

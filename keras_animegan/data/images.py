@@ -1,0 +1,257 @@
+"""Image input: a folder or a `.zip` of images -> a `tf.data` pipeline of [-1, 1] batches.
+
+Decoding uses Pillow, which reads png, jpg, webp, bmp and gif (first frame)
+in every mode: grey, palette, RGBA (composited on white), CMYK and 16-bit
+images all come out as 8-bit RGB. Each image is resized so its short side
+matches the model size and then center-cropped (`PIL.ImageOps.fit`).
+
+A file that fails to decode is skipped: one warning line naming it, and a
+running count in `ImageSource.num_skipped` that the trainers report at the
+end of a run. It never stops training.
+"""
+
+import logging
+import os
+import queue
+import threading
+import zipfile
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+from PIL import ImageOps
+
+logger = logging.getLogger("keras_animegan")
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
+
+# Decoded datasets up to this size are cached in memory after the first pass.
+SHUFFLE_BUFFER_LIMIT = 10_000
+CACHE_BYTES_LIMIT = 1024**3
+
+
+def to_rgb(image):
+    """Converts a PIL image of any mode to 8-bit RGB; transparency is composited on white."""
+    image.load()
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+        # 16-bit (and 32-bit int) greyscale: scale to 8 bits by the type's range.
+        array = np.asarray(image, dtype=np.int64)
+        top = 65535 if image.mode.startswith("I;16") or array.max() > 255 else 255
+        array = (np.clip(array, 0, top) * 255 // top).astype(np.uint8)
+        return Image.fromarray(array, "L").convert("RGB")
+    if image.mode == "F":
+        array = np.asarray(image, dtype=np.float32)
+        array = np.clip(array * (255.0 if array.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(array, "L").convert("RGB")
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, image).convert("RGB")
+    return image.convert("RGB")
+
+
+def decode_image(data, image_size=None):
+    """Decodes image bytes to a uint8 RGB array, optionally resized and center-cropped.
+
+    Args:
+        data: the encoded file's bytes.
+        image_size: int, or None to keep the image's own size.
+
+    Raises:
+        OSError / ValueError (from Pillow) when the bytes are not a readable image.
+    """
+    import io
+
+    with Image.open(io.BytesIO(data)) as image:
+        image = ImageOps.exif_transpose(image)
+        image = to_rgb(image)
+        if image_size is not None:
+            image = ImageOps.fit(image, (image_size, image_size), Image.Resampling.LANCZOS)
+        return np.asarray(image, dtype=np.uint8)
+
+
+def _is_image_name(name):
+    base = os.path.basename(name)
+    return (
+        not base.startswith(".")
+        and "__MACOSX" not in name
+        and base.lower().endswith(IMAGE_EXTENSIONS)
+    )
+
+
+class ImageSource:
+    """The image files of a folder (searched recursively) or a `.zip` archive.
+
+    Args:
+        path: a folder or a `.zip` file.
+
+    Raises:
+        FileNotFoundError: `path` does not exist.
+        ValueError: `path` holds no image files, or is a file but not a zip.
+
+    Example:
+
+    >>> source = ImageSource("avatars.zip")
+    >>> dataset = source.dataset(image_size=64, batch_size=128)
+    >>> source.num_skipped        # files that failed to decode so far
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        if not os.path.exists(self.path):
+            raise FileNotFoundError(f"Image source {self.path!r} does not exist.")
+        self.is_zip = os.path.isfile(self.path)
+        if self.is_zip:
+            if not zipfile.is_zipfile(self.path):
+                raise ValueError(f"Image source {self.path!r} is a file but not a .zip archive.")
+            with zipfile.ZipFile(self.path) as archive:
+                names = [i.filename for i in archive.infolist() if not i.is_dir()]
+        else:
+            names = []
+            for root, dirs, files in os.walk(self.path, followlinks=True):
+                dirs.sort()
+                for name in files:
+                    names.append(os.path.relpath(os.path.join(root, name), self.path))
+        self.files = sorted(n for n in names if _is_image_name(n))
+        if not self.files:
+            raise ValueError(
+                f"No image files ({', '.join(IMAGE_EXTENSIONS)}) found in {self.path!r}."
+            )
+        self._archives = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self.skipped = {}  # file name -> error message
+
+    def __len__(self):
+        return len(self.files)
+
+    @property
+    def num_skipped(self):
+        return len(self.skipped)
+
+    def read_bytes(self, name):
+        """The raw bytes of one file of the source."""
+        if self.is_zip:
+            # A ZipFile handle is not safe to share between threads, and opening one
+            # parses the whole central directory (ms for thousands of members), so keep
+            # a pool of open handles. (threading.local does not work here: tf.data calls
+            # in from C++ threads whose Python thread state is new on every call.)
+            try:
+                archive = self._archives.get_nowait()
+            except queue.Empty:
+                archive = zipfile.ZipFile(self.path)
+            try:
+                return archive.read(name)
+            finally:
+                self._archives.put(archive)
+        with open(os.path.join(self.path, name), "rb") as f:
+            return f.read()
+
+    def load(self, name, image_size=None):
+        """Decodes one file; returns a uint8 array, or None (after one warning) if unreadable."""
+        try:
+            return decode_image(self.read_bytes(name), image_size)
+        except Exception as error:  # noqa: BLE001 - any decoder failure means "skip this file"
+            with self._lock:
+                first_time = name not in self.skipped
+                self.skipped[name] = f"{type(error).__name__}: {error}"
+            if first_time:
+                logger.warning("Skipping unreadable image %s: %s", self.describe(name), self.skipped[name])
+            return None
+
+    def describe(self, name):
+        """A path a user can find: `archive.zip:member` or `folder/file`."""
+        return f"{self.path}:{name}" if self.is_zip else os.path.join(self.path, name)
+
+    def check_readable(self, image_size=None):
+        """Decodes files in order until one works; raises ValueError naming the source if none does."""
+        for name in self.files:
+            if self.load(name, image_size) is not None:
+                return
+        raise ValueError(
+            f"No readable images in {self.path!r}: all {len(self.files)} image files failed to decode."
+        )
+
+    def dataset(
+        self,
+        image_size,
+        batch_size,
+        shuffle=True,
+        seed=None,
+        repeat=True,
+        drop_remainder=True,
+        cache="auto",
+    ):
+        """A `tf.data.Dataset` of float32 image batches in [-1, 1], shape (batch, size, size, 3).
+
+        Args:
+            image_size: output height and width (short side resize + center crop).
+            batch_size: global batch size.
+            shuffle: shuffle the files (reshuffled every pass).
+            seed: shuffle seed.
+            repeat: repeat forever (trainers then set `steps_per_epoch`).
+            drop_remainder: drop a last partial batch (keeps shapes static and
+                replica batches equal under `tf.distribute`).
+            cache: `True`, `False` or `"auto"`: keep decoded images in memory
+                after the first pass; `"auto"` does so when they fit in 1 GiB.
+        """
+        self.check_readable(image_size)
+        if cache == "auto":
+            cache = len(self.files) * image_size * image_size * 3 <= CACHE_BYTES_LIMIT
+        if not shuffle:
+            seed = None
+
+        def load(name):
+            image = self.load(name.decode("utf-8"), image_size)
+            if image is None:
+                return np.zeros((image_size, image_size, 3), np.uint8), False
+            return image, True
+
+        def load_tf(name):
+            image, ok = tf.numpy_function(load, [name], [tf.uint8, tf.bool], stateful=False)
+            image.set_shape((image_size, image_size, 3))
+            ok.set_shape(())
+            return image, ok
+
+        ds = tf.data.Dataset.from_tensor_slices(self.files)
+        if shuffle and not cache:
+            ds = ds.shuffle(len(self.files), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.map(load_tf, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.filter(_is_ok).map(_drop_flag)
+        if cache:
+            ds = ds.cache()
+            if shuffle:
+                buffer = min(len(self.files), SHUFFLE_BUFFER_LIMIT)
+                ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        return finish_pipeline(ds, batch_size, repeat=repeat, drop_remainder=drop_remainder)
+
+
+def _is_ok(image, ok):
+    return ok
+
+
+def _drop_flag(image, ok):
+    return image
+
+
+def to_unit_range(images):
+    """uint8 [0, 255] -> float32 [-1, 1]."""
+    return tf.cast(images, tf.float32) / 127.5 - 1.0
+
+
+def finish_pipeline(ds, batch_size, repeat=True, drop_remainder=True):
+    """uint8 images -> repeated, batched, [-1, 1] float32, prefetched."""
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(to_unit_range, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def image_dataset(source, image_size, batch_size, **kwargs):
+    """A `tf.data.Dataset` of [-1, 1] image batches from a folder or `.zip` of images.
+
+    Shortcut for `ImageSource(source).dataset(image_size, batch_size, **kwargs)`.
+    """
+    return ImageSource(source).dataset(image_size, batch_size, **kwargs)

@@ -1,0 +1,74 @@
+"""TensorFlow Datasets as an image source for the trainers."""
+
+import tensorflow as tf
+
+from keras_animegan.data.images import SHUFFLE_BUFFER_LIMIT
+from keras_animegan.data.images import finish_pipeline
+
+
+def resize_and_center_crop(image, image_size):
+    """TF-graph version of the folder pipeline's policy: short side to `image_size`, center crop."""
+    image = tf.convert_to_tensor(image)
+    if image.shape.rank == 2:
+        image = image[..., None]
+    channels = tf.shape(image)[-1]
+    image = tf.cond(channels == 1, lambda: tf.image.grayscale_to_rgb(image), lambda: image[..., :3])
+    shape = tf.cast(tf.shape(image)[:2], tf.float32)
+    scale = tf.cast(image_size, tf.float32) / tf.reduce_min(shape)
+    new_size = tf.maximum(tf.cast(tf.round(shape * scale), tf.int32), image_size)
+    image = tf.image.resize(image, new_size, method="lanczos3", antialias=True)
+    image = tf.image.resize_with_crop_or_pad(image, image_size, image_size)
+    return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+
+
+class TFDSImageSource:
+    """The `image` feature of a TensorFlow Datasets split.
+
+    Importing `tfds_builders` first registers this project's builders
+    (`anime`, `thumbs`, `faces`), so their names work here too.
+
+    Args:
+        name: dataset name, optionally with config (`"faces/64px"`).
+        data_dir: TFDS data directory (default: TFDS's own).
+        split: split to read.
+        image_key: name of the image feature.
+    """
+
+    def __init__(self, name, data_dir=None, split="train", image_key="image"):
+        import tensorflow_datasets as tfds
+
+        try:
+            import tfds_builders  # noqa: F401 - registers the project's builders
+        except ImportError:
+            pass
+        self.name, self.split, self.image_key = name, split, image_key
+        self.builder = tfds.builder(name, data_dir=data_dir)
+        self.builder.download_and_prepare()
+        features = self.builder.info.features
+        if image_key not in features:
+            raise ValueError(
+                f"TFDS dataset {name!r} has no {image_key!r} feature; it has {sorted(features.keys())}."
+            )
+        self.num_examples = self.builder.info.splits[split].num_examples
+        if self.num_examples == 0:
+            raise ValueError(f"TFDS dataset {name!r} split {split!r} is empty.")
+        self.path = f"tfds:{name}[{split}]"
+        self.num_skipped = 0  # TFDS builders drop unreadable files at build time.
+
+    def __len__(self):
+        return self.num_examples
+
+    def dataset(self, image_size, batch_size, shuffle=True, seed=None, repeat=True, drop_remainder=True, cache="auto"):
+        """Same contract as `ImageSource.dataset`."""
+        ds = self.builder.as_dataset(split=self.split, shuffle_files=shuffle)
+        ds = ds.map(
+            lambda example: resize_and_center_crop(example[self.image_key], image_size),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        if cache == "auto":
+            cache = self.num_examples * image_size * image_size * 3 <= 1024**3
+        if cache:
+            ds = ds.cache()
+        if shuffle:
+            ds = ds.shuffle(min(self.num_examples, SHUFFLE_BUFFER_LIMIT), seed=seed)
+        return finish_pipeline(ds, batch_size, repeat=repeat, drop_remainder=drop_remainder)

@@ -1,0 +1,48 @@
+"""Export generators as SavedModels for TF Serving."""
+
+import os
+import shutil
+
+import keras
+import tensorflow as tf
+
+
+def export_generator(model, export_dir, model_name, version=1, input_signature=None):
+    """Writes the generator of `model` as a SavedModel at `<export_dir>/<model_name>/<version>/`.
+
+    This is the layout TF Serving's `--model_base_path=<export_dir>/<model_name>`
+    expects. Only the generator's variables are exported (no discriminator,
+    no optimizer state). The `serve` endpoint is also the `serving_default`
+    signature; it runs `model(inputs, training=False)`.
+
+    Args:
+        model: a `GANModel`.
+        export_dir: base export directory.
+        model_name: the model's folder name (e.g. `"dcgan"`).
+        version: integer version folder; an existing one is replaced.
+        input_signature: list of `tf.TensorSpec`; default: the generator's input.
+
+    Returns:
+        The path of the written SavedModel.
+
+    Example:
+
+    >>> path = export_generator(model, "exports", "dcgan")
+    >>> loaded = tf.saved_model.load(path)
+    >>> images = loaded.serve(tf.random.normal((4, 100)))
+    """
+    if input_signature is None:
+        shape = model.generator.input_shape
+        input_signature = [tf.TensorSpec((None,) + tuple(shape[1:]), tf.float32, name="inputs")]
+    path = os.path.join(os.fspath(export_dir), model_name, str(int(version)))
+    tmp = f"{path}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    archive = keras.export.ExportArchive()
+    archive.track(model.generator)
+    archive.add_endpoint(
+        "serve", lambda inputs: model.generator(inputs, training=False), input_signature=input_signature
+    )
+    archive.write_out(tmp, verbose=False)
+    shutil.rmtree(path, ignore_errors=True)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,170 @@
+"""`GANModel`: the base class that DCGAN, CycleGAN and CartoonGAN share."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_animegan.losses import get_adversarial_loss
+
+
+@keras.saving.register_keras_serializable(package="keras_animegan")
+class GANModel(keras.Model):
+    """Base class for the GANs of keras-animegan.
+
+    A `GANModel` owns its sub-networks (named in `network_names`), one
+    `keras.metrics.Mean` tracker per loss (named in `loss_names`) and a
+    `keras.random.SeedGenerator`. Subclasses override `train_step`; `call()`
+    is the inference path (the generator with `training=False`), so
+    `model(x)`, `model.predict(x)` and `model.export(path)` give what a user
+    wants to serve.
+
+    Distribution: a loss returned by the shared loss functions is a mean over
+    the *local* batch. `scale_loss_for_replicas()` divides it by the number of
+    replicas in sync, so the all-reduced (summed) gradient is the gradient of
+    the mean over the global batch, as with one device. `step_seed()` gives a
+    stateless seed that differs per step, per replica and per use, and that
+    continues exactly where it left off when a run resumes from a checkpoint.
+
+    Args:
+        seed: int or None. Seeds training noise and `SeedGenerator`. `None`
+            draws a seed once; it is then stored in the config.
+        **kwargs: passed to `keras.Model` (`name`, `dtype`, ...).
+    """
+
+    #: Attribute names of the sub-networks; serialized by `get_config`.
+    network_names = ()
+    #: Names of the tracked losses, in progress bar order.
+    loss_names = ()
+    #: Learning rate used when `compile()` gets no optimizers.
+    default_learning_rate = 2e-4
+
+    def __init__(self, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if seed is None:
+            seed = int(np.random.randint(0, 2**31 - 1))
+        self.seed = int(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self.loss_trackers = [keras.metrics.Mean(name=name) for name in self.loss_names]
+        self.gan_mode = None
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, *, g_optimizer=None, d_optimizer=None, gan_mode="lsgan", **kwargs):
+        """Configures the model for training.
+
+        Args:
+            g_optimizer: optimizer for the generator(s). Default: Adam with
+                `default_learning_rate` and `beta_1=0.5`.
+            d_optimizer: optimizer for the discriminator(s). Same default.
+            gan_mode: adversarial loss: `"lsgan"`, `"vanilla"` or `"hinge"`.
+            **kwargs: passed to `keras.Model.compile` (e.g. `jit_compile`,
+                `steps_per_execution`). `optimizer`, `loss` and `metrics` are
+                not used by GANs and are rejected.
+        """
+        for key in ("optimizer", "loss", "metrics"):
+            if kwargs.get(key) is not None:
+                raise ValueError(
+                    f"{type(self).__name__}.compile() takes g_optimizer= and "
+                    f"d_optimizer= (keyword-only) and computes its own losses; "
+                    f"got {key}={kwargs[key]!r}."
+                )
+            kwargs.pop(key, None)
+        self.gan_mode = gan_mode
+        self.generator_loss_fn, self.discriminator_loss_fn = get_adversarial_loss(gan_mode)
+        self.g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer else self._default_optimizer()
+        self.d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer else self._default_optimizer()
+        super().compile(optimizer=None, **kwargs)
+        # Build the optimizers now (inside the caller's strategy scope) so their
+        # slots exist before the first distributed step and before a restore.
+        if not self.g_optimizer.built:
+            self.g_optimizer.build(self.generator_trainable_variables)
+        if not self.d_optimizer.built:
+            self.d_optimizer.build(self.discriminator_trainable_variables)
+
+    def _default_optimizer(self):
+        return keras.optimizers.Adam(learning_rate=self.default_learning_rate, beta_1=0.5)
+
+    def get_compile_config(self):
+        if not getattr(self, "compiled", False) or self.gan_mode is None:
+            return None
+        return {
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "gan_mode": self.gan_mode,
+        }
+
+    def compile_from_config(self, config):
+        self.compile(
+            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
+            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
+            gan_mode=config["gan_mode"],
+        )
+
+    # --------------------------------------------------------------- variables
+    @property
+    def generator_trainable_variables(self):
+        """Variables the generator optimizer updates. Subclasses override."""
+        raise NotImplementedError
+
+    @property
+    def discriminator_trainable_variables(self):
+        """Variables the discriminator optimizer updates. Subclasses override."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ metrics
+    @property
+    def metrics(self):
+        return list(self.loss_trackers)
+
+    def update_loss_trackers(self, **losses):
+        """Updates the `Mean` tracker of each named loss; returns all running means."""
+        unknown = set(losses) - set(self.loss_names)
+        if unknown:
+            raise KeyError(f"Unknown loss names {sorted(unknown)}; tracked: {self.loss_names}")
+        for tracker in self.loss_trackers:
+            if tracker.name in losses:
+                tracker.update_state(losses[tracker.name])
+        return {tracker.name: tracker.result() for tracker in self.loss_trackers}
+
+    # ------------------------------------------------------------ distribution
+    @staticmethod
+    def num_replicas():
+        return tf.distribute.get_strategy().num_replicas_in_sync
+
+    def scale_loss_for_replicas(self, loss):
+        """Scales a local-batch mean loss so summed replica gradients equal the global-batch mean's."""
+        replicas = self.num_replicas()
+        return loss / replicas if replicas > 1 else loss
+
+    def step_seed(self, salt=0):
+        """A stateless RNG seed, shape (2,), unique per (model seed, step, replica, salt).
+
+        Derived from the generator optimizer's step counter, so a run resumed
+        from a checkpoint draws the same noise it would have drawn uninterrupted,
+        and every replica of a distributed step draws different noise.
+        """
+        context = tf.distribute.get_replica_context()
+        replica = context.replica_id_in_sync_group if context is not None else 0
+        step = tf.cast(self.g_optimizer.iterations, tf.int32)
+        seed = tf.constant([self.seed % (2**31 - 1), salt], dtype=tf.int32)
+        seed = tf.random.experimental.stateless_fold_in(seed, step)
+        return tf.random.experimental.stateless_fold_in(seed, tf.cast(replica, tf.int32))
+
+    # ---------------------------------------------------------------- inference
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    # ------------------------------------------------------------ serialization
+    def get_config(self):
+        config = super().get_config()
+        config["seed"] = self.seed
+        for name in self.network_names:
+            config[name] = keras.saving.serialize_keras_object(getattr(self, name))
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in cls.network_names:
+            if isinstance(config.get(name), dict):
+                config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)

@@ -1,0 +1,1 @@
+"""Trainers: `python -m train.dcgan` (and, later, `train.cyclegan`, `train.cartoongan`)."""

@@ -1,0 +1,291 @@
+"""What every trainer shares: flags (defined once, here), config, strategy, callbacks, fit and export.
+
+A trainer module (`train/dcgan.py`, ...) defines only its own flags, turns
+flags into a frozen config dataclass in `main(argv)`, and calls `run(config)`,
+which never reads flags; tests call `run()` directly with a tiny config.
+"""
+
+import dataclasses
+import json
+import logging
+import os
+import time
+from typing import Optional
+
+import keras
+import tensorflow as tf
+from absl import flags
+
+from keras_animegan import callbacks as ka_callbacks
+from keras_animegan import data as ka_data
+from keras_animegan.export import export_generator
+
+logger = logging.getLogger("keras_animegan")
+
+# ----------------------------------------------------------------------------- flags
+# Defaults of None mean "the trainer's default" (see each trainer's DEFAULTS).
+flags.DEFINE_string("model_dir", None, "Run directory: checkpoints, samples, logs, final model. "
+                    "Rerunning with the same directory resumes. Default: runs/<model>.")
+flags.DEFINE_integer("epochs", None, "Number of epochs.")
+flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch. Default: one pass over the images.")
+flags.DEFINE_integer("batch_size", None, "Global batch size (split across replicas).")
+flags.DEFINE_integer("image_size", None, "Training image height and width.")
+flags.DEFINE_float("learning_rate", None, "Learning rate of both optimizers (Adam, beta_1=0.5).")
+flags.DEFINE_integer("seed", 0, "Random seed (weights, noise, shuffling).")
+flags.DEFINE_string("image_dir", None, "A folder (searched recursively) or .zip of images to train on.")
+flags.DEFINE_string("dataset", None, "A TensorFlow Datasets name to train on instead (e.g. faces/64px).")
+flags.DEFINE_string("data_dir", None, "TensorFlow Datasets data directory for --dataset.")
+flags.DEFINE_string("export_dir", None, "SavedModel export base directory. Default: <model_dir>/export.")
+flags.DEFINE_enum("mixed_precision", "none", ["none", "bf16"], "Mixed precision policy.")
+flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "one_device", "default"],
+                  "tf.distribute strategy; auto = MirroredStrategy when more than one GPU is visible.")
+flags.DEFINE_integer("checkpoint_every", 200, "Also checkpoint every N steps (0: only at epoch ends).")
+flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Keras fit verbosity (1 = progress bar).")
+
+FLAGS = flags.FLAGS
+
+SHARED_FLAGS = (
+    "model_dir", "epochs", "steps_per_epoch", "batch_size", "image_size", "learning_rate", "seed",
+    "image_dir", "dataset", "data_dir", "export_dir", "mixed_precision", "strategy",
+    "checkpoint_every", "verbose",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Settings every trainer shares. `None` fields take the trainer's defaults in `resolve`."""
+
+    model_dir: Optional[str] = None
+    epochs: Optional[int] = None
+    steps_per_epoch: Optional[int] = None
+    batch_size: Optional[int] = None
+    image_size: Optional[int] = None
+    learning_rate: Optional[float] = None
+    seed: int = 0
+    image_dir: Optional[str] = None
+    dataset: Optional[str] = None
+    data_dir: Optional[str] = None
+    export_dir: Optional[str] = None
+    mixed_precision: str = "none"
+    strategy: str = "auto"
+    checkpoint_every: int = 200
+    verbose: str = "auto"
+
+    @property
+    def uses_embedded_data(self):
+        return not (self.image_dir or self.dataset)
+
+
+def config_from_flags(config_cls, names=()):
+    """Builds `config_cls` from the shared flags plus the trainer's own flag `names`."""
+    return config_cls(**{name: FLAGS[name].value for name in SHARED_FLAGS + tuple(names)})
+
+
+def resolve(config, defaults, embedded_defaults, model_name):
+    """Fills `None` fields: `embedded_defaults` when no data source is given, else `defaults`."""
+    table = dict(defaults)
+    if config.uses_embedded_data:
+        table.update(embedded_defaults)
+    table.setdefault("model_dir", os.path.join("runs", model_name))
+    updates = {k: v for k, v in table.items() if getattr(config, k) is None}
+    config = dataclasses.replace(config, **updates)
+    if config.export_dir is None:
+        config = dataclasses.replace(config, export_dir=os.path.join(config.model_dir, "export"))
+    for name in ("epochs", "batch_size", "image_size"):
+        if getattr(config, name) is None or getattr(config, name) < 1:
+            raise ValueError(f"--{name} must be a positive integer; got {getattr(config, name)!r}.")
+    if config.steps_per_epoch is not None and config.steps_per_epoch < 1:
+        raise ValueError(f"--steps_per_epoch must be a positive integer; got {config.steps_per_epoch!r}.")
+    return config
+
+
+# ----------------------------------------------------------------- environment
+def set_mixed_precision(mode):
+    """Sets Keras's global dtype policy for `mode` in {"none", "bf16"}."""
+    policies = {"none": "float32", "bf16": "mixed_bfloat16"}
+    if mode not in policies:
+        raise ValueError(f"--mixed_precision must be one of {sorted(policies)}; got {mode!r}.")
+    keras.mixed_precision.set_dtype_policy(policies[mode])
+
+
+def get_strategy(name):
+    """The `tf.distribute` strategy for `--strategy`."""
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "auto":
+        return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "one_device":
+        return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
+    if name == "default":
+        return tf.distribute.get_strategy()
+    raise ValueError(f"Unknown --strategy={name!r}.")
+
+
+def open_source(config, embedded_path):
+    if config.uses_embedded_data:
+        return ka_data.ImageSource(embedded_path)
+    return ka_data.open_image_source(image_dir=config.image_dir, dataset=config.dataset, data_dir=config.data_dir)
+
+
+# ------------------------------------------------------------------------ runs
+@dataclasses.dataclass
+class RunPaths:
+    model_dir: str
+
+    @property
+    def checkpoints(self):
+        return os.path.join(self.model_dir, "checkpoints")
+
+    @property
+    def samples(self):
+        return os.path.join(self.model_dir, "samples")
+
+    @property
+    def logs(self):
+        return os.path.join(self.model_dir, "logs")
+
+    @property
+    def losses_csv(self):
+        return os.path.join(self.model_dir, "losses.csv")
+
+    @property
+    def loss_curve(self):
+        return os.path.join(self.model_dir, "loss_curve.png")
+
+    @property
+    def config_json(self):
+        return os.path.join(self.model_dir, "config.json")
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What `run()` returns."""
+
+    model: keras.Model
+    config: TrainConfig
+    paths: RunPaths
+    steps: int
+    resumed_from_step: int
+    num_images: int
+    num_skipped: int
+    seconds: float
+    images_per_second: float
+    saved_model_path: Optional[str]
+    keras_path: str
+
+
+# Fields that may change between a run and its resumption.
+_RESUMABLE_CHANGES = {"epochs", "export_dir", "verbose", "checkpoint_every", "strategy", "model_dir"}
+
+
+def _check_same_run(config, path):
+    current = dataclasses.asdict(config)
+    if os.path.exists(path):
+        with open(path) as f:
+            previous = json.load(f)
+        changed = {
+            k: (previous.get(k), v)
+            for k, v in current.items()
+            if k not in _RESUMABLE_CHANGES and previous.get(k) != v
+        }
+        if changed:
+            details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in sorted(changed.items()))
+            raise ValueError(
+                f"--model_dir {config.model_dir!r} holds a run with other settings ({details}). "
+                "Resume with the same settings, or pass a new --model_dir."
+            )
+    os.makedirs(config.model_dir, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(current, f, indent=2, sort_keys=True)
+
+
+def fit_and_export(config, model_name, embedded_path, build_model, extra_callbacks, finalize=None):
+    """Trains a GAN from `config`, resuming from `<model_dir>/checkpoints`, then saves and exports.
+
+    Args:
+        config: a resolved trainer config (see `resolve`).
+        model_name: `"dcgan"`, ...: names the `.keras` file and export folder.
+        embedded_path: the image source used when the config names none.
+        build_model: `() -> GANModel`, compiled; called inside the strategy scope.
+        extra_callbacks: `(model, paths) -> [Callback]`: the trainer's sample writers.
+        finalize: optional `(model, paths) -> None`, run after training (e.g. interpolation grids).
+
+    Returns:
+        A `RunResult`.
+    """
+    start = time.time()
+    paths = RunPaths(config.model_dir)
+    _check_same_run(config, paths.config_json)
+    set_mixed_precision(config.mixed_precision)
+    keras.utils.set_random_seed(config.seed)
+    strategy = get_strategy(config.strategy)
+
+    source = open_source(config, embedded_path)
+    steps_per_epoch = config.steps_per_epoch or max(1, len(source) // config.batch_size)
+    dataset = source.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed)
+    logger.info(
+        "Training %s on %s (%d images), %d epochs x %d steps, batch %d, %d replica(s).",
+        model_name, source.path, len(source), config.epochs, steps_per_epoch, config.batch_size,
+        strategy.num_replicas_in_sync,
+    )
+
+    with strategy.scope():
+        model = build_model()
+    checkpoint = ka_callbacks.TrainingCheckpoint(paths.checkpoints, config.checkpoint_every)
+    resumed_from = checkpoint.restore(model)
+    total_steps = config.epochs * steps_per_epoch
+    loss_logger = ka_callbacks.LossLogger(paths.losses_csv, paths.loss_curve, paths.logs, model.loss_names)
+    loss_logger.truncate_after(resumed_from)
+    if resumed_from:
+        logger.info("Resuming from step %d of %d (%s).", resumed_from, total_steps, checkpoint.path)
+
+    # Order matters: the guard raises before the checkpoint can save a broken state.
+    callbacks = [ka_callbacks.NonFiniteLossGuard(), loss_logger]
+    callbacks += extra_callbacks(model, paths)
+    callbacks.append(checkpoint)
+
+    verbose = int(config.verbose) if config.verbose != "auto" else "auto"
+    epoch, done_in_epoch = divmod(resumed_from, steps_per_epoch)
+    t0 = time.time()
+    if epoch < config.epochs and done_in_epoch:
+        # Finish the interrupted epoch first, with only its remaining steps.
+        model.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=steps_per_epoch - done_in_epoch,
+                  callbacks=callbacks, verbose=verbose, shuffle=False)
+        epoch += 1
+    if epoch < config.epochs:
+        model.fit(dataset, epochs=config.epochs, initial_epoch=epoch, steps_per_epoch=steps_per_epoch,
+                  callbacks=callbacks, verbose=verbose, shuffle=False)
+    train_seconds = time.time() - t0
+    steps = int(model.g_optimizer.iterations)
+    trained = steps - resumed_from
+    if source.num_skipped:
+        logger.warning("Skipped %d unreadable image file(s) in %s.", source.num_skipped, source.path)
+
+    if finalize is not None:
+        finalize(model, paths)
+    keras_path = os.path.join(config.model_dir, f"{model_name}.keras")
+    model.save(keras_path)
+    saved_model_path = export_generator(model, config.export_dir, model_name)
+    return RunResult(
+        model=model,
+        config=config,
+        paths=paths,
+        steps=steps,
+        resumed_from_step=resumed_from,
+        num_images=len(source),
+        num_skipped=source.num_skipped,
+        seconds=time.time() - start,
+        images_per_second=trained * config.batch_size / train_seconds if trained and train_seconds > 0 else 0.0,
+        saved_model_path=saved_model_path,
+        keras_path=keras_path,
+    )
+
+
+def setup_logging():
+    """Plain `INFO` logging to stderr for command-line runs (TF's own C++ chatter is turned down)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", force=True)
+    from absl import logging as absl_logging
+
+    absl_logging.set_verbosity(absl_logging.WARNING)
+    logging.getLogger("tensorflow").setLevel(logging.WARNING)
