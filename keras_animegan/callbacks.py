@@ -39,7 +39,7 @@ class NonFiniteLossGuard(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         bad = {k: v for k, v in _float_logs(logs).items() if not math.isfinite(v)}
         if bad:
-            step = int(self.model.g_optimizer.iterations)
+            step = self.model.train_steps
             raise NonFiniteLossError(
                 f"Non-finite loss at step {step}: "
                 + ", ".join(f"{k}={v}" for k, v in sorted(bad.items()))
@@ -77,13 +77,13 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         if not self.exists():
             return 0
         model.load_weights(self.path)
-        return int(model.g_optimizer.iterations)
+        return model.train_steps
 
     def save(self):
         model = self.model
         weights = model.weights + model.g_optimizer.variables + model.d_optimizer.variables
         if not all(np.all(np.isfinite(np.asarray(v, dtype=np.float32))) for v in weights if v.dtype != "string"):
-            logger.warning("Not checkpointing step %d: some weights are not finite.", int(model.g_optimizer.iterations))
+            logger.warning("Not checkpointing step %d: some weights are not finite.", model.train_steps)
             return False
         os.makedirs(self.directory, exist_ok=True)
         tmp = os.path.join(self.directory, "saving.weights.h5")
@@ -92,7 +92,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         return True
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.every_n_steps and int(self.model.g_optimizer.iterations) % self.every_n_steps == 0:
+        if self.every_n_steps and self.model.train_steps % self.every_n_steps == 0:
             self.save()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -147,7 +147,7 @@ class LossLogger(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         logs = _float_logs(logs)
-        step = int(self.model.g_optimizer.iterations)
+        step = self.model.train_steps
         values = []
         for name in self.names:
             mean = logs.get(name, float("nan"))

@@ -176,7 +176,11 @@ class RunResult:
 
 
 # Fields that may change between a run and its resumption.
-_RESUMABLE_CHANGES = {"epochs", "export_dir", "verbose", "checkpoint_every", "strategy", "model_dir"}
+# The learning rate may change (e.g. lowered after a non-finite loss stopped a run).
+_RESUMABLE_CHANGES = {
+    "epochs", "export_dir", "verbose", "checkpoint_every", "strategy", "model_dir", "learning_rate",
+    "mixed_precision",
+}
 
 
 def _check_same_run(config, path):
@@ -234,6 +238,10 @@ def fit_and_export(config, model_name, embedded_path, build_model, extra_callbac
         model = build_model()
     checkpoint = ka_callbacks.TrainingCheckpoint(paths.checkpoints, config.checkpoint_every)
     resumed_from = checkpoint.restore(model)
+    if resumed_from:
+        # The checkpoint restores the optimizers' learning rates too; the config wins.
+        for optimizer in (model.g_optimizer, model.d_optimizer):
+            optimizer.learning_rate = config.learning_rate
     total_steps = config.epochs * steps_per_epoch
     loss_logger = ka_callbacks.LossLogger(paths.losses_csv, paths.loss_curve, paths.logs, model.loss_names)
     loss_logger.truncate_after(resumed_from)
@@ -257,7 +265,7 @@ def fit_and_export(config, model_name, embedded_path, build_model, extra_callbac
         model.fit(dataset, epochs=config.epochs, initial_epoch=epoch, steps_per_epoch=steps_per_epoch,
                   callbacks=callbacks, verbose=verbose, shuffle=False)
     train_seconds = time.time() - t0
-    steps = int(model.g_optimizer.iterations)
+    steps = model.train_steps
     trained = steps - resumed_from
     if source.num_skipped:
         logger.warning("Skipped %d unreadable image file(s) in %s.", source.num_skipped, source.path)

@@ -1,5 +1,7 @@
 """`GANModel`: the base class that DCGAN, CycleGAN and CartoonGAN share."""
 
+import copy
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -125,6 +127,11 @@ class GANModel(keras.Model):
                 tracker.update_state(losses[tracker.name])
         return {tracker.name: tracker.result() for tracker in self.loss_trackers}
 
+    @property
+    def train_steps(self):
+        """Training steps taken so far (the generator optimizer's `iterations`), as a Python int."""
+        return int(keras.ops.convert_to_numpy(self.g_optimizer.iterations))
+
     # ------------------------------------------------------------ distribution
     @staticmethod
     def num_replicas():
@@ -163,7 +170,8 @@ class GANModel(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        # Deep copy: Keras's deserialization consumes the nested dicts it is given.
+        config = copy.deepcopy(config)
         for name in cls.network_names:
             if isinstance(config.get(name), dict):
                 config[name] = keras.saving.deserialize_keras_object(config[name])

@@ -1,0 +1,25 @@
+"""Test setup: quiet TF, two logical CPU devices (for MirroredStrategy tests), shared tiny fixtures."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+# Must happen before TF initializes its devices: split the CPU into two logical
+# devices so MirroredStrategy can run two replicas on a CPU-only machine.
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(
+    _cpus[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+)
+
+
+@pytest.fixture(autouse=True)
+def _float32_policy():
+    """Each test starts (and leaves) with the float32 policy, whatever a trainer set."""
+    import keras
+
+    keras.mixed_precision.set_dtype_policy("float32")
+    yield
+    keras.mixed_precision.set_dtype_policy("float32")

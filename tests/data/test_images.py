@@ -1,0 +1,209 @@
+"""The image pipeline on a messy folder and zip made here, with every kind of bad file."""
+
+import io
+import logging
+import os
+import zipfile
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from keras_animegan import data
+
+SIZE = 16
+
+
+def _png(image, **kwargs):
+    buffer = io.BytesIO()
+    image.save(buffer, format=kwargs.pop("format", "PNG"), **kwargs)
+    return buffer.getvalue()
+
+
+def messy_files():
+    """(relative path -> bytes), and the set of readable ones."""
+    rgb = Image.new("RGB", (40, 20), (200, 10, 10))
+    palette = Image.new("P", (20, 20), 0)
+    palette.putpalette([0, 128, 0] * 256)
+    palette_transparent = palette.copy()
+    palette_transparent.info["transparency"] = 0
+    rgba = Image.new("RGBA", (20, 20), (0, 0, 255, 0))  # fully transparent blue -> white
+    grey16 = Image.fromarray(np.full((20, 20), 65535, np.uint16))
+    good = {
+        "rgb.png": _png(rgb),
+        "grey.png": _png(Image.new("L", (20, 30), 90)),
+        "palette.png": _png(palette),
+        "palette_transparent.png": _png(palette_transparent, transparency=0),
+        "rgba.png": _png(rgba),
+        "grey16.png": _png(grey16),
+        "photo.jpg": _png(rgb, format="JPEG"),
+        "cmyk.jpg": _png(Image.new("CMYK", (20, 20), (0, 255, 255, 0)), format="JPEG"),
+        "pic.webp": _png(rgb, format="WEBP"),
+        "pic.bmp": _png(rgb, format="BMP"),
+        "tiny.png": _png(Image.new("RGB", (2, 3), (1, 2, 3))),
+        "nested/deeper/inner.PNG": _png(rgb),
+    }
+    bad = {
+        "truncated.png": _png(rgb)[:40],
+        "empty.jpg": b"",
+        "notes.png": b"this is not an image at all",
+    }
+    ignored = {"readme.txt": b"ignored: not an image extension", ".hidden.png": _png(rgb)}
+    return good, bad, ignored
+
+
+@pytest.fixture(scope="module")
+def messy_folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("messy")
+    good, bad, ignored = messy_files()
+    for name, payload in {**good, **bad, **ignored}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(payload)
+    return str(root), good, bad
+
+
+@pytest.fixture(scope="module")
+def messy_zip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("zip") / "messy.zip"
+    good, bad, ignored = messy_files()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, payload in {**good, **bad, **ignored}.items():
+            archive.writestr(name, payload)
+        archive.writestr("some_folder/", b"")
+    return str(path), good, bad
+
+
+def _all_images(source):
+    ds = source.dataset(SIZE, batch_size=1, shuffle=False, repeat=False, drop_remainder=False)
+    return np.concatenate([b.numpy() for b in ds])
+
+
+@pytest.mark.parametrize("fixture", ["messy_folder", "messy_zip"])
+def test_bad_files_are_skipped_and_counted(fixture, request, caplog):
+    path, good, bad = request.getfixturevalue(fixture)
+    source = data.ImageSource(path)
+    assert sorted(source.files) == sorted(list(good) + list(bad))
+    with caplog.at_level(logging.WARNING, logger="keras_animegan"):
+        images = _all_images(source)
+    assert images.shape == (len(good), SIZE, SIZE, 3)
+    assert images.dtype == np.float32
+    assert images.min() >= -1.0 and images.max() <= 1.0
+    assert source.num_skipped == len(bad)
+    assert set(source.skipped) == set(bad)
+    warned = [r.getMessage() for r in caplog.records if "Skipping unreadable image" in r.getMessage()]
+    assert len(warned) == len(bad)  # one line per file
+    for name in bad:
+        assert any(name in line for line in warned)
+
+
+def test_modes_convert_to_rgb(messy_folder):
+    path, good, _ = messy_folder
+    source = data.ImageSource(path)
+    load = lambda name: source.load(name, SIZE)  # noqa: E731
+    np.testing.assert_array_equal(load("rgba.png")[0, 0], [255, 255, 255])  # transparent -> white
+    np.testing.assert_array_equal(load("palette.png")[0, 0], [0, 128, 0])
+    np.testing.assert_array_equal(load("palette_transparent.png")[0, 0], [255, 255, 255])
+    np.testing.assert_array_equal(load("grey16.png")[0, 0], [255, 255, 255])  # 16-bit white stays white
+    np.testing.assert_array_equal(load("grey.png")[0, 0], [90, 90, 90])
+    cmyk = load("cmyk.jpg")[0, 0].astype(int)
+    assert cmyk[0] > 200 and cmyk[1] < 60 and cmyk[2] < 60  # CMYK (0, 255, 255, 0) is red
+    assert load("tiny.png").shape == (SIZE, SIZE, 3)
+
+
+def test_resize_then_center_crop():
+    # 40x20: left quarter black, middle half grey, right quarter white. Short side -> 16,
+    # so the image becomes 32x16 and the center 16x16 crop is the grey middle only.
+    array = np.zeros((20, 40, 3), np.uint8)
+    array[:, 10:30] = 128
+    array[:, 30:] = 255
+    out = data.decode_image(_png(Image.fromarray(array)), SIZE)
+    assert out.shape == (SIZE, SIZE, 3)
+    assert abs(int(out[:, 2:-2].mean()) - 128) <= 2
+
+
+def test_pipeline_scales_to_unit_range_and_batches(tmp_path):
+    Image.new("RGB", (8, 8), (255, 255, 255)).save(tmp_path / "white.png")
+    Image.new("RGB", (8, 8), (0, 0, 0)).save(tmp_path / "black.png")
+    ds = data.image_dataset(str(tmp_path), SIZE, batch_size=2, shuffle=True, seed=0)
+    batch = next(iter(ds)).numpy()
+    assert batch.shape == (2, SIZE, SIZE, 3)
+    assert sorted([batch[0].mean(), batch[1].mean()]) == [-1.0, 1.0]
+    assert ds.element_spec.shape == (2, SIZE, SIZE, 3)  # static shapes for the model
+
+
+def test_empty_and_unreadable_sources_are_clear_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope"):
+        data.ImageSource(str(tmp_path / "nope"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="No image files.*empty"):
+        data.ImageSource(str(tmp_path / "empty"))
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "a.png").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="No readable images.*broken"):
+        data.image_dataset(str(tmp_path / "broken"), SIZE, 1)
+    (tmp_path / "file.tar").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a .zip"):
+        data.ImageSource(str(tmp_path / "file.tar"))
+
+
+def test_open_image_source_validates_arguments(tmp_path):
+    with pytest.raises(ValueError, match="not both"):
+        data.open_image_source(image_dir=str(tmp_path), dataset="mnist")
+    with pytest.raises(ValueError, match="No image source"):
+        data.open_image_source()
+
+
+def _tiny_tfds_builder():
+    import tensorflow_datasets as tfds
+
+    class KaTestGreyImages(tfds.core.GeneratorBasedBuilder):
+        """Six grey 28x20 images, generated locally (no download)."""
+
+        VERSION = tfds.core.Version("1.0.0")
+
+        def _info(self):
+            return self.dataset_info_from_configs(
+                features=tfds.features.FeaturesDict({"image": tfds.features.Image(shape=(28, 20, 1))})
+            )
+
+        def _split_generators(self, dl_manager):
+            return {"train": self._generate_examples()}
+
+        def _generate_examples(self):
+            for i in range(6):
+                yield i, {"image": np.full((28, 20, 1), 40 * i, np.uint8)}
+
+    return KaTestGreyImages
+
+
+def test_tfds_source_reads_the_image_feature(tmp_path):
+    _tiny_tfds_builder()  # registers "ka_test_grey_images"
+    source = data.open_image_source(dataset="ka_test_grey_images", data_dir=str(tmp_path))
+    assert len(source) == 6 and source.num_skipped == 0
+    ds = source.dataset(SIZE, batch_size=6, shuffle=False, repeat=False)
+    batch = next(iter(ds)).numpy()
+    assert batch.shape == (6, SIZE, SIZE, 3)  # grey 28x20 -> RGB 16x16
+    assert batch.min() >= -1.0 and batch.max() <= 1.0
+    np.testing.assert_array_equal(batch[..., 0], batch[..., 2])
+    assert sorted(round(float(b.mean()) * 127.5 + 127.5) for b in batch) == [0, 40, 80, 120, 160, 200]
+    with pytest.raises(ValueError, match="no 'photo' feature"):
+        data.TFDSImageSource("ka_test_grey_images", data_dir=str(tmp_path), image_key="photo")
+
+
+def test_tf_resize_matches_policy():
+    image = np.zeros((20, 40, 3), np.uint8)
+    image[:, 10:30] = 128
+    out = data.resize_and_center_crop(tf.constant(image), SIZE).numpy()
+    assert out.shape == (SIZE, SIZE, 3) and out.dtype == np.uint8
+    assert abs(int(out[:, 2:-2].mean()) - 128) <= 2
+
+
+def test_embedded_dataset_ships_with_the_package():
+    path = data.embedded.anime_avatars_64()
+    assert os.path.isfile(path)
+    source = data.ImageSource(path)
+    assert len(source) == 2000
+    assert source.load(source.files[0]).shape == (64, 64, 3)
+    assert os.path.isfile(os.path.join(os.path.dirname(path), "ATTRIBUTION.md"))

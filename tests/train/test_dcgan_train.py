@@ -1,0 +1,163 @@
+"""`train.dcgan`: run() on tiny configs writes every artifact, resumes, and stops on NaN."""
+
+import csv
+import glob
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from keras_animegan import callbacks as ka_callbacks
+from train import dcgan
+
+pytestmark = pytest.mark.slow
+
+TINY = dict(epochs=2, steps_per_epoch=3, batch_size=4, image_size=32, latent_dim=8, base_filters=4,
+            num_samples=16, checkpoint_every=1, verbose="0")
+
+
+def tiny_config(tmp_path, **overrides):
+    return dcgan.DCGANConfig(model_dir=str(tmp_path / "run"), **{**TINY, **overrides})
+
+
+def steps_logged(model_dir):
+    with open(os.path.join(model_dir, "losses.csv")) as f:
+        return [int(row["step"]) for row in csv.DictReader(f)]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("dcgan_run")
+    return dcgan.run(tiny_config(tmp_path))
+
+
+def test_run_writes_every_artifact(finished):
+    d = finished.config.model_dir
+    assert finished.steps == 6 and finished.resumed_from_step == 0
+    assert sorted(os.listdir(os.path.join(d, "samples"))) == ["epoch_001.png", "epoch_002.png"]
+    with Image.open(os.path.join(d, "samples", "epoch_001.png")) as grid:
+        assert grid.size == (8 * 34 + 2, 2 * 34 + 2)  # 16 samples of 32 px, 8 per row, 2 px padding
+    with Image.open(os.path.join(d, "samples_across_epochs.png")) as strip:
+        assert strip.size == (8 * 34 + 2, 2 * 34 + 2)  # one row per epoch
+    with Image.open(os.path.join(d, "interpolation.png")) as interpolation:
+        assert interpolation.size == (10 * 34 + 2, 8 * 34 + 2)
+    assert os.path.getsize(os.path.join(d, "loss_curve.png")) > 1000
+    assert steps_logged(d) == [1, 2, 3, 4, 5, 6]
+    assert glob.glob(os.path.join(d, "logs", "events.out.tfevents.*"))
+    assert os.path.isfile(os.path.join(d, "checkpoints", "latest.weights.h5"))
+    assert finished.keras_path == os.path.join(d, "dcgan.keras")
+    assert finished.saved_model_path == os.path.join(d, "export", "dcgan", "1")
+    assert os.path.isfile(os.path.join(finished.saved_model_path, "saved_model.pb"))
+
+
+def test_artifacts_reload_and_match(finished):
+    model = keras.models.load_model(finished.keras_path)
+    served = tf.saved_model.load(finished.saved_model_path)
+    noise = np.random.default_rng(0).standard_normal((3, 8)).astype(np.float32)
+    np.testing.assert_allclose(served.serve(noise), model(noise), atol=1e-5)
+    np.testing.assert_allclose(model(noise), finished.model(noise), atol=1e-6)
+
+
+def test_rerun_of_a_finished_run_does_not_train_again(finished):
+    again = dcgan.run(finished.config)
+    assert again.resumed_from_step == 6 and again.steps == 6
+    assert steps_logged(finished.config.model_dir) == [1, 2, 3, 4, 5, 6]
+
+
+def test_resume_after_interruption_continues_the_step_count(tmp_path, monkeypatch):
+    config = tiny_config(tmp_path)
+    original = ka_callbacks.TrainingCheckpoint.on_train_batch_end
+
+    def interrupt_at_step_4(self, batch, logs=None):
+        original(self, batch, logs)
+        if self.model.train_steps == 4:  # mid-way through epoch 2, just after a checkpoint
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(ka_callbacks.TrainingCheckpoint, "on_train_batch_end", interrupt_at_step_4)
+    with pytest.raises(KeyboardInterrupt):
+        dcgan.run(config)
+    monkeypatch.undo()
+    result = dcgan.run(config)
+    assert result.resumed_from_step == 4
+    assert result.steps == 6
+    assert steps_logged(config.model_dir) == [1, 2, 3, 4, 5, 6]
+    assert int(keras.ops.convert_to_numpy(result.model.d_optimizer.iterations)) == 6
+
+
+def test_changed_settings_in_the_same_model_dir_are_refused(finished):
+    import dataclasses
+
+    with pytest.raises(ValueError, match="image_size: 32 -> 64"):
+        dcgan.run(dataclasses.replace(finished.config, image_size=64))
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    config = tiny_config(tmp_path, epochs=1)
+    good = dcgan.run(config)
+    checkpoint = os.path.join(config.model_dir, "checkpoints", "latest.weights.h5")
+    with open(checkpoint, "rb") as f:
+        good_bytes = f.read()
+    import dataclasses
+
+    # An infinite learning rate makes the weights, then the losses, non-finite.
+    broken = dataclasses.replace(config, epochs=2, learning_rate=float("inf"))
+    with pytest.raises(ka_callbacks.NonFiniteLossError, match="Non-finite loss at step"):
+        dcgan.run(broken)
+    with open(checkpoint, "rb") as f:
+        assert f.read() == good_bytes
+    # Lowering the learning rate resumes from the last good step.
+    fixed = dcgan.run(dataclasses.replace(config, epochs=2, learning_rate=1e-4))
+    assert fixed.resumed_from_step == good.steps == 3
+    assert fixed.steps == 6
+    assert all(np.isfinite(w).all() for w in fixed.model.get_weights())
+
+
+def test_image_dir_with_broken_files_is_skipped_and_counted(tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        Image.fromarray(rng.integers(0, 255, (40, 48, 3), dtype=np.uint8)).save(images / f"{i}.png")
+    (images / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    result = dcgan.run(tiny_config(tmp_path, image_dir=str(images), epochs=1, steps_per_epoch=2))
+    assert result.num_images == 9 and result.num_skipped == 1
+    assert result.steps == 2
+
+
+def test_cli_is_killed_mid_epoch_and_resumes(tmp_path):
+    """The real thing: SIGKILL the trainer process mid-epoch, rerun the same command."""
+    model_dir = tmp_path / "cli"
+    command = [
+        sys.executable, "-m", "train.dcgan", f"--model_dir={model_dir}", "--epochs=1", "--steps_per_epoch=400",
+        "--batch_size=2", "--image_size=32", "--latent_dim=8", "--base_filters=2", "--num_samples=8",
+        "--checkpoint_every=5", "--verbose=0",
+    ]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoint = model_dir / "checkpoints" / "latest.weights.h5"
+    deadline = time.time() + 240
+    try:
+        while time.time() < deadline and process.poll() is None:
+            if checkpoint.exists() and len(steps_logged(str(model_dir))) >= 12:
+                break
+            time.sleep(0.2)
+        assert process.poll() is None, "the trainer ended before it could be killed"
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait()
+    killed_at = max(steps_logged(str(model_dir)))
+    assert 10 <= killed_at < 400
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "Resuming from step" in finished.stderr
+    steps = steps_logged(str(model_dir))
+    assert steps == list(range(1, 401))  # nothing repeated, nothing lost
+    assert "400 steps" in finished.stdout
