@@ -33,7 +33,8 @@ def export_generator(model, export_dir, model_name, version=1, input_signature=N
     """
     if input_signature is None:
         shape = model.generator.input_shape
-        input_signature = [tf.TensorSpec((None,) + tuple(shape[1:]), tf.float32, name="inputs")]
+        name = getattr(model.generator.inputs[0], "name", None) or "inputs"
+        input_signature = [tf.TensorSpec((None,) + tuple(shape[1:]), tf.float32, name=name.split(":")[0])]
     path = os.path.join(os.fspath(export_dir), model_name, str(int(version)))
     tmp = f"{path}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)

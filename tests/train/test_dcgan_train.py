@@ -161,3 +161,15 @@ def test_cli_is_killed_mid_epoch_and_resumes(tmp_path):
     steps = steps_logged(str(model_dir))
     assert steps == list(range(1, 401))  # nothing repeated, nothing lost
     assert "400 steps" in finished.stdout
+
+
+def test_bf16_run_gives_finite_losses_and_float32_outputs(tmp_path):
+    result = dcgan.run(tiny_config(tmp_path, mixed_precision="bf16", epochs=1, steps_per_epoch=2))
+    model = result.model
+    assert model.generator.get_layer("up0").compute_dtype == "bfloat16"
+    assert model.generator.output.dtype == "float32"
+    log = steps_logged(result.config.model_dir)
+    assert log == [1, 2]
+    with open(os.path.join(result.config.model_dir, "losses.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert all(np.isfinite(float(r["d_loss"])) and np.isfinite(float(r["g_loss"])) for r in rows)
