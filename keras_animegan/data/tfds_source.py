@@ -11,8 +11,15 @@ def resize_and_center_crop(image, image_size):
     image = tf.convert_to_tensor(image)
     if image.shape.rank == 2:
         image = image[..., None]
-    channels = tf.shape(image)[-1]
-    image = tf.cond(channels == 1, lambda: tf.image.grayscale_to_rgb(image), lambda: image[..., :3])
+    channels = image.shape[-1]
+    if channels == 1:
+        image = tf.image.grayscale_to_rgb(image)
+    elif channels is None:  # unknown until run time: grey -> RGB, drop alpha
+        image = tf.cond(
+            tf.shape(image)[-1] == 1, lambda: tf.tile(image[..., :1], [1, 1, 3]), lambda: image[..., :3]
+        )
+    else:
+        image = image[..., :3]
     shape = tf.cast(tf.shape(image)[:2], tf.float32)
     scale = tf.cast(image_size, tf.float32) / tf.reduce_min(shape)
     new_size = tf.maximum(tf.cast(tf.round(shape * scale), tf.int32), image_size)
@@ -43,7 +50,16 @@ class TFDSImageSource:
             pass
         self.name, self.split, self.image_key = name, split, image_key
         self.builder = tfds.builder(name, data_dir=data_dir)
-        self.builder.download_and_prepare()
+        if not self.builder.is_prepared():
+            try:
+                self.builder.download_and_prepare()
+            except (AssertionError, FileNotFoundError, ValueError) as error:
+                raise ValueError(
+                    f"TFDS dataset {name!r} is not built in {self.builder.data_dir!r} and could not be built "
+                    f"here ({error}). For this project's builders: `tfds build tfds_builders/"
+                    f"{name.split('/')[0]} --manual_dir <folder or zip> --data_dir <dir>`, then pass the "
+                    "same --data_dir."
+                ) from error
         features = self.builder.info.features
         if image_key not in features:
             raise ValueError(

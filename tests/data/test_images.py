@@ -11,46 +11,10 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_animegan import data
+from tests.messy_images import encode as _png
+from tests.messy_images import messy_files
 
 SIZE = 16
-
-
-def _png(image, **kwargs):
-    buffer = io.BytesIO()
-    image.save(buffer, format=kwargs.pop("format", "PNG"), **kwargs)
-    return buffer.getvalue()
-
-
-def messy_files():
-    """(relative path -> bytes), and the set of readable ones."""
-    rgb = Image.new("RGB", (40, 20), (200, 10, 10))
-    palette = Image.new("P", (20, 20), 0)
-    palette.putpalette([0, 128, 0] * 256)
-    palette_transparent = palette.copy()
-    palette_transparent.info["transparency"] = 0
-    rgba = Image.new("RGBA", (20, 20), (0, 0, 255, 0))  # fully transparent blue -> white
-    grey16 = Image.fromarray(np.full((20, 20), 65535, np.uint16))
-    good = {
-        "rgb.png": _png(rgb),
-        "grey.png": _png(Image.new("L", (20, 30), 90)),
-        "palette.png": _png(palette),
-        "palette_transparent.png": _png(palette_transparent, transparency=0),
-        "rgba.png": _png(rgba),
-        "grey16.png": _png(grey16),
-        "photo.jpg": _png(rgb, format="JPEG"),
-        "cmyk.jpg": _png(Image.new("CMYK", (20, 20), (0, 255, 255, 0)), format="JPEG"),
-        "pic.webp": _png(rgb, format="WEBP"),
-        "pic.bmp": _png(rgb, format="BMP"),
-        "tiny.png": _png(Image.new("RGB", (2, 3), (1, 2, 3))),
-        "nested/deeper/inner.PNG": _png(rgb),
-    }
-    bad = {
-        "truncated.png": _png(rgb)[:40],
-        "empty.jpg": b"",
-        "notes.png": b"this is not an image at all",
-    }
-    ignored = {"readme.txt": b"ignored: not an image extension", ".hidden.png": _png(rgb)}
-    return good, bad, ignored
 
 
 @pytest.fixture(scope="module")

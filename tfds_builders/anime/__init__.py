@@ -1,0 +1,1 @@
+"""The `anime` dataset builder (see README.md)."""

@@ -1,0 +1,1 @@
+"""The `faces` dataset builder (see README.md)."""

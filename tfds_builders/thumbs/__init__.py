@@ -1,0 +1,1 @@
+"""The `thumbs` dataset builder (see README.md)."""
