@@ -6,6 +6,7 @@ from keras_animegan.data.images import ImageSource
 from keras_animegan.data.images import decode_image
 from keras_animegan.data.images import image_dataset
 from keras_animegan.data.tfds_source import TFDSImageSource
+from keras_animegan.data.tfds_source import multi_hot
 from keras_animegan.data.tfds_source import resize_and_center_crop
 
 

@@ -28,6 +28,15 @@ def resize_and_center_crop(image, image_size):
     return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
 
 
+def multi_hot(labels, num_classes):
+    """Class indices (the `anime` builder's `labels` sequence) -> float32 multi-hot vector `(num_classes,)`.
+
+    Works inside `tf.data.Dataset.map`; an empty sequence gives all zeros.
+    """
+    one_hot = tf.one_hot(tf.cast(labels, tf.int64), num_classes, dtype=tf.float32)
+    return tf.minimum(tf.reduce_sum(one_hot, axis=0), 1.0)
+
+
 class TFDSImageSource:
     """The `image` feature of a TensorFlow Datasets split.
 

@@ -63,6 +63,12 @@ def test_messy_folder_builds_every_readable_image_once(name, messy_dir, tmp_path
         assert labels["rgb.png"] == ["flat", "red"]
         assert labels["nested/deeper/inner.PNG"] == ["red"]
         assert labels["grey.png"] == []
+        from keras_animegan.data import multi_hot
+
+        by_name = {e["image/filename"].decode(): e["labels"] for _, e in examples}
+        np.testing.assert_array_equal(multi_hot(by_name["rgb.png"], 2), [1.0, 1.0])
+        np.testing.assert_array_equal(multi_hot(by_name["nested/deeper/inner.PNG"], 2), [0.0, 1.0])
+        np.testing.assert_array_equal(multi_hot(by_name["grey.png"], 2), [0.0, 0.0])
 
 
 def test_skips_are_counted_in_the_build_log(messy_dir, tmp_path, caplog):
