@@ -178,7 +178,44 @@ class LossLogger(keras.callbacks.Callback):
             self._tb = None
 
 
-class NoiseSamples(keras.callbacks.Callback):
+class EpochGrids(keras.callbacks.Callback):
+    """Base of the sample-grid callbacks: `<directory>/epoch_<NNN>.png` and a TensorBoard image per epoch.
+
+    Subclasses implement `grid()` -> a uint8 image.
+
+    Args:
+        directory: where the per-epoch grids go.
+        log_dir: TensorBoard log directory (or None).
+        tag: TensorBoard image tag.
+    """
+
+    def __init__(self, directory, log_dir=None, tag="samples"):
+        super().__init__()
+        self.directory, self.log_dir, self.tag = directory, log_dir, tag
+        self._tb = None
+
+    def grid(self):
+        raise NotImplementedError
+
+    def on_train_begin(self, logs=None):
+        if self.log_dir:
+            self._tb = tf.summary.create_file_writer(self.log_dir)
+
+    def on_train_end(self, logs=None):
+        if self._tb is not None:
+            self._tb.close()
+            self._tb = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        grid = self.grid()
+        visualization.save_png(grid, os.path.join(self.directory, f"epoch_{epoch + 1:03d}.png"))
+        if self._tb is not None:
+            with self._tb.as_default(step=epoch + 1):
+                tf.summary.image(self.tag, grid[None], max_outputs=1)
+            self._tb.flush()
+
+
+class NoiseSamples(EpochGrids):
     """Sample grids from fixed noise: one PNG per epoch, a strip across epochs, TensorBoard images.
 
     Writes `<directory>/epoch_<NNN>.png` (a grid of `model(noise)`), and
@@ -194,29 +231,38 @@ class NoiseSamples(keras.callbacks.Callback):
     """
 
     def __init__(self, noise, directory, across_epochs_path, ncols=8, log_dir=None):
-        super().__init__()
+        super().__init__(directory, log_dir, tag="samples")
         self.noise = np.asarray(noise, np.float32)
-        self.directory, self.across_epochs_path = directory, across_epochs_path
-        self.ncols, self.log_dir = ncols, log_dir
-        self._tb = None
+        self.across_epochs_path, self.ncols = across_epochs_path, ncols
 
-    def on_train_begin(self, logs=None):
-        if self.log_dir:
-            self._tb = tf.summary.create_file_writer(self.log_dir)
-
-    def on_train_end(self, logs=None):
-        if self._tb is not None:
-            self._tb.close()
-            self._tb = None
+    def grid(self):
+        return visualization.make_grid(self.model.predict_on_batch(self.noise), self.ncols)
 
     def on_epoch_end(self, epoch, logs=None):
-        images = visualization.to_uint8(self.model.predict_on_batch(self.noise))
-        grid = visualization.make_grid(images, self.ncols)
-        visualization.save_png(grid, os.path.join(self.directory, f"epoch_{epoch + 1:03d}.png"))
+        super().on_epoch_end(epoch, logs)
         grids = sorted(glob.glob(os.path.join(self.directory, "epoch_*.png")))
-        strip = visualization.epochs_strip(grids, images.shape[1], self.ncols)
-        visualization.save_png(strip, self.across_epochs_path)
-        if self._tb is not None:
-            with self._tb.as_default(step=epoch + 1):
-                tf.summary.image("samples", grid[None], max_outputs=1)
-            self._tb.flush()
+        tile = self.model.generator.output_shape[1]
+        visualization.save_png(visualization.epochs_strip(grids, tile, self.ncols), self.across_epochs_path)
+
+
+class TranslationSamples(EpochGrids):
+    """Per-epoch translation grid; each row: A | G_ab(A) | G_ba(G_ab(A)) | B | G_ba(B) | G_ab(G_ba(B)).
+
+    Args:
+        images_a, images_b: fixed [-1, 1] batches of each domain (same length).
+        directory: where the per-epoch grids go.
+        log_dir: TensorBoard log directory (or None).
+    """
+
+    def __init__(self, images_a, images_b, directory, log_dir=None):
+        super().__init__(directory, log_dir, tag="translations")
+        self.images_a, self.images_b = np.asarray(images_a), np.asarray(images_b)
+
+    def grid(self):
+        model = self.model
+        fake_b = model.translate(self.images_a, "ab")
+        fake_a = model.translate(self.images_b, "ba")
+        columns = [self.images_a, fake_b, model.translate(fake_b, "ba"), self.images_b, fake_a,
+                   model.translate(fake_a, "ab")]
+        tiles = np.stack([np.asarray(c) for c in columns], axis=1)  # (rows, 6, h, w, 3)
+        return visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), ncols=6)

@@ -41,13 +41,17 @@ flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "one_device", "defaul
                   "tf.distribute strategy; auto = MirroredStrategy when more than one GPU is visible.")
 flags.DEFINE_integer("checkpoint_every", 200, "Also checkpoint every N steps (0: only at epoch ends).")
 flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Keras fit verbosity (1 = progress bar).")
+flags.DEFINE_enum("gan_mode", None, ["vanilla", "lsgan", "hinge"],
+                  "Adversarial loss. Default: the model's (DCGAN vanilla, CycleGAN lsgan).")
+flags.DEFINE_integer("base_filters", None, "Network width (DCGAN: channels at the last hidden resolution; "
+                     "CycleGAN: ngf/ndf). Default 64 (CycleGAN demo: 32).")
 
 FLAGS = flags.FLAGS
 
 SHARED_FLAGS = (
     "model_dir", "epochs", "steps_per_epoch", "batch_size", "image_size", "learning_rate", "seed",
     "image_dir", "dataset", "data_dir", "export_dir", "mixed_precision", "strategy",
-    "checkpoint_every", "verbose",
+    "checkpoint_every", "verbose", "gan_mode", "base_filters",
 )
 
 
@@ -70,6 +74,8 @@ class TrainConfig:
     strategy: str = "auto"
     checkpoint_every: int = 200
     verbose: str = "auto"
+    gan_mode: Optional[str] = None
+    base_filters: Optional[int] = None
 
     @property
     def uses_embedded_data(self):
@@ -171,7 +177,8 @@ class RunResult:
     num_skipped: int
     seconds: float
     images_per_second: float
-    saved_model_path: Optional[str]
+    saved_model_path: Optional[str]  # the first (main) export
+    saved_model_paths: dict  # export name -> path
     keras_path: str
 
 
@@ -204,16 +211,47 @@ def _check_same_run(config, path):
         json.dump(current, f, indent=2, sort_keys=True)
 
 
-def fit_and_export(config, model_name, embedded_path, build_model, extra_callbacks, finalize=None):
+@dataclasses.dataclass
+class TrainData:
+    """What a trainer's `make_data` returns: the batches to fit on and where they come from."""
+
+    dataset: tf.data.Dataset
+    num_images: int  # images in one epoch's worth of data (sets the default steps per epoch)
+    sources: list  # ImageSource / TFDSImageSource objects (for skip counts and the log)
+
+    @property
+    def num_skipped(self):
+        return sum(source.num_skipped for source in self.sources)
+
+    def describe(self):
+        return " + ".join(f"{source.path} ({len(source)} images)" for source in self.sources)
+
+
+def single_source_data(config, embedded_path):
+    """`make_data` for one image source: `--image_dir` / `--dataset`, else the embedded set."""
+    source = open_source(config, embedded_path)
+    dataset = source.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed)
+    return TrainData(dataset, len(source), [source])
+
+
+def _set_learning_rate(optimizer, value):
+    # A restored checkpoint brings back the optimizer's learning-rate variable; the config
+    # wins. Learning-rate schedules are rebuilt from the config and have no variable.
+    if isinstance(optimizer._learning_rate, keras.Variable):
+        optimizer.learning_rate = value
+
+
+def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, finalize=None, exports=None):
     """Trains a GAN from `config`, resuming from `<model_dir>/checkpoints`, then saves and exports.
 
     Args:
         config: a resolved trainer config (see `resolve`).
-        model_name: `"dcgan"`, ...: names the `.keras` file and export folder.
-        embedded_path: the image source used when the config names none.
-        build_model: `() -> GANModel`, compiled; called inside the strategy scope.
-        extra_callbacks: `(model, paths) -> [Callback]`: the trainer's sample writers.
+        model_name: `"dcgan"`, ...: names the `.keras` file (and the export folder by default).
+        build_model: `(steps_per_epoch) -> GANModel`, compiled; called inside the strategy scope.
+        make_data: `(config) -> TrainData`.
+        extra_callbacks: `(model, paths, data) -> [Callback]`: the trainer's sample writers.
         finalize: optional `(model, paths) -> None`, run after training (e.g. interpolation grids).
+        exports: optional `(model) -> [(export_name, network)]`; default `[(model_name, model.generator)]`.
 
     Returns:
         A `RunResult`.
@@ -225,23 +263,21 @@ def fit_and_export(config, model_name, embedded_path, build_model, extra_callbac
     keras.utils.set_random_seed(config.seed)
     strategy = get_strategy(config.strategy)
 
-    source = open_source(config, embedded_path)
-    steps_per_epoch = config.steps_per_epoch or max(1, len(source) // config.batch_size)
-    dataset = source.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed)
+    data = make_data(config)
+    steps_per_epoch = config.steps_per_epoch or max(1, data.num_images // config.batch_size)
     logger.info(
-        "Training %s on %s (%d images), %d epochs x %d steps, batch %d, %d replica(s).",
-        model_name, source.path, len(source), config.epochs, steps_per_epoch, config.batch_size,
+        "Training %s on %s, %d epochs x %d steps, batch %d, %d replica(s).",
+        model_name, data.describe(), config.epochs, steps_per_epoch, config.batch_size,
         strategy.num_replicas_in_sync,
     )
 
     with strategy.scope():
-        model = build_model()
+        model = build_model(steps_per_epoch)
     checkpoint = ka_callbacks.TrainingCheckpoint(paths.checkpoints, config.checkpoint_every)
     resumed_from = checkpoint.restore(model)
     if resumed_from:
-        # The checkpoint restores the optimizers' learning rates too; the config wins.
         for optimizer in (model.g_optimizer, model.d_optimizer):
-            optimizer.learning_rate = config.learning_rate
+            _set_learning_rate(optimizer, config.learning_rate)
     total_steps = config.epochs * steps_per_epoch
     loss_logger = ka_callbacks.LossLogger(paths.losses_csv, paths.loss_curve, paths.logs, model.loss_names)
     loss_logger.truncate_after(resumed_from)
@@ -250,7 +286,7 @@ def fit_and_export(config, model_name, embedded_path, build_model, extra_callbac
 
     # Order matters: the guard raises before the checkpoint can save a broken state.
     callbacks = [ka_callbacks.NonFiniteLossGuard(), loss_logger]
-    callbacks += extra_callbacks(model, paths)
+    callbacks += extra_callbacks(model, paths, data)
     callbacks.append(checkpoint)
 
     verbose = int(config.verbose) if config.verbose != "auto" else "auto"
@@ -258,36 +294,67 @@ def fit_and_export(config, model_name, embedded_path, build_model, extra_callbac
     t0 = time.time()
     if epoch < config.epochs and done_in_epoch:
         # Finish the interrupted epoch first, with only its remaining steps.
-        model.fit(dataset, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=steps_per_epoch - done_in_epoch,
+        model.fit(data.dataset, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=steps_per_epoch - done_in_epoch,
                   callbacks=callbacks, verbose=verbose, shuffle=False)
         epoch += 1
     if epoch < config.epochs:
-        model.fit(dataset, epochs=config.epochs, initial_epoch=epoch, steps_per_epoch=steps_per_epoch,
+        model.fit(data.dataset, epochs=config.epochs, initial_epoch=epoch, steps_per_epoch=steps_per_epoch,
                   callbacks=callbacks, verbose=verbose, shuffle=False)
     train_seconds = time.time() - t0
     steps = model.train_steps
     trained = steps - resumed_from
-    if source.num_skipped:
-        logger.warning("Skipped %d unreadable image file(s) in %s.", source.num_skipped, source.path)
+    if data.num_skipped:
+        logger.warning("Skipped %d unreadable image file(s) in %s.", data.num_skipped, data.describe())
 
     if finalize is not None:
         finalize(model, paths)
     keras_path = os.path.join(config.model_dir, f"{model_name}.keras")
     model.save(keras_path)
-    saved_model_path = export_generator(model, config.export_dir, model_name)
+    targets = exports(model) if exports is not None else [(model_name, model.generator)]
+    saved_model_paths = {
+        name: export_generator(model, config.export_dir, name, network=network) for name, network in targets
+    }
     return RunResult(
         model=model,
         config=config,
         paths=paths,
         steps=steps,
         resumed_from_step=resumed_from,
-        num_images=len(source),
-        num_skipped=source.num_skipped,
+        num_images=data.num_images,
+        num_skipped=data.num_skipped,
         seconds=time.time() - start,
         images_per_second=trained * config.batch_size / train_seconds if trained and train_seconds > 0 else 0.0,
-        saved_model_path=saved_model_path,
+        saved_model_path=next(iter(saved_model_paths.values())),
+        saved_model_paths=saved_model_paths,
         keras_path=keras_path,
     )
+
+
+def run_main(argv, config_cls, model_flags, run):
+    """What every trainer's `main(argv)` does: flags -> config -> `run(config)`, with clean errors."""
+    import sys
+
+    from absl import app
+
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    setup_logging()
+    config = config_from_flags(config_cls, model_flags)
+    try:
+        result = run(config)
+    except ka_callbacks.NonFiniteLossError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    exports = "\n".join(f"  SavedModel:    {path}" for path in result.saved_model_paths.values())
+    print(
+        f"Done: {result.steps} steps ({result.steps - result.resumed_from_step} this run) in {result.seconds:.0f} s, "
+        f"{result.images_per_second:.1f} img/s. Skipped {result.num_skipped} unreadable file(s).\n"
+        f"  run directory: {result.paths.model_dir}\n  keras model:   {result.keras_path}\n{exports}"
+    )
+    return 0
 
 
 def setup_logging():

@@ -8,7 +8,6 @@ shipped in the package (a few minutes on 2 CPU cores). With `--image_dir` or
 
 import dataclasses
 import os
-import sys
 
 import numpy as np
 from absl import app
@@ -21,15 +20,13 @@ from keras_animegan.models import DCGAN
 from train import common
 
 flags.DEFINE_integer("latent_dim", 100, "Noise vector length.")
-flags.DEFINE_integer("base_filters", None, "Network width (channels at the last hidden resolution). Default 64.")
 flags.DEFINE_integer("n_extra_layers", 1, "Size-preserving conv layers in each network.")
-flags.DEFINE_enum("gan_mode", "vanilla", ["vanilla", "lsgan", "hinge"], "Adversarial loss.")
 flags.DEFINE_integer("num_samples", 64, "Images in each per-epoch sample grid (8 per row).")
 
-MODEL_FLAGS = ("latent_dim", "base_filters", "n_extra_layers", "gan_mode", "num_samples")
+MODEL_FLAGS = ("latent_dim", "n_extra_layers", "num_samples")
 
 # The report's settings, for user data.
-DEFAULTS = dict(epochs=100, batch_size=128, image_size=64, learning_rate=3e-4, base_filters=64)
+DEFAULTS = dict(epochs=100, batch_size=128, image_size=64, learning_rate=3e-4, base_filters=64, gan_mode="vanilla")
 # The demo on the embedded 2,000 avatars: a few minutes on 2 CPU cores.
 EMBEDDED_DEFAULTS = dict(epochs=5, batch_size=64)
 
@@ -39,9 +36,7 @@ class DCGANConfig(common.TrainConfig):
     """Settings of a DCGAN run (shared ones in `common.TrainConfig`)."""
 
     latent_dim: int = 100
-    base_filters: int = None
     n_extra_layers: int = 1
-    gan_mode: str = "vanilla"
     num_samples: int = 64
 
 
@@ -54,7 +49,7 @@ def run(config):
     """Trains DCGAN as `config` says; returns a `common.RunResult`. Reads no flags."""
     config = common.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "dcgan")
 
-    def build_model():
+    def build_model(steps_per_epoch):
         import keras
 
         model = DCGAN(
@@ -71,7 +66,7 @@ def run(config):
         )
         return model
 
-    def sample_callbacks(model, paths):
+    def sample_callbacks(model, paths, data):
         return [
             ka_callbacks.NoiseSamples(
                 fixed_noise(config, config.num_samples),
@@ -89,29 +84,14 @@ def run(config):
         images = model.predict_on_batch(noise)
         visualization.save_png(visualization.make_grid(images, 10), os.path.join(config.model_dir, "interpolation.png"))
 
-    return common.fit_and_export(config, "dcgan", embedded.anime_avatars_64(), build_model, sample_callbacks, finalize)
+    def make_data(config):
+        return common.single_source_data(config, embedded.anime_avatars_64())
+
+    return common.fit_and_export(config, "dcgan", build_model, make_data, sample_callbacks, finalize)
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    common.setup_logging()
-    config = common.config_from_flags(DCGANConfig, MODEL_FLAGS)
-    try:
-        result = run(config)
-    except ka_callbacks.NonFiniteLossError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(
-        f"Done: {result.steps} steps ({result.steps - result.resumed_from_step} this run) in {result.seconds:.0f} s, "
-        f"{result.images_per_second:.1f} img/s. Skipped {result.num_skipped} unreadable file(s).\n"
-        f"  run directory: {result.paths.model_dir}\n  keras model:   {result.keras_path}\n"
-        f"  SavedModel:    {result.saved_model_path}"
-    )
-    return 0
+    return common.run_main(argv, DCGANConfig, MODEL_FLAGS, run)
 
 
 if __name__ == "__main__":

@@ -30,3 +30,24 @@ def open_image_source(image_dir=None, dataset=None, data_dir=None, split="train"
     if not image_dir:
         raise ValueError("No image source: pass image_dir (a folder or .zip) or dataset (a TFDS name).")
     return ImageSource(image_dir)
+
+
+def resolve_image_source(spec, data_dir=None, split="train"):
+    """One domain argument -> a source: an existing folder or `.zip`, else a TFDS dataset name.
+
+    Args:
+        spec: a folder, a `.zip` path, or a TFDS name such as `"thumbs/64px"`.
+        data_dir: TFDS data directory when `spec` is a dataset name.
+        split: TFDS split.
+
+    Raises:
+        FileNotFoundError: `spec` looks like a path (has a path separator or ends
+            in `.zip`) but does not exist.
+    """
+    import os
+
+    if os.path.exists(spec):
+        return ImageSource(spec)
+    if os.sep in spec.rstrip("/").split("/", 1)[0] or spec.lower().endswith(".zip") or spec.startswith((".", "~")):
+        raise FileNotFoundError(f"Image source {spec!r} does not exist (not a folder, .zip or TFDS name).")
+    return TFDSImageSource(spec, data_dir=data_dir, split=split)

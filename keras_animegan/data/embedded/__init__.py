@@ -16,3 +16,8 @@ def _path(name):
 def anime_avatars_64():
     """Path of the embedded 2,000 anime avatars (64x64 PNG zip, CC BY 4.0, DiceBear 'adventurer')."""
     return _path("anime_avatars_64.zip")
+
+
+def cartoon_faces_64():
+    """Path of the embedded 1,000 cartoon faces (64x64 PNG zip, Apache-2.0, facesjs): the demo photo domain."""
+    return _path("cartoon_faces_64.zip")

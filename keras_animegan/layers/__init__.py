@@ -1,0 +1,5 @@
+"""Layers shared by the networks: reflection padding, instance norm, residual blocks."""
+
+from keras_animegan.layers.layers import ReflectionPadding2D
+from keras_animegan.layers.layers import instance_norm
+from keras_animegan.layers.layers import residual_block

@@ -1,0 +1,384 @@
+"""CycleGAN: unpaired photo <-> anime translation (Zhu et al., 2017), after junyanz/pytorch-CycleGAN-and-pix2pix."""
+
+import keras
+import tensorflow as tf
+from keras import layers
+from keras import ops
+
+from keras_animegan.layers import ReflectionPadding2D
+from keras_animegan.layers import instance_norm
+from keras_animegan.layers import residual_block
+from keras_animegan.models.gan_model import GANModel
+
+
+def _init():
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
+def resnet_generator(image_size=256, base_filters=64, num_blocks=9, name="generator"):
+    """The CycleGAN ResNet generator as a functional `keras.Model`.
+
+    7x7 conv (reflection padded) -> two stride-2 3x3 down-convs (x2, x4 channels)
+    -> `num_blocks` residual blocks -> two stride-2 up-convs -> 7x7 conv -> tanh.
+    Instance norm (`GroupNormalization(groups=-1)`) and ReLU after every conv
+    but the last. junyanz uses 9 blocks at 256 px and 6 at 128 px.
+
+    Args:
+        image_size: input height and width (a multiple of 4), or None for any size.
+        base_filters: channels of the first conv (`ngf`).
+        num_blocks: residual blocks.
+        name: model name.
+    """
+    if image_size is not None and image_size % 4:
+        raise ValueError(f"image_size must be a multiple of 4 (two stride-2 down-convs); got {image_size}.")
+    init = _init()
+    images = keras.Input((image_size, image_size, 3), name="images")
+    x = ReflectionPadding2D(3, name="stem_pad")(images)
+    x = layers.Conv2D(base_filters, 7, kernel_initializer=init, name="stem_conv")(x)
+    x = instance_norm("stem_in")(x)
+    x = layers.ReLU()(x)
+    filters = base_filters
+    for i in range(2):
+        filters *= 2
+        x = layers.Conv2D(filters, 3, strides=2, padding="same", kernel_initializer=init, name=f"down{i}_conv")(x)
+        x = instance_norm(f"down{i}_in")(x)
+        x = layers.ReLU()(x)
+    for i in range(num_blocks):
+        x = residual_block(x, filters, init, name=f"block{i}")
+    for i in range(2):
+        filters //= 2
+        x = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", kernel_initializer=init, name=f"up{i}_conv")(x)
+        x = instance_norm(f"up{i}_in")(x)
+        x = layers.ReLU()(x)
+    x = ReflectionPadding2D(3, name="head_pad")(x)
+    x = layers.Conv2D(3, 7, kernel_initializer=init, name="head_conv")(x)
+    outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+    return keras.Model(images, outputs, name=name)
+
+
+def patch_discriminator(image_size=256, base_filters=64, num_layers=3, name="discriminator"):
+    """The PatchGAN discriminator: with `num_layers=3`, each output logit sees a 70x70 patch.
+
+    4x4 conv stride 2 + LeakyReLU(0.2); `num_layers - 1` more stride-2 4x4 convs
+    with instance norm (channels x2 up to x8); a stride-1 4x4 conv with instance
+    norm; a stride-1 4x4 conv to one channel. Padding 1 on every 4x4 conv, as in
+    junyanz's `NLayerDiscriminator`, so a 256 px input gives a 30x30 map.
+
+    Args:
+        image_size: input height and width, or None for any size.
+        base_filters: channels of the first conv (`ndf`).
+        num_layers: stride-2 convs (3 = the 70x70 PatchGAN).
+        name: model name.
+    """
+    init = _init()
+    images = keras.Input((image_size, image_size, 3), name="images")
+    x = layers.ZeroPadding2D(1)(images)
+    x = layers.Conv2D(base_filters, 4, strides=2, kernel_initializer=init, name="conv0")(x)
+    x = layers.LeakyReLU(0.2)(x)
+    for i in range(1, num_layers + 1):
+        filters = base_filters * min(2**i, 8)
+        x = layers.ZeroPadding2D(1)(x)
+        x = layers.Conv2D(filters, 4, strides=2 if i < num_layers else 1, kernel_initializer=init, name=f"conv{i}")(x)
+        x = instance_norm(f"in{i}")(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.ZeroPadding2D(1)(x)
+    logits = layers.Conv2D(1, 4, kernel_initializer=init, dtype="float32", name="logits")(x)
+    return keras.Model(images, logits, name=name)
+
+
+@keras.saving.register_keras_serializable(package="keras_animegan")
+class ImagePool(layers.Layer):
+    """A history of generated images for the discriminator (Shrivastava et al., 2017; junyanz `ImagePool`).
+
+    Until the pool is full, each new image is stored and returned. After that,
+    each image is, with probability 1/2, swapped with a random stored one (the
+    stored one is returned and the new one takes its place), else returned as
+    is. `pool_size=0` turns the pool off.
+
+    The pool lives in non-trainable variables, so checkpoints keep it. Under a
+    `tf.distribute` strategy the pool is shared and the first replica's update
+    wins (`aggregation="only_first_replica"`).
+
+    Args:
+        pool_size: images kept (junyanz: 50).
+        image_shape: `(height, width, channels)` of the images.
+    """
+
+    def __init__(self, pool_size=50, image_shape=(256, 256, 3), **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = int(pool_size)
+        self.image_shape = tuple(image_shape)
+        if self.pool_size > 0:
+            self.images = self.add_weight(
+                shape=(self.pool_size,) + self.image_shape, initializer="zeros", trainable=False,
+                name="images", aggregation="only_first_replica",
+            )
+            self.count = self.add_weight(
+                shape=(), initializer="zeros", dtype="int32", trainable=False, name="count",
+                aggregation="only_first_replica",
+            )
+        self.built = True
+
+    def call(self, images, seed):
+        """Returns the images the discriminator should see; updates the pool. `seed`: stateless seed (2,)."""
+        if self.pool_size == 0:
+            return images
+        images = tf.cast(images, self.images.dtype)
+        batch = tf.shape(images)[0]
+        count = tf.convert_to_tensor(self.count)
+        pool = tf.convert_to_tensor(self.images)
+
+        def fill():
+            # Store as many as fit, in order; return the images unchanged.
+            slots = count + tf.range(batch)
+            fits = slots < self.pool_size
+            updated = tf.tensor_scatter_nd_update(pool, tf.boolean_mask(slots, fits)[:, None], tf.boolean_mask(images, fits))
+            return images, updated, tf.minimum(count + batch, self.pool_size)
+
+        def swap():
+            seed_swap, seed_slot = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+            use_pool = tf.random.stateless_uniform((batch,), seed_swap) > 0.5
+            slots = tf.random.stateless_uniform((batch,), seed_slot, maxval=self.pool_size, dtype=tf.int32)
+            stored = tf.gather(pool, slots)
+            mask = tf.reshape(use_pool, (-1, 1, 1, 1))
+            returned = tf.where(mask, stored, images)
+            updated = tf.tensor_scatter_nd_update(
+                pool, tf.boolean_mask(slots, use_pool)[:, None], tf.boolean_mask(images, use_pool)
+            )
+            return returned, updated, count
+
+        returned, updated, new_count = tf.cond(count < self.pool_size, fill, swap)
+        self.images.assign(updated)
+        self.count.assign(new_count)
+        return returned
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size, "image_shape": self.image_shape}
+
+
+@keras.saving.register_keras_serializable(package="keras_animegan")
+class LinearDecaySchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """Constant learning rate for `constant_steps`, then linear decay to zero over `decay_steps`.
+
+    junyanz's `linear` policy (100 epochs constant + 100 decaying), by step.
+
+    Args:
+        initial_learning_rate: the constant rate.
+        constant_steps: steps at the initial rate.
+        decay_steps: steps over which the rate falls to 0.
+    """
+
+    def __init__(self, initial_learning_rate, constant_steps, decay_steps):
+        self.initial_learning_rate = float(initial_learning_rate)
+        self.constant_steps = int(constant_steps)
+        self.decay_steps = max(1, int(decay_steps))
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        done = ops.maximum(step - self.constant_steps, 0.0) / self.decay_steps
+        return self.initial_learning_rate * ops.clip(1.0 - done, 0.0, 1.0)
+
+    def get_config(self):
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "constant_steps": self.constant_steps,
+            "decay_steps": self.decay_steps,
+        }
+
+
+def weighted_l1(x, y, weight=None):
+    """Mean absolute difference over every element; `weight` (broadcast to x, e.g. (b, h, w, 1)) weights pixels.
+
+    With `weight=None` or a weight of ones this is the plain L1 mean.
+    """
+    diff = ops.abs(ops.cast(x, "float32") - ops.cast(y, "float32"))
+    if weight is not None:
+        diff = diff * ops.cast(weight, "float32")
+    return ops.mean(diff)
+
+
+@keras.saving.register_keras_serializable(package="keras_animegan")
+class CycleGAN(GANModel):
+    """CycleGAN for unpaired translation between domain A (photos) and domain B (anime).
+
+    `model(images)` (and the exported `serving_default`) translates A -> B;
+    `model.translate(images, direction="ba")` goes the other way. Images are
+    floats in [-1, 1]. `fit()` takes batches `(a, b)` or `(a, b, weight_a)`,
+    where `weight_a` `(batch, h, w, 1)` weights the A -> B -> A cycle loss per
+    pixel (the face-landmark loss feeds it; uniform when absent).
+
+    Tracked losses (progress bar order): `d_a_loss`, `d_b_loss` (discriminators),
+    `adv_ab`, `adv_ba` (generator adversarial terms: G_ab fooling D_b, G_ba
+    fooling D_a), `cycle_a` (|G_ba(G_ab(a)) - a|), `cycle_b`, `identity_a`
+    (|G_ba(a) - a|), `identity_b` (|G_ab(b) - b|), `g_loss` (the generators'
+    total). The identity terms are only computed when `lambda_identity > 0`.
+
+    Args:
+        generator_ab, generator_ba: networks, or None for `resnet_generator()`.
+        discriminator_a, discriminator_b: networks, or None for `patch_discriminator()`.
+        image_size: training image size.
+        base_filters: `ngf` (and `ndf`) of the default networks.
+        num_blocks: residual blocks of the default generators (9 at 256 px, 6 at 128 px).
+        num_disc_layers: PatchGAN stride-2 layers (3 = 70x70).
+        lambda_cycle: weight of each cycle loss (10).
+        lambda_identity: identity weight relative to `lambda_cycle` (0.5; 0 turns it off).
+        pool_size: history pool of generated images for each discriminator (50).
+        seed: seed for pool decisions.
+
+    Example:
+
+    >>> model = keras_animegan.CycleGAN(image_size=128, num_blocks=6)
+    >>> model.compile()      # Adam(2e-4, beta_1=0.5), lsgan
+    >>> a = keras_animegan.data.image_dataset("photos/", 128, 1)
+    >>> b = keras_animegan.data.image_dataset("anime.zip", 128, 1)
+    >>> model.fit(tf.data.Dataset.zip((a, b)), epochs=200, steps_per_epoch=1000)
+    >>> anime = model(photos)            # A -> B
+
+    Reference:
+        Zhu, Park, Isola, Efros. "Unpaired Image-to-Image Translation using
+        Cycle-Consistent Adversarial Networks", ICCV 2017.
+    """
+
+    network_names = ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b")
+    loss_names = (
+        "d_a_loss", "d_b_loss", "adv_ab", "adv_ba", "cycle_a", "cycle_b", "identity_a", "identity_b", "g_loss",
+    )
+    default_learning_rate = 2e-4
+
+    def __init__(
+        self,
+        generator_ab=None,
+        generator_ba=None,
+        discriminator_a=None,
+        discriminator_b=None,
+        image_size=256,
+        base_filters=64,
+        num_blocks=9,
+        num_disc_layers=3,
+        lambda_cycle=10.0,
+        lambda_identity=0.5,
+        pool_size=50,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(seed=seed, **kwargs)
+        self.image_size = image_size
+        self.base_filters = base_filters
+        self.num_blocks = num_blocks
+        self.num_disc_layers = num_disc_layers
+        self.lambda_cycle = float(lambda_cycle)
+        self.lambda_identity = float(lambda_identity)
+        self.pool_size = pool_size
+
+        def generator(name):
+            return resnet_generator(image_size, base_filters, num_blocks, name=name)
+
+        def discriminator(name):
+            return patch_discriminator(image_size, base_filters, num_disc_layers, name=name)
+
+        self.generator_ab = generator_ab if generator_ab is not None else generator("generator_ab")
+        self.generator_ba = generator_ba if generator_ba is not None else generator("generator_ba")
+        self.discriminator_a = discriminator_a if discriminator_a is not None else discriminator("discriminator_a")
+        self.discriminator_b = discriminator_b if discriminator_b is not None else discriminator("discriminator_b")
+        shape = (image_size, image_size, 3)
+        self.pool_a = ImagePool(pool_size, shape, name="pool_a")  # past G_ba(b), shown to D_a
+        self.pool_b = ImagePool(pool_size, shape, name="pool_b")  # past G_ab(a), shown to D_b
+        self.built = True
+
+    @property
+    def generator(self):
+        """The A -> B generator (what `call()` and the default export use)."""
+        return self.generator_ab
+
+    @property
+    def generator_trainable_variables(self):
+        return self.generator_ab.trainable_variables + self.generator_ba.trainable_variables
+
+    @property
+    def discriminator_trainable_variables(self):
+        return self.discriminator_a.trainable_variables + self.discriminator_b.trainable_variables
+
+    def compile(self, *, g_optimizer=None, d_optimizer=None, gan_mode="lsgan", **kwargs):
+        """Configures training; default optimizers Adam(2e-4, beta_1=0.5), `gan_mode="lsgan"`."""
+        super().compile(g_optimizer=g_optimizer, d_optimizer=d_optimizer, gan_mode=gan_mode, **kwargs)
+
+    def call(self, images, training=False):
+        return self.generator_ab(images, training=training)
+
+    def translate(self, images, direction="ab"):
+        """Translates [-1, 1] images: `direction="ab"` (A -> B, photo -> anime) or `"ba"`."""
+        if direction not in ("ab", "ba"):
+            raise ValueError(f"direction must be 'ab' or 'ba'; got {direction!r}.")
+        network = self.generator_ab if direction == "ab" else self.generator_ba
+        return network(images, training=False)
+
+    @staticmethod
+    def unpack(data):
+        """`(a, b)`, `(a, b, weight_a)` or a dict with keys a, b[, weight_a] -> (a, b, weight_a or None)."""
+        if isinstance(data, dict):
+            return data["a"], data["b"], data.get("weight_a")
+        if len(data) == 2:
+            return data[0], data[1], None
+        if len(data) == 3:
+            return data
+        raise ValueError(f"CycleGAN expects batches (a, b) or (a, b, weight_a); got {len(data)} elements.")
+
+    def generator_losses(self, real_a, real_b, weight_a=None, training=True):
+        """All generator-side terms for one batch; returns (total, dict of terms, fake_a, fake_b)."""
+        fake_b = self.generator_ab(real_a, training=training)
+        fake_a = self.generator_ba(real_b, training=training)
+        rec_a = self.generator_ba(fake_b, training=training)
+        rec_b = self.generator_ab(fake_a, training=training)
+        terms = {
+            "adv_ab": self.generator_loss_fn(self.discriminator_b(fake_b, training=training)),
+            "adv_ba": self.generator_loss_fn(self.discriminator_a(fake_a, training=training)),
+            "cycle_a": weighted_l1(rec_a, real_a, weight_a),
+            "cycle_b": weighted_l1(rec_b, real_b),
+        }
+        total = terms["adv_ab"] + terms["adv_ba"] + self.lambda_cycle * (terms["cycle_a"] + terms["cycle_b"])
+        if self.lambda_identity > 0:
+            terms["identity_a"] = weighted_l1(self.generator_ba(real_a, training=training), real_a)
+            terms["identity_b"] = weighted_l1(self.generator_ab(real_b, training=training), real_b)
+            total += self.lambda_cycle * self.lambda_identity * (terms["identity_a"] + terms["identity_b"])
+        return total, terms, fake_a, fake_b
+
+    def train_step(self, data):
+        real_a, real_b, weight_a = self.unpack(data)
+        real_a = tf.cast(real_a, self.compute_dtype)
+        real_b = tf.cast(real_b, self.compute_dtype)
+
+        # Generators first (junyanz order), with the discriminators fixed.
+        with tf.GradientTape() as tape:
+            g_loss, terms, fake_a, fake_b = self.generator_losses(real_a, real_b, weight_a)
+            scaled = self.scale_loss_for_replicas(g_loss)
+        variables = self.generator_trainable_variables
+        self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
+
+        # Discriminators on real images and on fakes drawn from the history pools.
+        pooled_a = self.pool_a(tf.stop_gradient(fake_a), seed=self.step_seed(salt=10))
+        pooled_b = self.pool_b(tf.stop_gradient(fake_b), seed=self.step_seed(salt=11))
+        with tf.GradientTape() as tape:
+            d_a_loss = self.discriminator_loss_fn(
+                self.discriminator_a(real_a, training=True), self.discriminator_a(pooled_a, training=True)
+            )
+            d_b_loss = self.discriminator_loss_fn(
+                self.discriminator_b(real_b, training=True), self.discriminator_b(pooled_b, training=True)
+            )
+            scaled = self.scale_loss_for_replicas(d_a_loss + d_b_loss)
+        variables = self.discriminator_trainable_variables
+        self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
+
+        return self.update_loss_trackers(d_a_loss=d_a_loss, d_b_loss=d_b_loss, g_loss=g_loss, **terms)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            image_size=self.image_size,
+            base_filters=self.base_filters,
+            num_blocks=self.num_blocks,
+            num_disc_layers=self.num_disc_layers,
+            lambda_cycle=self.lambda_cycle,
+            lambda_identity=self.lambda_identity,
+            pool_size=self.pool_size,
+        )
+        return config

@@ -1,0 +1,146 @@
+"""Train CycleGAN: `python -m train.cyclegan [--domain_a photos/ --domain_b anime.zip] [flags]`.
+
+Domain A is the photo side, domain B the anime side; each is a folder, a
+`.zip` or a TFDS name (`thumbs/128px`, with `--data_dir`). With neither, a
+short demo trains on the embedded sets (1,000 cartoon faces as A, 2,000 anime
+avatars as B) at 64 px. With user data the defaults are junyanz's: 256 px,
+batch 1, 9 residual blocks, Adam 2e-4 (beta_1 0.5), 200 epochs with the
+learning rate decaying linearly to zero over the second half.
+"""
+
+import dataclasses
+import logging
+from typing import Optional
+
+import tensorflow as tf
+from absl import app
+from absl import flags
+
+from keras_animegan import callbacks as ka_callbacks
+from keras_animegan import data as ka_data
+from keras_animegan.data import embedded
+from keras_animegan.models import CycleGAN
+from keras_animegan.models import LinearDecaySchedule
+from train import common
+
+logger = logging.getLogger("keras_animegan")
+
+flags.DEFINE_string("domain_a", None, "Domain A (photos): folder, .zip or TFDS name. Default: embedded cartoon faces.")
+flags.DEFINE_string("domain_b", None, "Domain B (anime): folder, .zip or TFDS name. Default: embedded anime avatars.")
+flags.DEFINE_integer("num_blocks", None, "Residual blocks in each generator. Default 9 at >= 256 px, else 6.")
+flags.DEFINE_integer("num_disc_layers", 3, "PatchGAN stride-2 layers (3 = 70x70 patches).")
+flags.DEFINE_float("lambda_cycle", 10.0, "Weight of each cycle-consistency L1 loss.")
+flags.DEFINE_float("lambda_identity", 0.5, "Identity loss weight relative to lambda_cycle (0 = off).")
+flags.DEFINE_integer("pool_size", 50, "History pool of generated images per discriminator (0 = off).")
+flags.DEFINE_integer("decay_epochs", None, "Epochs over which the learning rate decays to 0 (at the end). "
+                     "Default: the second half of --epochs.")
+flags.DEFINE_integer("num_grid_rows", 8, "Images per direction in each per-epoch sample grid.")
+
+MODEL_FLAGS = (
+    "domain_a", "domain_b", "num_blocks", "num_disc_layers", "lambda_cycle", "lambda_identity",
+    "pool_size", "decay_epochs", "num_grid_rows",
+)
+
+# junyanz's settings, for user data.
+DEFAULTS = dict(epochs=200, batch_size=1, image_size=256, learning_rate=2e-4, base_filters=64, gan_mode="lsgan")
+# The demo on the embedded sets: a few minutes on 2 CPU cores.
+EMBEDDED_DEFAULTS = dict(epochs=4, steps_per_epoch=150, image_size=64, base_filters=32)
+
+
+@dataclasses.dataclass(frozen=True)
+class CycleGANConfig(common.TrainConfig):
+    """Settings of a CycleGAN run (shared ones in `common.TrainConfig`)."""
+
+    domain_a: Optional[str] = None
+    domain_b: Optional[str] = None
+    num_blocks: Optional[int] = None
+    num_disc_layers: int = 3
+    lambda_cycle: float = 10.0
+    lambda_identity: float = 0.5
+    pool_size: int = 50
+    decay_epochs: Optional[int] = None
+    num_grid_rows: int = 8
+
+    @property
+    def uses_embedded_data(self):
+        return not (self.domain_a or self.domain_b)
+
+
+def _open_domain(spec, default_path, config, label):
+    if spec:
+        return ka_data.resolve_image_source(spec, data_dir=config.data_dir)
+    logger.info("Domain %s: the embedded set %s.", label, default_path)
+    return ka_data.ImageSource(default_path)
+
+
+def make_data(config):
+    """Batches `(a, b)`: the two domains shuffled independently and zipped."""
+    if config.image_dir or config.dataset:
+        raise ValueError("train.cyclegan takes --domain_a and --domain_b (folder, .zip or TFDS name each), "
+                         "not --image_dir / --dataset.")
+    source_a = _open_domain(config.domain_a, embedded.cartoon_faces_64(), config, "A")
+    source_b = _open_domain(config.domain_b, embedded.anime_avatars_64(), config, "B")
+    ds_a = source_a.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed)
+    ds_b = source_b.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed + 1)
+    dataset = tf.data.Dataset.zip((ds_a, ds_b)).prefetch(tf.data.AUTOTUNE)
+    # junyanz: an epoch is max(|A|, |B|) images.
+    return common.TrainData(dataset, max(len(source_a), len(source_b)), [source_a, source_b])
+
+
+def fixed_batches(config, sources, count):
+    """The first `count` images of each domain (file order), for the per-epoch grids."""
+    batches = []
+    for source in sources:
+        ds = source.dataset(config.image_size, count, shuffle=False, repeat=True, drop_remainder=True, cache=False)
+        batches.append(next(iter(ds)).numpy())
+    return batches
+
+
+def run(config):
+    """Trains CycleGAN as `config` says; returns a `common.RunResult`. Reads no flags."""
+    config = common.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "cyclegan")
+    num_blocks = config.num_blocks or (9 if config.image_size >= 256 else 6)
+    decay_epochs = config.decay_epochs if config.decay_epochs is not None else config.epochs // 2
+    if not 0 <= decay_epochs <= config.epochs:
+        raise ValueError(f"--decay_epochs must be between 0 and --epochs ({config.epochs}); got {decay_epochs}.")
+
+    def build_model(steps_per_epoch):
+        import keras
+
+        def optimizer():
+            schedule = LinearDecaySchedule(
+                config.learning_rate,
+                constant_steps=(config.epochs - decay_epochs) * steps_per_epoch,
+                decay_steps=decay_epochs * steps_per_epoch,
+            )
+            return keras.optimizers.Adam(schedule, beta_1=0.5)
+
+        model = CycleGAN(
+            image_size=config.image_size,
+            base_filters=config.base_filters,
+            num_blocks=num_blocks,
+            num_disc_layers=config.num_disc_layers,
+            lambda_cycle=config.lambda_cycle,
+            lambda_identity=config.lambda_identity,
+            pool_size=config.pool_size,
+            seed=config.seed,
+        )
+        model.compile(g_optimizer=optimizer(), d_optimizer=optimizer(), gan_mode=config.gan_mode)
+        return model
+
+    def sample_callbacks(model, paths, data):
+        images_a, images_b = fixed_batches(config, data.sources, config.num_grid_rows)
+        return [ka_callbacks.TranslationSamples(images_a, images_b, paths.samples, log_dir=paths.logs)]
+
+    def exports(model):
+        return [("cyclegan_ab", model.generator_ab), ("cyclegan_ba", model.generator_ba)]
+
+    return common.fit_and_export(config, "cyclegan", build_model, make_data, sample_callbacks, exports=exports)
+
+
+def main(argv):
+    return common.run_main(argv, CycleGANConfig, MODEL_FLAGS, run)
+
+
+if __name__ == "__main__":
+    app.run(main)
