@@ -42,3 +42,13 @@ def messy_files():
     }
     ignored = {"readme.txt": b"ignored: not an image extension", ".hidden.png": encode(rgb)}
     return good, bad, ignored
+
+
+def write_messy_folder(root):
+    """Writes every messy file under `root` (a pathlib.Path); returns (good, bad) as `messy_files`."""
+    good, bad, ignored = messy_files()
+    for name, payload in {**good, **bad, **ignored}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(payload)
+    return good, bad

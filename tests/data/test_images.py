@@ -13,6 +13,7 @@ from PIL import Image
 from keras_animegan import data
 from tests.messy_images import encode as _png
 from tests.messy_images import messy_files
+from tests.messy_images import write_messy_folder
 
 SIZE = 16
 
@@ -20,11 +21,7 @@ SIZE = 16
 @pytest.fixture(scope="module")
 def messy_folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("messy")
-    good, bad, ignored = messy_files()
-    for name, payload in {**good, **bad, **ignored}.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(payload)
+    good, bad = write_messy_folder(root)
     return str(root), good, bad
 
 

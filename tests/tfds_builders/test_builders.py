@@ -14,6 +14,7 @@ from PIL import Image
 import tfds_builders  # noqa: F401 - registers the builders
 from tests.messy_images import encode
 from tests.messy_images import messy_files
+from tests.messy_images import write_messy_folder
 from tfds_builders import image_folder
 
 
@@ -34,11 +35,7 @@ def all_examples(builder):
 @pytest.fixture(scope="module")
 def messy_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("manual")
-    good, bad, ignored = messy_files()
-    for name, payload in {**good, **bad, **ignored}.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(payload)
+    good, bad = write_messy_folder(root)
     (root / "tags.csv").write_text("filename,tags\nrgb.png,red,flat\nnested/deeper/inner.PNG,red\n")
     return root, good, bad
 
