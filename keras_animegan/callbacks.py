@@ -266,3 +266,23 @@ class TranslationSamples(EpochGrids):
                    model.translate(fake_a, "ab")]
         tiles = np.stack([np.asarray(c) for c in columns], axis=1)  # (rows, 6, h, w, 3)
         return visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), ncols=6)
+
+
+class PairSamples(EpochGrids):
+    """Per-epoch grid of fixed inputs beside the model's outputs: x | model(x), `pairs_per_row` pairs a row.
+
+    Args:
+        images: fixed [-1, 1] inputs (e.g. photos for CartoonGAN).
+        directory: where the per-epoch grids go.
+        pairs_per_row: input/output pairs per grid row.
+        log_dir: TensorBoard log directory (or None).
+    """
+
+    def __init__(self, images, directory, pairs_per_row=4, log_dir=None):
+        super().__init__(directory, log_dir, tag="photo_to_cartoon")
+        self.images, self.pairs_per_row = np.asarray(images), pairs_per_row
+
+    def grid(self):
+        outputs = np.asarray(self.model.predict_on_batch(self.images))
+        tiles = np.stack([self.images, outputs], axis=1)  # (n, 2, h, w, 3)
+        return visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), ncols=2 * self.pairs_per_row)

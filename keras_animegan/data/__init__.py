@@ -1,6 +1,7 @@
 """Input pipelines: folders, zips and TFDS datasets of images -> [-1, 1] batches."""
 
 from keras_animegan.data import embedded
+from keras_animegan.data.edges import edge_smooth
 from keras_animegan.data.images import IMAGE_EXTENSIONS
 from keras_animegan.data.images import ImageSource
 from keras_animegan.data.images import decode_image

@@ -182,6 +182,7 @@ class ImageSource:
         repeat=True,
         drop_remainder=True,
         cache="auto",
+        paired_fn=None,
     ):
         """A `tf.data.Dataset` of float32 image batches in [-1, 1], shape (batch, size, size, 3).
 
@@ -195,6 +196,9 @@ class ImageSource:
                 replica batches equal under `tf.distribute`).
             cache: `True`, `False` or `"auto"`: keep decoded images in memory
                 after the first pass; `"auto"` does so when they fit in 1 GiB.
+            paired_fn: optional `uint8 image -> uint8 image` (numpy), computed once per
+                image before the cache; batches are then `(images, paired_fn(images))`
+                (CartoonGAN's edge-smoothed cartoons).
         """
         self.check_readable(image_size)
         if cache == "auto":
@@ -219,6 +223,8 @@ class ImageSource:
             ds = ds.shuffle(len(self.files), seed=seed, reshuffle_each_iteration=True)
         ds = ds.map(load_tf, num_parallel_calls=tf.data.AUTOTUNE)
         ds = ds.filter(_is_ok).map(_drop_flag)
+        if paired_fn is not None:
+            ds = ds.map(lambda image: add_pair(image, paired_fn), num_parallel_calls=tf.data.AUTOTUNE)
         if cache:
             ds = ds.cache()
             if shuffle:
@@ -235,6 +241,13 @@ def _drop_flag(image, ok):
     return image
 
 
+def add_pair(image, paired_fn):
+    """uint8 image -> (image, paired_fn(image)) inside tf.data (paired_fn runs in numpy)."""
+    paired = tf.numpy_function(paired_fn, [image], tf.uint8, stateful=False)
+    paired.set_shape(image.shape)
+    return image, paired
+
+
 def to_unit_range(images):
     """uint8 [0, 255] -> float32 [-1, 1]."""
     return tf.cast(images, tf.float32) / 127.5 - 1.0
@@ -245,7 +258,8 @@ def finish_pipeline(ds, batch_size, repeat=True, drop_remainder=True):
     if repeat:
         ds = ds.repeat()
     ds = ds.batch(batch_size, drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.map(to_unit_range, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(lambda *x: tf.nest.map_structure(to_unit_range, x[0] if len(x) == 1 else x),
+                num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

@@ -3,6 +3,7 @@
 import tensorflow as tf
 
 from keras_animegan.data.images import SHUFFLE_BUFFER_LIMIT
+from keras_animegan.data.images import add_pair
 from keras_animegan.data.images import finish_pipeline
 
 
@@ -83,13 +84,16 @@ class TFDSImageSource:
     def __len__(self):
         return self.num_examples
 
-    def dataset(self, image_size, batch_size, shuffle=True, seed=None, repeat=True, drop_remainder=True, cache="auto"):
+    def dataset(self, image_size, batch_size, shuffle=True, seed=None, repeat=True, drop_remainder=True, cache="auto",
+                paired_fn=None):
         """Same contract as `ImageSource.dataset`."""
         ds = self.builder.as_dataset(split=self.split, shuffle_files=shuffle)
         ds = ds.map(
             lambda example: resize_and_center_crop(example[self.image_key], image_size),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
+        if paired_fn is not None:
+            ds = ds.map(lambda image: add_pair(image, paired_fn), num_parallel_calls=tf.data.AUTOTUNE)
         if cache == "auto":
             cache = self.num_examples * image_size * image_size * 3 <= 1024**3
         if cache:

@@ -105,6 +105,23 @@ def hinge_discriminator_loss(real_logits, fake_logits):
     )
 
 
+# The two terms of each discriminator loss, for losses with more than one kind of fake
+# (CartoonGAN's edge-promoting loss: generated images and edge-smoothed cartoons).
+_DISCRIMINATOR_TERMS = {
+    "vanilla": (
+        lambda real: ops.mean(_sigmoid_cross_entropy(_f32(real), 1.0)),
+        lambda fake: ops.mean(_sigmoid_cross_entropy(_f32(fake), 0.0)),
+    ),
+    "lsgan": (
+        lambda real: 0.5 * ops.mean(ops.square(_f32(real) - 1.0)),
+        lambda fake: 0.5 * ops.mean(ops.square(_f32(fake))),
+    ),
+    "hinge": (
+        lambda real: ops.mean(ops.relu(1.0 - _f32(real))),
+        lambda fake: ops.mean(ops.relu(1.0 + _f32(fake))),
+    ),
+}
+
 _REGISTRY = {
     "vanilla": AdversarialLoss(minimax_generator_loss, minimax_discriminator_loss),
     "lsgan": AdversarialLoss(
@@ -136,3 +153,14 @@ def get_adversarial_loss(gan_mode):
             f"(aliases: {sorted(_ALIASES)})."
         )
     return _REGISTRY[key]
+
+
+def get_discriminator_terms(gan_mode):
+    """Returns `(real_term, fake_term)`: the discriminator loss of `gan_mode` is their sum.
+
+    Use it when a discriminator sees several kinds of fakes, each its own term
+    (CartoonGAN: `real_term(D(cartoon)) + fake_term(D(G(photo))) + fake_term(D(smoothed))`).
+    """
+    get_adversarial_loss(gan_mode)  # validates the name
+    key = _ALIASES.get(str(gan_mode).lower(), str(gan_mode).lower())
+    return _DISCRIMINATOR_TERMS[key]

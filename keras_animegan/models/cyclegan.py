@@ -8,6 +8,7 @@ from keras import ops
 from keras_animegan.layers import ReflectionPadding2D
 from keras_animegan.layers import instance_norm
 from keras_animegan.layers import residual_block
+from keras_animegan.losses import weighted_l1
 from keras_animegan.models.gan_model import GANModel
 
 
@@ -184,17 +185,6 @@ class LinearDecaySchedule(keras.optimizers.schedules.LearningRateSchedule):
             "constant_steps": self.constant_steps,
             "decay_steps": self.decay_steps,
         }
-
-
-def weighted_l1(x, y, weight=None):
-    """Mean absolute difference over every element; `weight` (broadcast to x, e.g. (b, h, w, 1)) weights pixels.
-
-    With `weight=None` or a weight of ones this is the plain L1 mean.
-    """
-    diff = ops.abs(ops.cast(x, "float32") - ops.cast(y, "float32"))
-    if weight is not None:
-        diff = diff * ops.cast(weight, "float32")
-    return ops.mean(diff)
 
 
 @keras.saving.register_keras_serializable(package="keras_animegan")

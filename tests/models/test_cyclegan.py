@@ -13,7 +13,7 @@ from keras_animegan.models import ImagePool
 from keras_animegan.models import LinearDecaySchedule
 from keras_animegan.models import patch_discriminator
 from keras_animegan.models import resnet_generator
-from keras_animegan.models import weighted_l1
+from keras_animegan.losses import weighted_l1
 
 SIZE, BATCH = 32, 2
 NETWORKS = ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b")

@@ -1,0 +1,63 @@
+"""`train.cartoongan`: the issue's command on the embedded default, and run() on two folders with resume."""
+
+import csv
+import dataclasses
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from train import cartoongan
+
+pytestmark = pytest.mark.slow
+
+
+def test_cli_command_from_the_issue_on_the_embedded_default(tmp_path):
+    command = [sys.executable, "-m", "train.cartoongan", f"--model_dir={tmp_path / 'D'}", "--epochs=2",
+               "--init_epochs=1", "--steps_per_epoch=2", "--batch_size=2", "--image_size=32", "--vgg_weights=none"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "4 steps" in done.stdout
+    assert sorted(os.listdir(tmp_path / "D" / "samples")) == ["epoch_001.png", "epoch_002.png"]
+    assert os.path.isfile(tmp_path / "D" / "export" / "cartoongan" / "1" / "saved_model.pb")
+
+
+def test_two_folders_phases_in_the_log_and_resume(tmp_path):
+    rng = np.random.default_rng(0)
+    for name in ("photos", "cartoons"):
+        (tmp_path / name).mkdir()
+        for i in range(4):
+            Image.fromarray(rng.integers(0, 255, (36, 44, 3), dtype=np.uint8)).save(tmp_path / name / f"{i}.png")
+    config = cartoongan.CartoonGANConfig(
+        model_dir=str(tmp_path / "run"), photos=str(tmp_path / "photos"), cartoons=str(tmp_path / "cartoons"),
+        epochs=2, init_epochs=1, steps_per_epoch=2, batch_size=2, image_size=32, base_filters=4, cartoon_blocks=1,
+        vgg="vgg16", vgg_weights="none", verbose="0")
+    first = cartoongan.run(config)
+    assert first.steps == 4 and first.num_images == 4
+    with open(os.path.join(config.model_dir, "losses.csv")) as f:
+        rows = list(csv.DictReader(f))
+    # Epoch 1 is the content-only initialization: no discriminator loss logged.
+    assert [math.isnan(float(r["d_loss"])) for r in rows] == [True, True, False, False]
+    assert all(math.isfinite(float(r["content_loss"])) for r in rows)
+    with Image.open(os.path.join(config.model_dir, "samples", "epoch_002.png")) as grid:
+        assert grid.size == (8 * 34 + 2, 2 * 34 + 2)  # 8 photos as 4 photo|cartoon pairs a row
+    # Resume with more epochs: continues in the adversarial phase at step 4.
+    more = cartoongan.run(dataclasses.replace(config, epochs=3))
+    assert more.resumed_from_step == 4 and more.steps == 6
+    assert more.model.initializing is False
+    served = tf.saved_model.load(more.saved_model_path)
+    x = tf.random.stateless_uniform((1, 32, 32, 3), (1, 1), minval=-1, maxval=1)
+    np.testing.assert_allclose(served.serve(x), more.model(x), atol=1e-5)
+
+
+def test_unavailable_vgg_weights_are_a_clear_error(tmp_path):
+    config = cartoongan.CartoonGANConfig(model_dir=str(tmp_path / "r"), vgg_weights=str(tmp_path / "missing.h5"),
+                                         image_size=32, verbose="0")
+    with pytest.raises(ValueError, match="--vgg_weights"):
+        cartoongan.run(config)

@@ -1,0 +1,154 @@
+"""Train CartoonGAN: `python -m train.cartoongan [--photos photos/ --cartoons anime.zip] [flags]`.
+
+`--photos` and `--cartoons` are each a folder, a `.zip` or a TFDS name. With
+neither, a short demo trains on the embedded sets (1,000 cartoon faces stand
+in for photos, 2,000 anime avatars are the cartoons) at 64 px. Every cartoon
+is edge-smoothed once (OpenCV) in the input pipeline.
+
+The content/style network: `--vgg vgg19` (CartoonGAN's, block4_conv4) or
+`vgg16` (block4_conv3); `--vgg_weights imagenet` (downloaded by Keras on first
+use), `none` (random: smoke runs), or a local weights file; the preprocessing
+follows the weights (`--vgg_preprocessing auto`: caffe for imagenet, torch
+for a local file such as the torchvision-converted VGG16).
+"""
+
+import dataclasses
+import logging
+from typing import Optional
+
+import tensorflow as tf
+from absl import app
+from absl import flags
+
+from keras_animegan import callbacks as ka_callbacks
+from keras_animegan import data as ka_data
+from keras_animegan.data import edge_smooth
+from keras_animegan.data import embedded
+from keras_animegan.models import CartoonGAN
+from keras_animegan.models import vgg_feature_extractor
+from train import common
+
+logger = logging.getLogger("keras_animegan")
+
+flags.DEFINE_string("photos", None, "Photos: folder, .zip or TFDS name. Default: the embedded cartoon faces.")
+flags.DEFINE_string("cartoons", None, "Cartoons: folder, .zip or TFDS name. Default: the embedded anime avatars.")
+flags.DEFINE_integer("init_epochs", None, "Epochs of content-only generator initialization (paper: 10).")
+flags.DEFINE_float("content_weight", 10.0, "Weight of the VGG content loss.")
+flags.DEFINE_float("style_weight", 1.0, "Weight of the Gram style loss (0 = off).")
+flags.DEFINE_enum("vgg", "vgg19", ["vgg19", "vgg16"], "Feature network for the content and style losses.")
+flags.DEFINE_string("vgg_weights", "imagenet", "imagenet | none | PATH to a local VGG weights file.")
+flags.DEFINE_enum("vgg_preprocessing", "auto", ["auto", "caffe", "torch"],
+                  "Input preprocessing of the VGG: auto = caffe for imagenet/none, torch for a local file.")
+flags.DEFINE_integer("cartoon_blocks", 8, "Residual blocks in the generator (paper: 8).")
+flags.DEFINE_enum("norm", "instance", ["instance", "batch"], "Normalization in both networks.")
+flags.DEFINE_integer("edge_kernel", 5, "Kernel size of the edge dilation and Gaussian blur.")
+
+MODEL_FLAGS = (
+    "photos", "cartoons", "init_epochs", "content_weight", "style_weight", "vgg", "vgg_weights",
+    "vgg_preprocessing", "cartoon_blocks", "norm", "edge_kernel",
+)
+
+DEFAULTS = dict(epochs=100, batch_size=8, image_size=256, learning_rate=2e-4, base_filters=64,
+                gan_mode="vanilla", init_epochs=10)
+EMBEDDED_DEFAULTS = dict(epochs=3, steps_per_epoch=60, batch_size=4, image_size=64, base_filters=32, init_epochs=1)
+
+
+@dataclasses.dataclass(frozen=True)
+class CartoonGANConfig(common.TrainConfig):
+    """Settings of a CartoonGAN run (shared ones in `common.TrainConfig`)."""
+
+    photos: Optional[str] = None
+    cartoons: Optional[str] = None
+    init_epochs: Optional[int] = None
+    content_weight: float = 10.0
+    style_weight: float = 1.0
+    vgg: str = "vgg19"
+    vgg_weights: str = "imagenet"
+    vgg_preprocessing: str = "auto"
+    cartoon_blocks: int = 8
+    norm: str = "instance"
+    edge_kernel: int = 5
+
+    @property
+    def uses_embedded_data(self):
+        return not (self.photos or self.cartoons)
+
+
+def _open(spec, default_path, config, label):
+    if spec:
+        return ka_data.resolve_image_source(spec, data_dir=config.data_dir)
+    logger.info("%s: the embedded set %s.", label, default_path)
+    return ka_data.ImageSource(default_path)
+
+
+def make_data(config):
+    """Batches `(photo, cartoon, smoothed_cartoon)`."""
+    if config.image_dir or config.dataset:
+        raise ValueError("train.cartoongan takes --photos and --cartoons (folder, .zip or TFDS name each), "
+                         "not --image_dir / --dataset.")
+    photos = _open(config.photos, embedded.cartoon_faces_64(), config, "Photos")
+    cartoons = _open(config.cartoons, embedded.anime_avatars_64(), config, "Cartoons")
+    kernel = config.edge_kernel
+
+    def smooth(image):
+        return edge_smooth(image, kernel_size=kernel)
+
+    ds_p = photos.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed)
+    ds_c = cartoons.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed + 1, paired_fn=smooth)
+    dataset = tf.data.Dataset.zip((ds_p, ds_c)).map(lambda p, c: (p, c[0], c[1])).prefetch(tf.data.AUTOTUNE)
+    return common.TrainData(dataset, max(len(photos), len(cartoons)), [photos, cartoons])
+
+
+def build_feature_extractor(config):
+    weights = None if config.vgg_weights in ("none", "") else config.vgg_weights
+    try:
+        return vgg_feature_extractor(config.vgg, weights=weights, image_size=config.image_size,
+                                     preprocessing=config.vgg_preprocessing)
+    except Exception as error:  # noqa: BLE001 - downloads and bad files fail in many ways
+        raise ValueError(
+            f"Could not build --vgg={config.vgg} with --vgg_weights={config.vgg_weights!r}: {error}. "
+            "Without internet, pass a local weights file (--vgg_weights PATH) or --vgg_weights none for a smoke run."
+        ) from error
+
+
+def run(config):
+    """Trains CartoonGAN as `config` says; returns a `common.RunResult`. Reads no flags."""
+    config = common.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "cartoongan")
+    if not 0 <= config.init_epochs <= config.epochs:
+        raise ValueError(f"--init_epochs must be between 0 and --epochs ({config.epochs}); got {config.init_epochs}.")
+    features = build_feature_extractor(config)
+
+    def build_model(steps_per_epoch):
+        import keras
+
+        model = CartoonGAN(
+            features,
+            image_size=config.image_size,
+            base_filters=config.base_filters,
+            num_blocks=config.cartoon_blocks,
+            norm=config.norm,
+            content_weight=config.content_weight,
+            style_weight=config.style_weight,
+            init_steps=config.init_epochs * steps_per_epoch,
+            seed=config.seed,
+        )
+        model.compile(
+            g_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5),
+            d_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5),
+            gan_mode=config.gan_mode,
+        )
+        return model
+
+    def sample_callbacks(model, paths, data):
+        photos = data.sources[0].dataset(config.image_size, 8, shuffle=False, cache=False)
+        return [ka_callbacks.PairSamples(next(iter(photos)).numpy(), paths.samples, log_dir=paths.logs)]
+
+    return common.fit_and_export(config, "cartoongan", build_model, make_data, sample_callbacks)
+
+
+def main(argv):
+    return common.run_main(argv, CartoonGANConfig, MODEL_FLAGS, run)
+
+
+if __name__ == "__main__":
+    app.run(main)
