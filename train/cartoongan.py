@@ -50,7 +50,7 @@ MODEL_FLAGS = (
 
 DEFAULTS = dict(epochs=100, batch_size=8, image_size=256, learning_rate=2e-4, base_filters=64,
                 gan_mode="vanilla", init_epochs=10)
-EMBEDDED_DEFAULTS = dict(epochs=3, steps_per_epoch=60, batch_size=4, image_size=64, base_filters=32, init_epochs=1)
+EMBEDDED_DEFAULTS = dict(epochs=4, steps_per_epoch=60, batch_size=4, image_size=64, base_filters=32, init_epochs=2)
 
 
 @dataclasses.dataclass(frozen=True)
