@@ -40,9 +40,13 @@ TEST_PERCENT = 5
 
 @dataclasses.dataclass
 class ImageConfig(tfds.core.BuilderConfig):
-    """A builder config: `image_size` is the stored square size, None keeps each image's own size."""
+    """A builder config: `image_size` is the stored square size, None keeps each image's own size.
+
+    `crop_faces` (thumbs): crop each photo to its face (eyes level) before resizing.
+    """
 
     image_size: Optional[int] = None
+    crop_faces: bool = False
 
 
 IMAGE_CONFIGS = [
@@ -167,6 +171,10 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
         """Values of `extra_features()` for one example (a dict)."""
         return {}
 
+    def decode(self, data):
+        """Bytes -> the uint8 RGB image to store (config size policy). Subclasses may crop first."""
+        return decode_image(data, self.builder_config.image_size)
+
     def _info(self):
         size = self.builder_config.image_size
         shape = (size, size, 3) if size else (None, None, 3)
@@ -203,11 +211,10 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
         return False
 
     def _generate_examples(self, images, split):
-        size = self.builder_config.image_size
         skipped = []
         for key, data in images.read(wanted=lambda k: split_of(k) == split):
             try:
-                image = decode_image(data, size)
+                image = self.decode(data)
             except Exception as error:  # noqa: BLE001 - any decode failure: skip and count
                 skipped.append(key)
                 logger.warning("%s: skipping unreadable image %s (%s: %s)", self.name, key, type(error).__name__, error)

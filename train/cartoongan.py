@@ -82,7 +82,7 @@ def _open(spec, default_path, config, label):
 
 
 def make_data(config):
-    """Batches `(photo, cartoon, smoothed_cartoon)`."""
+    """Batches `(photo, cartoon, smoothed_cartoon)`, plus the photo's weight map with `--landmark_weight`."""
     if config.image_dir or config.dataset:
         raise ValueError("train.cartoongan takes --photos and --cartoons (folder, .zip or TFDS name each), "
                          "not --image_dir / --dataset.")
@@ -93,9 +93,15 @@ def make_data(config):
     def smooth(image):
         return edge_smooth(image, kernel_size=kernel)
 
-    ds_p = photos.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed)
+    weights = common.landmark_weights(config)
+    ds_p = photos.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed, weight_fn=weights)
     ds_c = cartoons.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed + 1, paired_fn=smooth)
-    dataset = tf.data.Dataset.zip((ds_p, ds_c)).map(lambda p, c: (p, c[0], c[1])).prefetch(tf.data.AUTOTUNE)
+    dataset = tf.data.Dataset.zip((ds_p, ds_c))
+    if weights is not None:  # landmark-weighted content loss: (photo, cartoon, smoothed, weight)
+        dataset = dataset.map(lambda p, c: (p[0], c[0], c[1], p[1]))
+    else:
+        dataset = dataset.map(lambda p, c: (p, c[0], c[1]))
+    dataset = dataset.prefetch(tf.data.AUTOTUNE)
     return common.TrainData(dataset, max(len(photos), len(cartoons)), [photos, cartoons])
 
 

@@ -43,6 +43,8 @@ flags.DEFINE_integer("checkpoint_every", 200, "Also checkpoint every N steps (0:
 flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Keras fit verbosity (1 = progress bar).")
 flags.DEFINE_enum("gan_mode", None, ["vanilla", "lsgan", "hinge"],
                   "Adversarial loss. Default: the model's (DCGAN vanilla, CycleGAN lsgan).")
+flags.DEFINE_float("landmark_weight", 0.0, "CycleGAN / CartoonGAN: strength of the face landmark loss (0 = off). "
+                   "Weights the A->B->A cycle loss / the content loss with MediaPipe face-mesh maps.")
 flags.DEFINE_integer("base_filters", None, "Network width (DCGAN: channels at the last hidden resolution; "
                      "CycleGAN: ngf/ndf). Default 64 (CycleGAN demo: 32).")
 
@@ -51,7 +53,7 @@ FLAGS = flags.FLAGS
 SHARED_FLAGS = (
     "model_dir", "epochs", "steps_per_epoch", "batch_size", "image_size", "learning_rate", "seed",
     "image_dir", "dataset", "data_dir", "export_dir", "mixed_precision", "strategy",
-    "checkpoint_every", "verbose", "gan_mode", "base_filters",
+    "checkpoint_every", "verbose", "gan_mode", "base_filters", "landmark_weight",
 )
 
 
@@ -76,6 +78,7 @@ class TrainConfig:
     verbose: str = "auto"
     gan_mode: Optional[str] = None
     base_filters: Optional[int] = None
+    landmark_weight: float = 0.0
 
     @property
     def uses_embedded_data(self):
@@ -227,8 +230,22 @@ class TrainData:
         return " + ".join(f"{source.path} ({len(source)} images)" for source in self.sources)
 
 
+def landmark_weights(config):
+    """The weight-map function for `--landmark_weight`, or None when it is 0."""
+    if config.landmark_weight < 0:
+        raise ValueError(f"--landmark_weight must be >= 0; got {config.landmark_weight}.")
+    if not config.landmark_weight:
+        return None
+    from keras_animegan.landmarks import LandmarkWeights
+
+    return LandmarkWeights(strength=config.landmark_weight)
+
+
 def single_source_data(config, embedded_path):
     """`make_data` for one image source: `--image_dir` / `--dataset`, else the embedded set."""
+    if config.landmark_weight:
+        raise ValueError("--landmark_weight applies to train.cyclegan and train.cartoongan (photo inputs), "
+                         "not to this trainer.")
     source = open_source(config, embedded_path)
     dataset = source.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed)
     return TrainData(dataset, len(source), [source])

@@ -74,15 +74,19 @@ def _open_domain(spec, default_path, config, label):
 
 
 def make_data(config):
-    """Batches `(a, b)`: the two domains shuffled independently and zipped."""
+    """Batches `(a, b)` (or `(a, b, weight_a)` with `--landmark_weight`): the domains shuffled independently."""
     if config.image_dir or config.dataset:
         raise ValueError("train.cyclegan takes --domain_a and --domain_b (folder, .zip or TFDS name each), "
                          "not --image_dir / --dataset.")
     source_a = _open_domain(config.domain_a, embedded.cartoon_faces_64(), config, "A")
     source_b = _open_domain(config.domain_b, embedded.anime_avatars_64(), config, "B")
-    ds_a = source_a.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed)
+    weights = common.landmark_weights(config)
+    ds_a = source_a.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed, weight_fn=weights)
     ds_b = source_b.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed + 1)
-    dataset = tf.data.Dataset.zip((ds_a, ds_b)).prefetch(tf.data.AUTOTUNE)
+    dataset = tf.data.Dataset.zip((ds_a, ds_b))
+    if weights is not None:  # ((a, weight_a), b) -> (a, b, weight_a): the landmark-weighted A cycle
+        dataset = dataset.map(lambda a, b: (a[0], b, a[1]))
+    dataset = dataset.prefetch(tf.data.AUTOTUNE)
     # junyanz: an epoch is max(|A|, |B|) images.
     return common.TrainData(dataset, max(len(source_a), len(source_b)), [source_a, source_b])
 

@@ -183,6 +183,7 @@ class ImageSource:
         drop_remainder=True,
         cache="auto",
         paired_fn=None,
+        weight_fn=None,
     ):
         """A `tf.data.Dataset` of float32 image batches in [-1, 1], shape (batch, size, size, 3).
 
@@ -199,6 +200,9 @@ class ImageSource:
             paired_fn: optional `uint8 image -> uint8 image` (numpy), computed once per
                 image before the cache; batches are then `(images, paired_fn(images))`
                 (CartoonGAN's edge-smoothed cartoons).
+            weight_fn: optional `uint8 image -> float32 (h, w, 1) map` (numpy), computed
+                once per image before the cache; batches are then `(images, maps)`
+                (the landmark loss's weight maps, `keras_animegan.landmarks.LandmarkWeights`).
         """
         self.check_readable(image_size)
         if cache == "auto":
@@ -223,8 +227,7 @@ class ImageSource:
             ds = ds.shuffle(len(self.files), seed=seed, reshuffle_each_iteration=True)
         ds = ds.map(load_tf, num_parallel_calls=tf.data.AUTOTUNE)
         ds = ds.filter(_is_ok).map(_drop_flag)
-        if paired_fn is not None:
-            ds = ds.map(lambda image: add_pair(image, paired_fn), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = add_derived(ds, paired_fn, weight_fn)
         if cache:
             ds = ds.cache()
             if shuffle:
@@ -241,11 +244,25 @@ def _drop_flag(image, ok):
     return image
 
 
-def add_pair(image, paired_fn):
-    """uint8 image -> (image, paired_fn(image)) inside tf.data (paired_fn runs in numpy)."""
-    paired = tf.numpy_function(paired_fn, [image], tf.uint8, stateful=False)
-    paired.set_shape(image.shape)
-    return image, paired
+def add_derived(ds, paired_fn=None, weight_fn=None):
+    """uint8 images -> (image, paired_fn(image)) or (image, weight_fn(image)); the fns run in numpy."""
+    if paired_fn is not None and weight_fn is not None:
+        raise ValueError("Give paired_fn or weight_fn, not both.")
+    if paired_fn is None and weight_fn is None:
+        return ds
+    fn, dtype = (paired_fn, tf.uint8) if paired_fn is not None else (weight_fn, tf.float32)
+
+    def derive(image):
+        derived = tf.numpy_function(fn, [image], dtype, stateful=False)
+        derived.set_shape(image.shape if dtype == tf.uint8 else image.shape[:-1] + (1,))
+        return image, derived
+
+    return ds.map(derive, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _scale_images(x):
+    """[0, 255] uint8 images -> [-1, 1]; anything else (weight maps) is left as it is."""
+    return to_unit_range(x) if x.dtype == tf.uint8 else x
 
 
 def to_unit_range(images):
@@ -258,7 +275,7 @@ def finish_pipeline(ds, batch_size, repeat=True, drop_remainder=True):
     if repeat:
         ds = ds.repeat()
     ds = ds.batch(batch_size, drop_remainder=drop_remainder, num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.map(lambda *x: tf.nest.map_structure(to_unit_range, x[0] if len(x) == 1 else x),
+    ds = ds.map(lambda *x: tf.nest.map_structure(_scale_images, x[0] if len(x) == 1 else x),
                 num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 

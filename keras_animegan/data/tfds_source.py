@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from keras_animegan.data.images import SHUFFLE_BUFFER_LIMIT
-from keras_animegan.data.images import add_pair
+from keras_animegan.data.images import add_derived
 from keras_animegan.data.images import finish_pipeline
 
 
@@ -27,6 +27,25 @@ def resize_and_center_crop(image, image_size):
     image = tf.image.resize(image, new_size, method="lanczos3", antialias=True)
     image = tf.image.resize_with_crop_or_pad(image, image_size, image_size)
     return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+
+
+def stored_landmark_weights(example, image_key, image_size, weight_fn):
+    """(image, weight map) from a TFDS example with stored `landmarks` / `face_found` (thumbs builder).
+
+    The stored landmarks are normalized to the stored image; after the
+    short-side resize and center crop they are mapped to the cropped frame.
+    """
+    image = example[image_key]
+    shape = tf.cast(tf.shape(image)[:2], tf.float32)  # (h, w)
+    scale = tf.cast(image_size, tf.float32) / tf.reduce_min(shape)
+    crop_offset = (shape * scale - tf.cast(image_size, tf.float32)) / 2.0  # pixels cut on each side (y, x)
+    xy = example["landmarks"][:, :2] * tf.stack([shape[1], shape[0]]) * scale - tf.stack([crop_offset[1], crop_offset[0]])
+    landmarks = xy / tf.cast(image_size, tf.float32)
+    weights = tf.numpy_function(
+        lambda lm, found: weight_fn.from_landmarks(lm, bool(found), image_size, image_size),
+        [landmarks, example["face_found"]], tf.float32, stateful=False)
+    weights.set_shape((image_size, image_size, 1))
+    return resize_and_center_crop(image, image_size), weights
 
 
 def multi_hot(labels, num_classes):
@@ -85,15 +104,27 @@ class TFDSImageSource:
         return self.num_examples
 
     def dataset(self, image_size, batch_size, shuffle=True, seed=None, repeat=True, drop_remainder=True, cache="auto",
-                paired_fn=None):
-        """Same contract as `ImageSource.dataset`."""
+                paired_fn=None, weight_fn=None):
+        """Same contract as `ImageSource.dataset`.
+
+        With `weight_fn` and a dataset that stores face landmarks (`thumbs`:
+        `landmarks`, `face_found`), the maps come from the stored landmarks
+        (`weight_fn.from_landmarks`) instead of running the face mesh again.
+        """
         ds = self.builder.as_dataset(split=self.split, shuffle_files=shuffle)
-        ds = ds.map(
-            lambda example: resize_and_center_crop(example[self.image_key], image_size),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-        if paired_fn is not None:
-            ds = ds.map(lambda image: add_pair(image, paired_fn), num_parallel_calls=tf.data.AUTOTUNE)
+        features = self.builder.info.features
+        if weight_fn is not None and "landmarks" in features and hasattr(weight_fn, "from_landmarks"):
+            ds = ds.map(
+                lambda example: stored_landmark_weights(example, self.image_key, image_size, weight_fn),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+            weight_fn = None
+        else:
+            ds = ds.map(
+                lambda example: resize_and_center_crop(example[self.image_key], image_size),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+        ds = add_derived(ds, paired_fn, weight_fn)
         if cache == "auto":
             cache = self.num_examples * image_size * image_size * 3 <= 1024**3
         if cache:
