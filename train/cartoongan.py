@@ -21,7 +21,6 @@ from absl import app
 from absl import flags
 
 from keras_animegan import callbacks as ka_callbacks
-from keras_animegan import data as ka_data
 from keras_animegan.data import edge_smooth
 from keras_animegan.data import embedded
 from keras_animegan.models import CartoonGAN
@@ -74,20 +73,11 @@ class CartoonGANConfig(common.TrainConfig):
         return not (self.photos or self.cartoons)
 
 
-def _open(spec, default_path, config, label):
-    if spec:
-        return ka_data.resolve_image_source(spec, data_dir=config.data_dir)
-    logger.info("%s: the embedded set %s.", label, default_path)
-    return ka_data.ImageSource(default_path)
-
-
 def make_data(config):
     """Batches `(photo, cartoon, smoothed_cartoon)`, plus the photo's weight map with `--landmark_weight`."""
-    if config.image_dir or config.dataset:
-        raise ValueError("train.cartoongan takes --photos and --cartoons (folder, .zip or TFDS name each), "
-                         "not --image_dir / --dataset.")
-    photos = _open(config.photos, embedded.cartoon_faces_64(), config, "Photos")
-    cartoons = _open(config.cartoons, embedded.anime_avatars_64(), config, "Cartoons")
+    common.refuse_single_source_flags(config, "train.cartoongan", "--photos and --cartoons")
+    photos = common.open_named_source(config.photos, embedded.cartoon_faces_64(), config, "Photos")
+    cartoons = common.open_named_source(config.cartoons, embedded.anime_avatars_64(), config, "Cartoons")
     kernel = config.edge_kernel
 
     def smooth(image):
@@ -125,8 +115,6 @@ def run(config):
     features = build_feature_extractor(config)
 
     def build_model(steps_per_epoch):
-        import keras
-
         model = CartoonGAN(
             features,
             image_size=config.image_size,
@@ -138,11 +126,7 @@ def run(config):
             init_steps=config.init_epochs * steps_per_epoch,
             seed=config.seed,
         )
-        model.compile(
-            g_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5),
-            d_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5),
-            gan_mode=config.gan_mode,
-        )
+        model.compile(g_optimizer=common.adam(config), d_optimizer=common.adam(config), gan_mode=config.gan_mode)
         return model
 
     def sample_callbacks(model, paths, data):

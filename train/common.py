@@ -230,6 +230,26 @@ class TrainData:
         return " + ".join(f"{source.path} ({len(source)} images)" for source in self.sources)
 
 
+def open_named_source(spec, default_path, config, label):
+    """A trainer's named input (`--domain_a`, `--photos`, ...): folder, zip or TFDS name; else the embedded set."""
+    if spec:
+        return ka_data.resolve_image_source(spec, data_dir=config.data_dir)
+    logger.info("%s: the embedded set %s.", label, default_path)
+    return ka_data.ImageSource(default_path)
+
+
+def refuse_single_source_flags(config, trainer, flags_to_use):
+    """Two-source trainers name their inputs; `--image_dir` / `--dataset` would be silently ignored."""
+    if config.image_dir or config.dataset:
+        raise ValueError(f"{trainer} takes {flags_to_use} (folder, .zip or TFDS name each), "
+                         "not --image_dir / --dataset.")
+
+
+def adam(config):
+    """The optimizer every trainer uses: Adam(--learning_rate or a schedule, beta_1=0.5)."""
+    return keras.optimizers.Adam(config.learning_rate, beta_1=0.5)
+
+
 def landmark_weights(config):
     """The weight-map function for `--landmark_weight`, or None when it is 0."""
     if config.landmark_weight < 0:

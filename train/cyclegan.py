@@ -17,7 +17,6 @@ from absl import app
 from absl import flags
 
 from keras_animegan import callbacks as ka_callbacks
-from keras_animegan import data as ka_data
 from keras_animegan.data import embedded
 from keras_animegan.models import CycleGAN
 from keras_animegan.models import LinearDecaySchedule
@@ -66,20 +65,11 @@ class CycleGANConfig(common.TrainConfig):
         return not (self.domain_a or self.domain_b)
 
 
-def _open_domain(spec, default_path, config, label):
-    if spec:
-        return ka_data.resolve_image_source(spec, data_dir=config.data_dir)
-    logger.info("Domain %s: the embedded set %s.", label, default_path)
-    return ka_data.ImageSource(default_path)
-
-
 def make_data(config):
     """Batches `(a, b)` (or `(a, b, weight_a)` with `--landmark_weight`): the domains shuffled independently."""
-    if config.image_dir or config.dataset:
-        raise ValueError("train.cyclegan takes --domain_a and --domain_b (folder, .zip or TFDS name each), "
-                         "not --image_dir / --dataset.")
-    source_a = _open_domain(config.domain_a, embedded.cartoon_faces_64(), config, "A")
-    source_b = _open_domain(config.domain_b, embedded.anime_avatars_64(), config, "B")
+    common.refuse_single_source_flags(config, "train.cyclegan", "--domain_a and --domain_b")
+    source_a = common.open_named_source(config.domain_a, embedded.cartoon_faces_64(), config, "Domain A")
+    source_b = common.open_named_source(config.domain_b, embedded.anime_avatars_64(), config, "Domain B")
     weights = common.landmark_weights(config)
     ds_a = source_a.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed, weight_fn=weights)
     ds_b = source_b.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed + 1)

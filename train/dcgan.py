@@ -50,8 +50,6 @@ def run(config):
     config = common.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "dcgan")
 
     def build_model(steps_per_epoch):
-        import keras
-
         model = DCGAN(
             latent_dim=config.latent_dim,
             image_size=config.image_size,
@@ -59,11 +57,7 @@ def run(config):
             n_extra_layers=config.n_extra_layers,
             seed=config.seed,
         )
-        model.compile(
-            g_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5),
-            d_optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=0.5),
-            gan_mode=config.gan_mode,
-        )
+        model.compile(g_optimizer=common.adam(config), d_optimizer=common.adam(config), gan_mode=config.gan_mode)
         return model
 
     def sample_callbacks(model, paths, data):

@@ -187,14 +187,6 @@ class CartoonGAN(GANModel):
         self.initializing = self.init_steps > 0
         self.built = True
 
-    @property
-    def generator_trainable_variables(self):
-        return self.generator.trainable_variables
-
-    @property
-    def discriminator_trainable_variables(self):
-        return self.discriminator.trainable_variables
-
     def compile(self, *, g_optimizer=None, d_optimizer=None, gan_mode="lsgan", **kwargs):
         """Configures training; default optimizers Adam(2e-4, beta_1=0.5), `gan_mode="lsgan"`."""
         super().compile(g_optimizer=g_optimizer, d_optimizer=d_optimizer, gan_mode=gan_mode, **kwargs)

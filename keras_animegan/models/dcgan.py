@@ -184,14 +184,6 @@ class DCGAN(GANModel):
         """
         super().compile(g_optimizer=g_optimizer, d_optimizer=d_optimizer, gan_mode=gan_mode, **kwargs)
 
-    @property
-    def generator_trainable_variables(self):
-        return self.generator.trainable_variables
-
-    @property
-    def discriminator_trainable_variables(self):
-        return self.discriminator.trainable_variables
-
     def sample_noise(self, batch_size, seed):
         """Standard normal noise `(batch_size, latent_dim)` from a stateless `seed` (shape (2,))."""
         return tf.random.stateless_normal((batch_size, self.latent_dim), seed=seed)

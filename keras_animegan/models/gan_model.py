@@ -104,13 +104,13 @@ class GANModel(keras.Model):
     # --------------------------------------------------------------- variables
     @property
     def generator_trainable_variables(self):
-        """Variables the generator optimizer updates. Subclasses override."""
-        raise NotImplementedError
+        """Variables the generator optimizer updates: `self.generator`'s (CycleGAN: both generators')."""
+        return self.generator.trainable_variables
 
     @property
     def discriminator_trainable_variables(self):
-        """Variables the discriminator optimizer updates. Subclasses override."""
-        raise NotImplementedError
+        """Variables the discriminator optimizer updates: `self.discriminator`'s (CycleGAN: both)."""
+        return self.discriminator.trainable_variables
 
     # ------------------------------------------------------------------ metrics
     @property
