@@ -131,3 +131,23 @@ def test_task_model_path_needs_mediapipe_and_says_so(tmp_path):
     else:  # with mediapipe installed, a missing .task file is its own error
         with pytest.raises(Exception):
             FaceMesh(task_model_path=str(tmp_path / "face_landmarker.task"))
+
+
+def test_landmark_weighted_content_loss_gradient_is_larger_inside(astronaut):
+    from keras_animegan.losses import content_loss
+
+    small = tf.image.resize(astronaut[None], (64, 64), antialias=True).numpy()[0].astype(np.uint8)
+    weights = LandmarkWeights(strength=2.0)(small)[None]  # image resolution (1, 64, 64, 1)
+    photo_features = tf.random.stateless_normal((1, 16, 16, 8), (1, 2))
+    generated = tf.Variable(photo_features + 0.1)
+    region = tf.image.resize(weights, (16, 16), method="area").numpy()[0, ..., 0] > 2.0
+
+    def gradient(weight):
+        with tf.GradientTape() as tape:
+            loss = content_loss(photo_features, generated, weight)
+        return np.abs(tape.gradient(loss, generated).numpy()[0]).mean(axis=-1)
+
+    with_loss, without = gradient(weights), gradient(None)
+    assert region.any()
+    assert with_loss[region].mean() > 2 * without[region].mean()
+    assert with_loss[~region].mean() < without[~region].mean()
