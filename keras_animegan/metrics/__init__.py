@@ -1,0 +1,7 @@
+"""Sample-quality metrics: FID and KID from activations; the feature network is passed in."""
+
+from keras_animegan.metrics.distances import activations
+from keras_animegan.metrics.distances import fid
+from keras_animegan.metrics.distances import fid_from_activations
+from keras_animegan.metrics.distances import kid
+from keras_animegan.metrics.distances import kid_from_activations
