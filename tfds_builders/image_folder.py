@@ -30,8 +30,8 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from etils import epath
 
-from keras_animegan.data.images import IMAGE_EXTENSIONS
 from keras_animegan.data.images import decode_image
+from keras_animegan.data.images import is_image_name
 
 logger = logging.getLogger("keras_animegan")
 
@@ -72,11 +72,6 @@ def split_of(key):
     return "test" if bucket < TEST_PERCENT else "train"
 
 
-def _is_image(name):
-    base = name.rsplit("/", 1)[-1]
-    return not base.startswith(".") and "__MACOSX" not in name and base.lower().endswith(IMAGE_EXTENSIONS)
-
-
 class ManualImages:
     """The image files of a manual dir: loose files and members of its zip archives, by key."""
 
@@ -95,7 +90,7 @@ class ManualImages:
             for name in names
         )
         self.zips = [p for p in files if p.name.lower().endswith(".zip")]
-        self.loose = [p for p in files if _is_image(str(p.relative_to(self.root)))]
+        self.loose = [p for p in files if is_image_name(str(p.relative_to(self.root)))]
         if not self.zips and not self.loose:
             raise ValueError(f"No images or .zip archives in manual_dir {self.root}.\n{MANUAL_DOWNLOAD_INSTRUCTIONS}")
 
@@ -109,7 +104,7 @@ class ManualImages:
         for path in self.zips:
             with path.open("rb") as f, zipfile.ZipFile(f) as archive:
                 prefix = self._zip_prefix(path)
-                keys += [prefix + i.filename for i in archive.infolist() if not i.is_dir() and _is_image(i.filename)]
+                keys += [prefix + i.filename for i in archive.infolist() if not i.is_dir() and is_image_name(i.filename)]
         return keys
 
     def read(self, wanted=None):
@@ -123,7 +118,7 @@ class ManualImages:
                 prefix = self._zip_prefix(path)
                 for info in archive.infolist():
                     key = prefix + info.filename
-                    if info.is_dir() or not _is_image(info.filename) or (wanted is not None and not wanted(key)):
+                    if info.is_dir() or not is_image_name(info.filename) or (wanted is not None and not wanted(key)):
                         continue
                     yield key, archive.read(info)
 

@@ -72,7 +72,8 @@ def decode_image(data, image_size=None):
         return np.asarray(image, dtype=np.uint8)
 
 
-def _is_image_name(name):
+def is_image_name(name):
+    """Whether a file name (or zip member path) is an image the pipelines read: by extension, not hidden."""
     base = os.path.basename(name)
     return (
         not base.startswith(".")
@@ -114,7 +115,7 @@ class ImageSource:
                 dirs.sort()
                 for name in files:
                     names.append(os.path.relpath(os.path.join(root, name), self.path))
-        self.files = sorted(n for n in names if _is_image_name(n))
+        self.files = sorted(n for n in names if is_image_name(n))
         if not self.files:
             raise ValueError(
                 f"No image files ({', '.join(IMAGE_EXTENSIONS)}) found in {self.path!r}."
@@ -206,7 +207,7 @@ class ImageSource:
         """
         self.check_readable(image_size)
         if cache == "auto":
-            cache = len(self.files) * image_size * image_size * 3 <= CACHE_BYTES_LIMIT
+            cache = fits_in_cache(len(self.files), image_size)
         if not shuffle:
             seed = None
 
@@ -234,6 +235,11 @@ class ImageSource:
                 buffer = min(len(self.files), SHUFFLE_BUFFER_LIMIT)
                 ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
         return finish_pipeline(ds, batch_size, repeat=repeat, drop_remainder=drop_remainder)
+
+
+def fits_in_cache(num_images, image_size):
+    """Whether `num_images` decoded RGB images of `image_size` fit the in-memory cache budget."""
+    return num_images * image_size * image_size * 3 <= CACHE_BYTES_LIMIT
 
 
 def _is_ok(image, ok):

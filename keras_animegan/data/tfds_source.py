@@ -5,6 +5,7 @@ import tensorflow as tf
 from keras_animegan.data.images import SHUFFLE_BUFFER_LIMIT
 from keras_animegan.data.images import add_derived
 from keras_animegan.data.images import finish_pipeline
+from keras_animegan.data.images import fits_in_cache
 
 
 def resize_and_center_crop(image, image_size):
@@ -126,7 +127,7 @@ class TFDSImageSource:
             )
         ds = add_derived(ds, paired_fn, weight_fn)
         if cache == "auto":
-            cache = self.num_examples * image_size * image_size * 3 <= 1024**3
+            cache = fits_in_cache(self.num_examples, image_size)
         if cache:
             ds = ds.cache()
         if shuffle:

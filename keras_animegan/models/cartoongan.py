@@ -221,8 +221,7 @@ class CartoonGAN(GANModel):
                 scaled = self.scale_loss_for_replicas(self.content_weight * content)
             variables = self.generator_trainable_variables
             self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
-            self.update_loss_trackers(content_loss=content)
-            return {"content_loss": self.loss_trackers[self.loss_names.index("content_loss")].result()}
+            return {"content_loss": self.update_loss_trackers(content_loss=content)["content_loss"]}
 
         cartoon = tf.cast(cartoon, self.compute_dtype)
         smoothed = tf.cast(smoothed, self.compute_dtype)
