@@ -42,13 +42,17 @@ def resolve_image_source(spec, data_dir=None, split="train"):
         split: TFDS split.
 
     Raises:
-        FileNotFoundError: `spec` looks like a path (has a path separator or ends
-            in `.zip`) but does not exist.
+        FileNotFoundError: `spec` looks like a path but does not exist: it is
+            absolute, starts with `.` or `~`, ends in `.zip`, or has more than the
+            one `/` a TFDS `name/config` can have.
     """
     import os
 
     if os.path.exists(spec):
         return ImageSource(spec)
-    if os.sep in spec.rstrip("/").split("/", 1)[0] or spec.lower().endswith(".zip") or spec.startswith((".", "~")):
+    looks_like_path = (
+        os.path.isabs(spec) or spec.startswith((".", "~")) or spec.lower().endswith(".zip") or spec.count("/") > 1
+    )
+    if looks_like_path:
         raise FileNotFoundError(f"Image source {spec!r} does not exist (not a folder, .zip or TFDS name).")
     return TFDSImageSource(spec, data_dir=data_dir, split=split)

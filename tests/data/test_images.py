@@ -109,6 +109,16 @@ def test_empty_and_unreadable_sources_are_clear_errors(tmp_path):
         data.ImageSource(str(tmp_path / "file.tar"))
 
 
+def test_resolve_image_source_tells_missing_paths_from_tfds_names(tmp_path):
+    for missing in (str(tmp_path / "photos"), str(tmp_path / "set.zip"), "./photos", "a/b/c"):
+        with pytest.raises(FileNotFoundError, match="does not exist"):
+            data.resolve_image_source(missing)
+    folder = tmp_path / "ok"
+    folder.mkdir()
+    Image.new("RGB", (4, 4)).save(folder / "x.png")
+    assert isinstance(data.resolve_image_source(str(folder)), data.ImageSource)
+
+
 def test_open_image_source_validates_arguments(tmp_path):
     with pytest.raises(ValueError, match="not both"):
         data.open_image_source(image_dir=str(tmp_path), dataset="mnist")
