@@ -130,8 +130,8 @@ def run(config):
         return model
 
     def sample_callbacks(model, paths, data):
-        photos = data.sources[0].dataset(config.image_size, 8, shuffle=False, cache=False)
-        return [ka_callbacks.PairSamples(next(iter(photos)).numpy(), paths.samples, log_dir=paths.logs)]
+        photos = common.first_images(data.sources[0], config.image_size, 8)
+        return [ka_callbacks.PairSamples(photos, paths.samples, log_dir=paths.logs)]
 
     return common.fit_and_export(config, "cartoongan", build_model, make_data, sample_callbacks)
 

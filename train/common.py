@@ -238,6 +238,12 @@ def open_named_source(spec, default_path, config, label):
     return ka_data.ImageSource(default_path)
 
 
+def first_images(source, image_size, count):
+    """The first `count` readable images of `source` in file order, [-1, 1]: fixed inputs for sample grids."""
+    ds = source.dataset(image_size, count, shuffle=False, repeat=True, drop_remainder=True, cache=False)
+    return next(iter(ds)).numpy()
+
+
 def refuse_single_source_flags(config, trainer, flags_to_use):
     """Two-source trainers name their inputs; `--image_dir` / `--dataset` would be silently ignored."""
     if config.image_dir or config.dataset:

@@ -81,15 +81,6 @@ def make_data(config):
     return common.TrainData(dataset, max(len(source_a), len(source_b)), [source_a, source_b])
 
 
-def fixed_batches(config, sources, count):
-    """The first `count` images of each domain (file order), for the per-epoch grids."""
-    batches = []
-    for source in sources:
-        ds = source.dataset(config.image_size, count, shuffle=False, repeat=True, drop_remainder=True, cache=False)
-        batches.append(next(iter(ds)).numpy())
-    return batches
-
-
 def run(config):
     """Trains CycleGAN as `config` says; returns a `common.RunResult`. Reads no flags."""
     config = common.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "cyclegan")
@@ -123,7 +114,7 @@ def run(config):
         return model
 
     def sample_callbacks(model, paths, data):
-        images_a, images_b = fixed_batches(config, data.sources, config.num_grid_rows)
+        images_a, images_b = (common.first_images(s, config.image_size, config.num_grid_rows) for s in data.sources)
         return [ka_callbacks.TranslationSamples(images_a, images_b, paths.samples, log_dir=paths.logs)]
 
     def exports(model):
