@@ -23,3 +23,14 @@ def _float32_policy():
     keras.mixed_precision.set_dtype_policy("float32")
     yield
     keras.mixed_precision.set_dtype_policy("float32")
+
+
+@pytest.fixture(scope="session")
+def mirrored_strategy():
+    """One MirroredStrategy over the two logical CPUs for the whole session.
+
+    Two MirroredStrategy objects over the same devices in one process share
+    collective-op instance keys; a second one can pair up mismatched
+    all-reduces (`Shape mismatch in the collective instance`), so tests share this one.
+    """
+    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])

@@ -37,8 +37,9 @@ flags.DEFINE_string("dataset", None, "A TensorFlow Datasets name to train on ins
 flags.DEFINE_string("data_dir", None, "TensorFlow Datasets data directory for --dataset.")
 flags.DEFINE_string("export_dir", None, "SavedModel export base directory. Default: <model_dir>/export.")
 flags.DEFINE_enum("mixed_precision", "none", ["none", "bf16"], "Mixed precision policy.")
-flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "one_device", "default"],
-                  "tf.distribute strategy; auto = MirroredStrategy when more than one GPU is visible.")
+flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "one_device", "default"],
+                  "tf.distribute strategy; auto = MirroredStrategy when more than one GPU is visible; "
+                  "multi_worker = MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (only the chief writes).")
 flags.DEFINE_integer("checkpoint_every", 200, "Also checkpoint every N steps (0: only at epoch ends).")
 flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Keras fit verbosity (1 = progress bar).")
 flags.DEFINE_enum("gan_mode", None, ["vanilla", "lsgan", "hinge"],
@@ -118,7 +119,25 @@ def set_mixed_precision(mode):
 
 
 def get_strategy(name):
-    """The `tf.distribute` strategy for `--strategy`."""
+    """The `tf.distribute` strategy for `--strategy`.
+
+    `multi_worker` reads the cluster from the `TF_CONFIG` environment variable
+    (one process per machine, same command everywhere; see the README) and
+    must be created before TensorFlow runs any op, which `fit_and_export` does.
+    """
+    if name == "multi_worker":
+        if not os.environ.get("TF_CONFIG"):
+            raise ValueError("--strategy=multi_worker needs the TF_CONFIG environment variable "
+                             '(e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                             '"task": {"type": "worker", "index": 0}}).')
+        try:
+            tf_config = json.loads(os.environ["TF_CONFIG"])
+        except json.JSONDecodeError as error:
+            raise ValueError(f"TF_CONFIG is not valid JSON: {error}") from None
+        if not isinstance(tf_config, dict) or "cluster" not in tf_config or "task" not in tf_config:
+            raise ValueError("TF_CONFIG must hold 'cluster' and 'task' for --strategy=multi_worker; "
+                             f"got {os.environ['TF_CONFIG']!r}.")
+        return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_logical_devices("GPU")
     if name == "auto":
         return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
@@ -129,6 +148,30 @@ def get_strategy(name):
     if name == "default":
         return tf.distribute.get_strategy()
     raise ValueError(f"Unknown --strategy={name!r}.")
+
+
+def is_chief(strategy):
+    """Whether this process writes checkpoints, samples, logs and exports.
+
+    Single-process strategies: always. Multi-worker: the `chief` task, or
+    worker 0 when the cluster has no chief (TF's convention).
+    """
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    if resolver.task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
+
+
+def distribute_options(dataset, strategy):
+    """Multi-worker: shard by element (our sources are generators and zips, not TFRecord files)."""
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        return dataset.with_options(options)
+    return dataset
 
 
 def open_source(config, embedded_path):
@@ -180,9 +223,10 @@ class RunResult:
     num_skipped: int
     seconds: float
     images_per_second: float
-    saved_model_path: Optional[str]  # the first (main) export
-    saved_model_paths: dict  # export name -> path
-    keras_path: str
+    saved_model_path: Optional[str]  # the first (main) export; None on a non-chief worker
+    saved_model_paths: dict  # export name -> path; empty on a non-chief worker
+    keras_path: str  # written by the chief only
+    is_chief: bool = True
 
 
 # Fields that may change between a run and its resumption.
@@ -300,13 +344,17 @@ def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, 
         A `RunResult`.
     """
     start = time.time()
+    # First: a multi-worker strategy must exist before TensorFlow runs any op.
+    strategy = get_strategy(config.strategy)
+    chief = is_chief(strategy)
     paths = RunPaths(config.model_dir)
-    _check_same_run(config, paths.config_json)
+    if chief:
+        _check_same_run(config, paths.config_json)
     set_mixed_precision(config.mixed_precision)
     keras.utils.set_random_seed(config.seed)
-    strategy = get_strategy(config.strategy)
 
     data = make_data(config)
+    data.dataset = distribute_options(data.dataset, strategy)
     steps_per_epoch = config.steps_per_epoch or max(1, data.num_images // config.batch_size)
     logger.info(
         "Training %s on %s, %d epochs x %d steps, batch %d, %d replica(s).",
@@ -316,21 +364,28 @@ def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, 
 
     with strategy.scope():
         model = build_model(steps_per_epoch)
+    # Every worker restores (so --model_dir must be storage all workers read); only the chief writes.
     checkpoint = ka_callbacks.TrainingCheckpoint(paths.checkpoints, config.checkpoint_every)
     resumed_from = checkpoint.restore(model)
     if resumed_from:
         for optimizer in (model.g_optimizer, model.d_optimizer):
             _set_learning_rate(optimizer, config.learning_rate)
     total_steps = config.epochs * steps_per_epoch
-    loss_logger = ka_callbacks.LossLogger(paths.losses_csv, paths.loss_curve, paths.logs, model.loss_names)
-    loss_logger.truncate_after(resumed_from)
     if resumed_from:
         logger.info("Resuming from step %d of %d (%s).", resumed_from, total_steps, checkpoint.path)
 
     # Order matters: the guard raises before the checkpoint can save a broken state.
-    callbacks = [ka_callbacks.NonFiniteLossGuard(), loss_logger]
-    callbacks += extra_callbacks(model, paths, data)
-    callbacks.append(checkpoint)
+    callbacks = [ka_callbacks.NonFiniteLossGuard()]
+    if chief:
+        loss_logger = ka_callbacks.LossLogger(paths.losses_csv, paths.loss_curve, paths.logs, model.loss_names)
+        loss_logger.truncate_after(resumed_from)
+        callbacks.append(loss_logger)
+        callbacks += extra_callbacks(model, paths, data)
+    else:
+        logger.info("Worker %s:%d: the chief writes checkpoints, samples, logs and exports.",
+                    strategy.cluster_resolver.task_type, strategy.cluster_resolver.task_id)
+    if chief:
+        callbacks.append(checkpoint)
 
     verbose = int(config.verbose) if config.verbose != "auto" else "auto"
     epoch, done_in_epoch = divmod(resumed_from, steps_per_epoch)
@@ -349,14 +404,16 @@ def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, 
     if data.num_skipped:
         logger.warning("Skipped %d unreadable image file(s) in %s.", data.num_skipped, data.describe())
 
-    if finalize is not None:
-        finalize(model, paths)
     keras_path = os.path.join(config.model_dir, f"{model_name}.keras")
-    model.save(keras_path)
-    targets = exports(model) if exports is not None else [(model_name, model.generator)]
-    saved_model_paths = {
-        name: export_generator(model, config.export_dir, name, network=network) for name, network in targets
-    }
+    saved_model_paths = {}
+    if chief:
+        if finalize is not None:
+            finalize(model, paths)
+        model.save(keras_path)
+        targets = exports(model) if exports is not None else [(model_name, model.generator)]
+        saved_model_paths = {
+            name: export_generator(model, config.export_dir, name, network=network) for name, network in targets
+        }
     return RunResult(
         model=model,
         config=config,
@@ -367,9 +424,10 @@ def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, 
         num_skipped=data.num_skipped,
         seconds=time.time() - start,
         images_per_second=trained * config.batch_size / train_seconds if trained and train_seconds > 0 else 0.0,
-        saved_model_path=next(iter(saved_model_paths.values())),
+        saved_model_path=next(iter(saved_model_paths.values()), None),
         saved_model_paths=saved_model_paths,
         keras_path=keras_path,
+        is_chief=chief,
     )
 
 
@@ -391,6 +449,9 @@ def run_main(argv, config_cls, model_flags, run):
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if not result.is_chief:
+        print(f"Done: {result.steps} steps as a worker (the chief wrote the run directory).")
+        return 0
     exports = "\n".join(f"  SavedModel:    {path}" for path in result.saved_model_paths.values())
     print(
         f"Done: {result.steps} steps ({result.steps - result.resumed_from_step} this run) in {result.seconds:.0f} s, "

@@ -75,7 +75,7 @@ def run(config):
         # 8 rows, each a spherical walk between two fixed noise vectors.
         endpoints = np.random.default_rng(config.seed + 54321).standard_normal((16, config.latent_dim))
         noise = visualization.interpolation_noise(endpoints, steps=10)
-        images = model.predict_on_batch(noise)
+        images = np.asarray(model(noise.astype(np.float32), training=False))
         visualization.save_png(visualization.make_grid(images, 10), os.path.join(config.model_dir, "interpolation.png"))
 
     def make_data(config):

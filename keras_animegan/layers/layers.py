@@ -1,6 +1,7 @@
 """Reflection padding, instance normalization and the ResNet block of the translators."""
 
 import keras
+import tensorflow as tf
 from keras import layers
 from keras import ops
 
@@ -29,6 +30,25 @@ class ReflectionPadding2D(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "padding": self.padding}
+
+
+@keras.saving.register_keras_serializable(package="keras_animegan")
+class SyncBatchNormalization(layers.BatchNormalization):
+    """`BatchNormalization` whose batch statistics span all replicas of a `tf.distribute` strategy.
+
+    With several replicas (MirroredStrategy, MultiWorkerMirroredStrategy) the
+    mean and variance are all-reduced over the global batch, so a step on N
+    devices normalizes exactly as one device with the same global batch would.
+    With one replica it is plain `BatchNormalization` (Keras's
+    `synchronized=True` path would cost a full-size temporary and the less
+    stable E[x^2] - E[x]^2 there).
+    """
+
+    def _moments(self, inputs, mask):
+        if mask is None and tf.distribute.get_strategy().num_replicas_in_sync > 1:
+            # Statistics in float32: Keras's moments() casts low-precision inputs up.
+            return keras.ops.moments(inputs, axes=self._reduction_axes, synchronized=True)
+        return super()._moments(inputs, mask)
 
 
 def instance_norm(name=None, affine=False):

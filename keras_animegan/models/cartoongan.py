@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+from keras_animegan.layers import SyncBatchNormalization
 from keras_animegan.layers import instance_norm
 from keras_animegan.losses import content_loss
 from keras_animegan.losses import get_discriminator_terms
@@ -19,7 +20,7 @@ def _norm(kind, name):
     if kind == "instance":
         return instance_norm(name, affine=True)
     if kind == "batch":
-        return layers.BatchNormalization(name=name)
+        return SyncBatchNormalization(name=name)
     raise ValueError(f"norm must be 'instance' or 'batch'; got {kind!r}.")
 
 

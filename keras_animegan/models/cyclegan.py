@@ -97,8 +97,10 @@ class ImagePool(layers.Layer):
     is. `pool_size=0` turns the pool off.
 
     The pool lives in non-trainable variables, so checkpoints keep it. Under a
-    `tf.distribute` strategy the pool is shared and the first replica's update
-    wins (`aggregation="only_first_replica"`).
+    `tf.distribute` strategy with several replicas, the replicas' images are
+    gathered into the global batch, every replica applies the same update
+    (pass the same `seed` on every replica) and returns its own slice: the
+    pool behaves exactly as on one device with the same global batch.
 
     Args:
         pool_size: images kept (junyanz: 50).
@@ -125,6 +127,11 @@ class ImagePool(layers.Layer):
         if self.pool_size == 0:
             return images
         images = tf.cast(images, self.images.dtype)
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context is not None else 1
+        if replicas > 1:
+            local_batch = tf.shape(images)[0]
+            images = context.all_gather(images, axis=0)
         batch = tf.shape(images)[0]
         count = tf.convert_to_tensor(self.count)
         pool = tf.convert_to_tensor(self.images)
@@ -151,6 +158,9 @@ class ImagePool(layers.Layer):
         returned, updated, new_count = tf.cond(count < self.pool_size, fill, swap)
         self.images.assign(updated)
         self.count.assign(new_count)
+        if replicas > 1:
+            start = context.replica_id_in_sync_group * local_batch
+            returned = returned[start:start + local_batch]
         return returned
 
     def get_config(self):
@@ -345,8 +355,8 @@ class CycleGAN(GANModel):
         self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
 
         # Discriminators on real images and on fakes drawn from the history pools.
-        pooled_a = self.pool_a(tf.stop_gradient(fake_a), seed=self.step_seed(salt=10))
-        pooled_b = self.pool_b(tf.stop_gradient(fake_b), seed=self.step_seed(salt=11))
+        pooled_a = self.pool_a(tf.stop_gradient(fake_a), seed=self.step_seed(salt=10, per_replica=False))
+        pooled_b = self.pool_b(tf.stop_gradient(fake_b), seed=self.step_seed(salt=11, per_replica=False))
         with tf.GradientTape() as tape:
             d_a_loss = self.discriminator_loss_fn(
                 self.discriminator_a(real_a, training=True), self.discriminator_a(pooled_a, training=True)

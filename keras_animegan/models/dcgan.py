@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+from keras_animegan.layers import SyncBatchNormalization
 from keras_animegan.models.gan_model import GANModel
 
 _INIT = {"mean": 0.0, "stddev": 0.02}
@@ -49,18 +50,18 @@ def dcgan_generator(latent_dim=100, image_size=64, base_filters=64, n_extra_laye
     filters = base_filters * 2**n_up
     x = layers.Dense(4 * 4 * filters, use_bias=False, kernel_initializer=init, name="project")(z)
     x = layers.Reshape((4, 4, filters))(x)
-    x = layers.BatchNormalization(gamma_initializer=gamma_init, name="project_bn")(x)
+    x = SyncBatchNormalization(gamma_initializer=gamma_init, name="project_bn")(x)
     x = layers.LeakyReLU(0.2)(x)
     for i in range(n_up):
         filters //= 2
         x = layers.Conv2DTranspose(
             filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=init, name=f"up{i}"
         )(x)
-        x = layers.BatchNormalization(gamma_initializer=gamma_init, name=f"up{i}_bn")(x)
+        x = SyncBatchNormalization(gamma_initializer=gamma_init, name=f"up{i}_bn")(x)
         x = layers.LeakyReLU(0.2)(x)
     for i in range(n_extra_layers):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer=init, name=f"extra{i}")(x)
-        x = layers.BatchNormalization(gamma_initializer=gamma_init, name=f"extra{i}_bn")(x)
+        x = SyncBatchNormalization(gamma_initializer=gamma_init, name=f"extra{i}_bn")(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=init, name="to_rgb")(x)
     # Outputs stay float32 under mixed precision.
@@ -92,14 +93,14 @@ def dcgan_discriminator(image_size=64, base_filters=64, n_extra_layers=1, name="
     x = layers.LeakyReLU(0.2)(x)
     for i in range(n_extra_layers):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer=init, name=f"extra{i}")(x)
-        x = layers.BatchNormalization(gamma_initializer=gamma_init, name=f"extra{i}_bn")(x)
+        x = SyncBatchNormalization(gamma_initializer=gamma_init, name=f"extra{i}_bn")(x)
         x = layers.LeakyReLU(0.2)(x)
     for i in range(n_down):
         filters *= 2
         x = layers.Conv2D(
             filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=init, name=f"down{i}"
         )(x)
-        x = layers.BatchNormalization(gamma_initializer=gamma_init, name=f"down{i}_bn")(x)
+        x = SyncBatchNormalization(gamma_initializer=gamma_init, name=f"down{i}_bn")(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Conv2D(1, 4, padding="valid", kernel_initializer=init, name="logit")(x)
     logits = layers.Flatten(dtype="float32", name="flatten")(x)
@@ -188,6 +189,22 @@ class DCGAN(GANModel):
         """Standard normal noise `(batch_size, latent_dim)` from a stateless `seed` (shape (2,))."""
         return tf.random.stateless_normal((batch_size, self.latent_dim), seed=seed)
 
+    def replica_noise(self, batch_size, salt):
+        """This replica's rows of the global batch's training noise for this step.
+
+        The noise of the whole global batch is drawn from one stateless seed
+        (model seed, step, `salt`) and each replica takes its own slice, so
+        replicas draw different noise and N devices train on exactly the noise
+        one device with the same global batch would.
+        """
+        replicas = self.num_replicas()
+        seed = self.step_seed(salt, per_replica=False)
+        if replicas == 1:
+            return self.sample_noise(batch_size, seed)
+        noise = self.sample_noise(batch_size * replicas, seed)
+        start = self.replica_id() * batch_size
+        return noise[start:start + batch_size]
+
     def sample(self, num_images, seed=None):
         """Generates `num_images` images in [-1, 1].
 
@@ -208,7 +225,7 @@ class DCGAN(GANModel):
         batch_size = tf.shape(real_images)[0]
 
         # Discriminator: real images -> real, generated images -> fake.
-        noise = self.sample_noise(batch_size, self.step_seed(salt=0))
+        noise = self.replica_noise(batch_size, salt=0)
         with tf.GradientTape() as tape:
             fake_images = self.generator(noise, training=True)
             real_logits = self.discriminator(real_images, training=True)
@@ -219,7 +236,7 @@ class DCGAN(GANModel):
         self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
 
         # Generator: fresh noise, make the discriminator call it real.
-        noise = self.sample_noise(batch_size, self.step_seed(salt=1))
+        noise = self.replica_noise(batch_size, salt=1)
         with tf.GradientTape() as tape:
             fake_logits = self.discriminator(self.generator(noise, training=True), training=True)
             g_loss = self.generator_loss_fn(fake_logits)

@@ -125,7 +125,21 @@ class GANModel(keras.Model):
         for tracker in self.loss_trackers:
             if tracker.name in losses:
                 tracker.update_state(losses[tracker.name])
-        return {tracker.name: tracker.result() for tracker in self.loss_trackers}
+        return self.step_logs({tracker.name: tracker.result() for tracker in self.loss_trackers})
+
+    @staticmethod
+    def step_logs(logs):
+        """What `train_step` returns: scalars, or shape-(1,) tensors under a multi-worker strategy.
+
+        Keras 3.15 reduces multi-worker step outputs with
+        `strategy.reduce("MEAN", v, axis=0)`, which fails on scalars ("Invalid
+        reduction dimension 0 for input with 0 dimensions"); a length-1 axis
+        reduces to the same scalar.
+        """
+        strategy = tf.distribute.get_strategy()
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode():
+            return {name: tf.reshape(value, (1,)) for name, value in logs.items()}
+        return logs
 
     @property
     def train_steps(self):
@@ -142,19 +156,27 @@ class GANModel(keras.Model):
         replicas = self.num_replicas()
         return loss / replicas if replicas > 1 else loss
 
-    def step_seed(self, salt=0):
+    @staticmethod
+    def replica_id():
+        """This replica's index in the sync group (0 outside a strategy); a Python int or a tensor."""
+        context = tf.distribute.get_replica_context()
+        return context.replica_id_in_sync_group if context is not None else 0
+
+    def step_seed(self, salt=0, per_replica=True):
         """A stateless RNG seed, shape (2,), unique per (model seed, step, replica, salt).
 
         Derived from the generator optimizer's step counter, so a run resumed
         from a checkpoint draws the same noise it would have drawn uninterrupted,
         and every replica of a distributed step draws different noise.
+        `per_replica=False` leaves the replica out: the same seed on every
+        replica (to draw global-batch noise and slice it, see `DCGAN.replica_noise`).
         """
-        context = tf.distribute.get_replica_context()
-        replica = context.replica_id_in_sync_group if context is not None else 0
         step = tf.cast(self.g_optimizer.iterations, tf.int32)
         seed = tf.constant([self.seed % (2**31 - 1), salt], dtype=tf.int32)
         seed = tf.random.experimental.stateless_fold_in(seed, step)
-        return tf.random.experimental.stateless_fold_in(seed, tf.cast(replica, tf.int32))
+        if not per_replica:
+            return seed
+        return tf.random.experimental.stateless_fold_in(seed, tf.cast(self.replica_id(), tf.int32))
 
     # ---------------------------------------------------------------- inference
     def call(self, inputs, training=False):

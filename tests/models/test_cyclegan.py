@@ -103,7 +103,7 @@ def test_export_round_trip_both_directions(trained, tmp_path):
         path = export_generator(model, str(tmp_path), f"cyclegan_{name}", network=network)
         assert path == os.path.join(str(tmp_path), f"cyclegan_{name}", "1")
         loaded = tf.saved_model.load(path)
-        np.testing.assert_allclose(loaded.serve(x), model.translate(x, name), atol=1e-5)
+        np.testing.assert_allclose(loaded.serve(x)["images"], model.translate(x, name), atol=1e-5)
 
 
 def test_image_pool_fills_then_swaps_half():

@@ -115,7 +115,7 @@ def test_saved_model_export_matches(trained, tmp_path):
     assert path == os.path.join(str(tmp_path), "dcgan", "1")
     loaded = tf.saved_model.load(path)  # keep the reference while calling it
     noise = np.random.default_rng(2).standard_normal((5, LATENT)).astype(np.float32)
-    np.testing.assert_allclose(loaded.serve(noise), model(noise), atol=1e-5)
+    np.testing.assert_allclose(loaded.serve(noise)["images"], model(noise), atol=1e-5)
     assert "serving_default" in loaded.signatures
 
 
@@ -153,14 +153,14 @@ def test_mismatched_networks_are_rejected():
         )
 
 
-def test_mirrored_replicas_draw_different_noise_and_scale_losses():
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+def test_mirrored_replicas_draw_different_noise_and_scale_losses(mirrored_strategy):
+    strategy = mirrored_strategy
     with strategy.scope():
         model = tiny_dcgan()
         model.compile()
 
     def per_replica():
-        return model.sample_noise(2, model.step_seed(0)), model.scale_loss_for_replicas(tf.constant(1.0))
+        return model.replica_noise(2, salt=0), model.scale_loss_for_replicas(tf.constant(1.0))
 
     noise, scaled = strategy.run(per_replica)
     n0, n1 = [t.numpy() for t in strategy.experimental_local_results(noise)]

@@ -53,7 +53,7 @@ def test_two_folders_phases_in_the_log_and_resume(tmp_path):
     assert more.model.initializing is False
     served = tf.saved_model.load(more.saved_model_path)
     x = tf.random.stateless_uniform((1, 32, 32, 3), (1, 1), minval=-1, maxval=1)
-    np.testing.assert_allclose(served.serve(x), more.model(x), atol=1e-5)
+    np.testing.assert_allclose(served.serve(x)["images"], more.model(x), atol=1e-5)
 
 
 def test_unavailable_vgg_weights_are_a_clear_error(tmp_path):

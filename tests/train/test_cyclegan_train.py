@@ -42,7 +42,7 @@ def test_run_on_the_embedded_default_writes_its_artifacts(embedded_run):
     a = tf.random.stateless_uniform((1, 32, 32, 3), (5, 6), minval=-1, maxval=1)
     for name, direction in (("cyclegan_ab", "ab"), ("cyclegan_ba", "ba")):
         served = tf.saved_model.load(result.saved_model_paths[name])
-        np.testing.assert_allclose(served.serve(a), result.model.translate(a, direction), atol=1e-5)
+        np.testing.assert_allclose(served.serve(a)["images"], result.model.translate(a, direction), atol=1e-5)
 
 
 def test_learning_rate_is_constant_then_decays_to_zero(embedded_run):

@@ -61,7 +61,7 @@ def test_artifacts_reload_and_match(finished):
     model = keras.models.load_model(finished.keras_path)
     served = tf.saved_model.load(finished.saved_model_path)
     noise = np.random.default_rng(0).standard_normal((3, 8)).astype(np.float32)
-    np.testing.assert_allclose(served.serve(noise), model(noise), atol=1e-5)
+    np.testing.assert_allclose(served.serve(noise)["images"], model(noise), atol=1e-5)
     np.testing.assert_allclose(model(noise), finished.model(noise), atol=1e-6)
 
 

@@ -1,0 +1,393 @@
+"""A TF Serving-compatible REST server for exported generators, for machines without TF Serving.
+
+    python -m keras_animegan.serve --model_base_path=exports/cyclegan --rest_api_port=8501
+
+The flags are TF Serving's (`--model_base_path`, `--model_name`,
+`--rest_api_port`); `--model_name` defaults to the folder's name. The folder
+holds numbered version folders (`1/`, `2/`, ...) as `keras_animegan.export`
+writes them; the highest version is served. A folder whose subfolders are such
+model folders (e.g. the whole `export_dir`) serves each of them by its name.
+
+The REST API is TF Serving's, so a client written for one works against the
+other unchanged:
+
+- `GET  /v1/models/<name>[/versions/<v>]`: model status.
+- `GET  /v1/models/<name>[/versions/<v>]/metadata`: signatures, dtypes, shapes.
+- `POST /v1/models/<name>[/versions/<v>]:predict` with `{"signature_name": ...,
+  "instances": [...]}` (row format, answered with `{"predictions": [...]}`)
+  or `{"inputs": ...}` (columnar, answered with `{"outputs": ...}`).
+  String inputs take `{"b64": "<base64>"}`; outputs whose name ends in
+  `_bytes` come back as `{"b64": ...}`.
+
+Errors are `{"error": "<message>"}` with a 4xx status for bad requests
+(malformed JSON, unknown signature or input, wrong shape or dtype,
+undecodable image, request or batch too large) and 404 for unknown models;
+the server keeps serving. Built on FastAPI + uvicorn.
+"""
+
+import argparse
+import base64
+import binascii
+import json
+import logging
+import os
+import re
+import sys
+
+import numpy as np
+
+logger = logging.getLogger("keras_animegan.serve")
+
+DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024
+DEFAULT_MAX_BATCH_SIZE = 256
+
+_PATH = re.compile(
+    r"^(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+)|/labels/(?P<label>[^/:]+))?"
+    r"(?P<verb>/metadata|:predict|:classify|:regress)?$"
+)
+
+
+class RequestError(Exception):
+    """A client error: the HTTP status and a message for `{"error": ...}`."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+# ---------------------------------------------------------------------------- models
+def _versions(path):
+    if not os.path.isdir(path):
+        return {}
+    return {int(d): os.path.join(path, d) for d in os.listdir(path)
+            if d.isdigit() and os.path.exists(os.path.join(path, d, "saved_model.pb"))}
+
+
+def find_models(model_base_path, model_name=None):
+    """`{name: {version: path}}` under `model_base_path` (a model folder, or a folder of model folders)."""
+    base = os.path.abspath(os.fspath(model_base_path))
+    if not os.path.isdir(base):
+        raise FileNotFoundError(f"--model_base_path {model_base_path!r} is not a directory.")
+    versions = _versions(base)
+    if versions:
+        return {model_name or os.path.basename(base.rstrip(os.sep)): versions}
+    models = {name: _versions(os.path.join(base, name)) for name in sorted(os.listdir(base))}
+    models = {name: v for name, v in models.items() if v}
+    if not models:
+        raise FileNotFoundError(
+            f"--model_base_path {model_base_path!r} holds no SavedModel version folders "
+            "(expected <model_base_path>/<version>/saved_model.pb, as keras_animegan.export writes).")
+    if model_name:
+        if model_name not in models:
+            raise FileNotFoundError(f"--model_name {model_name!r} is not in {model_base_path!r} "
+                                    f"(found {sorted(models)}).")
+        models = {model_name: models[model_name]}
+    return models
+
+
+class Signature:
+    """One signature of a loaded SavedModel: its input specs, output names, and a numpy-in numpy-out call."""
+
+    def __init__(self, name, function):
+        self.name = name
+        self.function = function
+        self.inputs = dict(function.structured_input_signature[1])  # name -> tf.TensorSpec
+        self.outputs = dict(function.structured_outputs)  # name -> tf.TensorSpec
+
+    def describe(self):
+        def spec(name, s):
+            dims = [{"size": str(-1 if d is None else d)} for d in s.shape]
+            return {"dtype": "DT_" + s.dtype.name.upper(), "tensor_shape": {"dim": dims, "unknown_rank": False},
+                    "name": name}
+
+        return {
+            "inputs": {k: spec(k, s) for k, s in self.inputs.items()},
+            "outputs": {k: spec(k, s) for k, s in self.outputs.items()},
+            "method_name": "tensorflow/serving/predict",
+        }
+
+
+class Servable:
+    """A loaded version of a model."""
+
+    def __init__(self, name, version, path):
+        import tensorflow as tf
+
+        self.name, self.version, self.path = name, version, path
+        self.loaded = tf.saved_model.load(path)
+        self.signatures = {k: Signature(k, f) for k, f in self.loaded.signatures.items()}
+
+
+# --------------------------------------------------------------------------- requests
+def _decode_b64(value):
+    """Replaces `{"b64": s}` (at any depth) with the decoded bytes."""
+    if isinstance(value, dict):
+        if set(value) != {"b64"} or not isinstance(value["b64"], str):
+            raise RequestError(400, 'An object inside a tensor value must be {"b64": "<base64 string>"}.')
+        try:
+            return base64.b64decode(value["b64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestError(400, "Invalid base64 in a {\"b64\": ...} value.") from None
+    if isinstance(value, list):
+        return [_decode_b64(v) for v in value]
+    return value
+
+
+def _to_array(value, spec, input_name):
+    import tensorflow as tf
+
+    value = _decode_b64(value)
+    if spec.dtype == tf.string:
+        array = np.array(value, dtype=object)
+        if array.size and not all(isinstance(v, (bytes, str)) for v in array.ravel()):
+            raise RequestError(400, f"Input {input_name!r} expects strings (or {{\"b64\": ...}}).")
+        array = np.vectorize(lambda v: v.encode() if isinstance(v, str) else v, otypes=[object])(array) \
+            if array.size else array
+    else:
+        try:
+            array = np.array(value)
+        except (ValueError, TypeError):
+            raise RequestError(400, f"Input {input_name!r} is not a rectangular array of numbers "
+                                    "(rows of different lengths?).") from None
+        if array.dtype == object or array.dtype.kind not in "biuf":
+            raise RequestError(400, f"Input {input_name!r} expects numbers of dtype {spec.dtype.name}; "
+                                    f"got {array.dtype.kind and str(np.asarray(value).dtype)} values.")
+        dtype = spec.dtype.as_numpy_dtype
+        if spec.dtype.is_integer:
+            if array.dtype.kind == "f" and array.size and not np.all(np.isfinite(array) & (array == np.round(array))):
+                raise RequestError(400, f"Input {input_name!r} expects integers ({spec.dtype.name}); got fractions.")
+            info = np.iinfo(dtype)
+            if array.size and (array.min() < info.min or array.max() > info.max):
+                raise RequestError(400, f"Input {input_name!r} is {spec.dtype.name}: values must lie in "
+                                        f"[{info.min}, {info.max}]; got [{array.min()}, {array.max()}].")
+        elif array.size and not np.all(np.isfinite(array)):
+            raise RequestError(400, f"Input {input_name!r} has NaN or infinite values.")
+        array = array.astype(dtype)
+    want = spec.shape
+    if want.rank is not None and (array.ndim != want.rank or not want.is_compatible_with(array.shape)):
+        expected = "(" + ", ".join("?" if d is None else str(d) for d in want.as_list()) + ")"
+        raise RequestError(400, f"Input {input_name!r} has shape {tuple(array.shape)}; the signature expects "
+                                f"{expected}.")
+    return array
+
+
+def _jsonable(value, output_name):
+    """A numpy output (or one row of it) as JSON: `_bytes` outputs as {"b64": ...}, other strings as text."""
+    if isinstance(value, bytes):
+        if output_name.endswith("_bytes"):
+            return {"b64": base64.b64encode(value).decode()}
+        return value.decode("utf-8", "replace")
+    array = np.asarray(value)
+    if array.dtype == object:
+        if array.ndim == 0:
+            return _jsonable(array.item(), output_name)
+        return [_jsonable(v, output_name) for v in array]
+    return array.tolist()
+
+
+class Server:
+    """The request handling, independent of the web framework (tests and benchmarks call it directly too)."""
+
+    def __init__(self, models, max_batch_size=DEFAULT_MAX_BATCH_SIZE):
+        self.max_batch_size = int(max_batch_size)
+        self.servables = {}
+        for name, versions in models.items():
+            self.servables[name] = {v: Servable(name, v, path) for v, path in versions.items()}
+            logger.info("Loaded model %r versions %s.", name, sorted(versions))
+
+    def servable(self, name, version=None, label=None):
+        if name not in self.servables:
+            raise RequestError(404, f"Servable not found for request: Latest({name})")
+        versions = self.servables[name]
+        if label is not None:
+            raise RequestError(404, f"Unrecognized servable version label: {label}")
+        if version is None:
+            return versions[max(versions)]
+        if not str(version).isdigit() or int(version) not in versions:
+            raise RequestError(404, f"Servable not found for request: Specific({name}, {version})")
+        return versions[int(version)]
+
+    def status(self, name, version=None, label=None):
+        chosen = [self.servable(name, version, label)] if version or label else self.servables.get(name, {}).values()
+        if not chosen:
+            self.servable(name)  # raises the 404
+        return {"model_version_status": [
+            {"version": str(s.version), "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
+            for s in sorted(chosen, key=lambda s: -s.version)
+        ]}
+
+    def metadata(self, name, version=None, label=None):
+        servable = self.servable(name, version, label)
+        return {
+            "model_spec": {"name": name, "signature_name": "", "version": str(servable.version)},
+            "metadata": {"signature_def": {"signature_def": {k: s.describe() for k, s in servable.signatures.items()}}},
+        }
+
+    def predict(self, name, body, version=None, label=None):
+        """`body`: the request bytes. Returns the response dict; raises `RequestError`."""
+        import tensorflow as tf
+
+        servable = self.servable(name, version, label)
+        try:
+            request = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise RequestError(400, f"JSON Parse error: {error}") from None
+        if not isinstance(request, dict):
+            raise RequestError(400, "The request body must be a JSON object with 'instances' or 'inputs'.")
+        if ("instances" in request) == ("inputs" in request):
+            raise RequestError(400, "Request must have exactly one of 'instances' (row format) or 'inputs' "
+                                    "(columnar format).")
+        signature_name = request.get("signature_name") or "serving_default"
+        if signature_name not in servable.signatures:
+            raise RequestError(400, f"Serving signature name: {signature_name!r} not found in signature def; "
+                                    f"available: {sorted(servable.signatures)}.")
+        signature = servable.signatures[signature_name]
+        row_format = "instances" in request
+        columns = self._columns(request, signature, row_format)
+        arrays = {k: _to_array(columns[k], spec, k) for k, spec in signature.inputs.items()}
+        for k, array in arrays.items():
+            if array.ndim and array.shape[0] > self.max_batch_size:
+                raise RequestError(413, f"Input {k!r} has a batch of {array.shape[0]}; this server takes at most "
+                                        f"{self.max_batch_size} (--max_batch_size).")
+            if k == "count" and array.ndim == 0 and not 0 <= int(array) <= self.max_batch_size:
+                raise RequestError(400, f"'count' must lie in [0, {self.max_batch_size}] (--max_batch_size); "
+                                        f"got {int(array)}.")
+        try:
+            outputs = signature.function(**{k: tf.constant(v) for k, v in arrays.items()})
+        except (tf.errors.InvalidArgumentError, tf.errors.OutOfRangeError) as error:
+            message = error.message.split("\n")[0].split("}} ")[-1]
+            raise RequestError(400, f"{message} (signature {signature_name!r})") from None
+        outputs = {k: v.numpy() for k, v in outputs.items()}
+        if row_format:
+            batch = {v.shape[0] if v.ndim else None for v in outputs.values()}
+            if len(batch) != 1 or None in batch:
+                raise RequestError(400, f"Signature {signature_name!r} has outputs that cannot be split into rows; "
+                                        "use the columnar format ('inputs').")
+            rows = [{k: _jsonable(v[i], k) for k, v in outputs.items()} for i in range(batch.pop())]
+            if len(outputs) == 1:
+                rows = [next(iter(row.values())) for row in rows]
+            return {"predictions": rows}
+        jsonable = {k: _jsonable(v, k) for k, v in outputs.items()}
+        return {"outputs": next(iter(jsonable.values())) if len(jsonable) == 1 else jsonable}
+
+    @staticmethod
+    def _columns(request, signature, row_format):
+        names = list(signature.inputs)
+        if not row_format:
+            inputs = request["inputs"]
+            if isinstance(inputs, dict):
+                unknown = set(inputs) - set(names)
+                missing = set(names) - set(inputs)
+                if unknown or missing:
+                    raise RequestError(400, f"'inputs' must name exactly {names}; unknown: {sorted(unknown)}, "
+                                            f"missing: {sorted(missing)}.")
+                return inputs
+            if len(names) != 1:
+                raise RequestError(400, f"Signature takes several inputs {names}; pass 'inputs' as an object.")
+            return {names[0]: inputs}
+        instances = request["instances"]
+        if not isinstance(instances, list) or not instances:
+            raise RequestError(400, "'instances' must be a non-empty list.")
+        if len(names) == 1 and not (isinstance(instances[0], dict) and set(instances[0]) == set(names)):
+            return {names[0]: instances}
+        if not all(isinstance(row, dict) for row in instances):
+            raise RequestError(400, f"Signature takes inputs {names}: each instance must be an object with them.")
+        for row in instances:
+            if set(row) != set(names):
+                raise RequestError(400, f"Each instance must name exactly {names}; got {sorted(row)}.")
+        return {name: [row[name] for row in instances] for name in names}
+
+
+# ------------------------------------------------------------------------------ web
+def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES):
+    """The FastAPI application speaking TF Serving's REST API over `server`."""
+    from fastapi import FastAPI
+    from fastapi import Request
+    from fastapi.concurrency import run_in_threadpool
+    from fastapi.responses import JSONResponse
+
+    app = FastAPI(title="keras-animegan (TF Serving REST API)", docs_url=None, redoc_url=None)
+
+    def error(status, message):
+        return JSONResponse({"error": message}, status_code=status)
+
+    def parse(path):
+        match = _PATH.match(path)
+        if not match:
+            raise RequestError(404, f"Malformed request: {path}")
+        return match.groupdict()
+
+    @app.get("/v1/models/{path:path}")
+    async def get(path: str):
+        try:
+            parts = parse(path)
+            if parts["verb"] not in (None, "/metadata"):
+                raise RequestError(405, f"{parts['verb']} takes POST.")
+            method = server.metadata if parts["verb"] == "/metadata" else server.status
+            return JSONResponse(await run_in_threadpool(method, parts["name"], parts["version"], parts["label"]))
+        except RequestError as e:
+            return error(e.status, e.message)
+
+    @app.post("/v1/models/{path:path}")
+    async def post(path: str, request: Request):
+        try:
+            parts = parse(path)
+            if parts["verb"] != ":predict":
+                if parts["verb"] in (":classify", ":regress"):
+                    raise RequestError(400, f"{parts['verb'][1:]} needs a classification/regression signature; "
+                                            "these models have predict signatures only.")
+                raise RequestError(405, "POST /v1/models/<name>:predict")
+            length = request.headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) > max_request_bytes:
+                raise RequestError(413, f"Request body of {int(length)} bytes is over the {max_request_bytes}-byte "
+                                        "limit (--max_request_bytes).")
+            body = bytearray()
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > max_request_bytes:
+                    raise RequestError(413, f"Request body is over the {max_request_bytes}-byte limit "
+                                            "(--max_request_bytes).")
+            return JSONResponse(await run_in_threadpool(
+                server.predict, parts["name"], bytes(body), parts["version"], parts["label"]))
+        except RequestError as e:
+            return error(e.status, e.message)
+        except Exception as e:  # noqa: BLE001 - a bug must not take the server down; say what it was
+            logger.exception("Error serving %s", path)
+            return error(500, f"{type(e).__name__}: {e}")
+
+    return app
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m keras_animegan.serve",
+        description="Serve exported generators over TF Serving's REST API (same flags as tensorflow_model_server).")
+    parser.add_argument("--model_base_path", required=True,
+                        help="A model folder holding version folders (1/, 2/, ...), or a folder of model folders.")
+    parser.add_argument("--model_name", default=None, help="Model name in URLs. Default: the folder's name.")
+    parser.add_argument("--rest_api_port", type=int, default=8501, help="HTTP port (TF Serving's default: 8501).")
+    parser.add_argument("--rest_api_host", default="0.0.0.0", help="Address to bind.")
+    parser.add_argument("--max_request_bytes", type=int, default=DEFAULT_MAX_REQUEST_BYTES,
+                        help="Larger request bodies get 413.")
+    parser.add_argument("--max_batch_size", type=int, default=DEFAULT_MAX_BATCH_SIZE,
+                        help="Largest batch (or generate_images count) per request.")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        models = find_models(args.model_base_path, args.model_name)
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    server = Server(models, max_batch_size=args.max_batch_size)
+    for name in models:
+        logger.info("REST API: http://%s:%d/v1/models/%s", args.rest_api_host, args.rest_api_port, name)
+    uvicorn.run(make_app(server, args.max_request_bytes), host=args.rest_api_host, port=args.rest_api_port,
+                log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

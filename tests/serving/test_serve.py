@@ -1,0 +1,188 @@
+"""`python -m keras_animegan.serve` on 127.0.0.1: TF Serving's REST API, good requests, each kind of bad one."""
+
+import base64
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_animegan.serve import find_models
+from tests.serving.conftest import LATENT
+from tests.serving.conftest import SIZE
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    def __init__(self, port):
+        self.base = f"http://127.0.0.1:{port}/v1/models"
+
+    def request(self, path, body=None):
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method="GET" if data is None else "POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+
+@pytest.fixture(scope="module")
+def client(tiny_models, tmp_path_factory):
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("serve") / "server.log"
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), TF_CPP_MIN_LOG_LEVEL="2")
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "keras_animegan.serve", f"--model_base_path={tiny_models['dir'] / 'export'}",
+             f"--rest_api_port={port}", "--rest_api_host=127.0.0.1", "--max_request_bytes=200000",
+             "--max_batch_size=16"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    client = Client(port)
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                if client.request("/dcgan")[0] == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            if process.poll() is not None or time.time() > deadline:
+                raise RuntimeError("server did not start:\n" + log_path.read_text()[-3000:])
+            time.sleep(0.3)
+        yield client, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def png_b64(pixels):
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def decode_b64_png(value):
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(value["b64"]))))
+
+
+def test_status_and_metadata(client):
+    c, _ = client
+    assert c.request("/dcgan") == (200, {"model_version_status": [
+        {"version": "1", "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}]})
+    status, meta = c.request("/cyclegan/metadata")
+    assert status == 200
+    signatures = meta["metadata"]["signature_def"]["signature_def"]
+    assert set(signatures) == {"serving_default", "translate_bytes", "serve"}
+    assert signatures["serving_default"]["inputs"]["images"]["dtype"] == "DT_UINT8"
+
+
+def test_good_requests(client, tiny_models):
+    c, _ = client
+    rng = np.random.default_rng(0)
+    # DCGAN, row format: noise in, uint8 images out, equal to the Keras model.
+    noise = rng.standard_normal((2, LATENT)).astype(np.float32)
+    status, body = c.request("/dcgan:predict", {"instances": noise.tolist()})
+    assert status == 200
+    images = np.array(body["predictions"])
+    assert images.shape == (2, SIZE, SIZE, 3) and images.min() >= 0 and images.max() <= 255
+    expected = np.round((np.asarray(tiny_models["dcgan"](noise)) + 1) * 127.5)
+    np.testing.assert_allclose(images, expected, atol=1)
+    # Columnar: count + seed -> images; and as PNG bytes ({"b64"}), the same pixels.
+    status, body = c.request("/dcgan:predict", {"signature_name": "generate_images", "inputs": {"count": 3, "seed": 5}})
+    assert status == 200 and np.array(body["outputs"]).shape == (3, SIZE, SIZE, 3)
+    status, pngs = c.request("/dcgan/versions/1:predict",
+                             {"signature_name": "generate_image_bytes", "inputs": {"count": 3, "seed": 5}})
+    assert status == 200
+    np.testing.assert_array_equal(np.stack([decode_b64_png(p) for p in pngs["outputs"]]), np.array(body["outputs"]))
+    # Translator: uint8 images of another size come back at that size.
+    pixels = rng.integers(0, 256, (1, 20, 28, 3), dtype=np.uint8)
+    status, body = c.request("/cyclegan:predict", {"instances": pixels.tolist()})
+    assert status == 200 and np.array(body["predictions"]).shape == (1, 20, 28, 3)
+    # Image bytes in, PNG bytes out, one request with two sizes.
+    a, b = rng.integers(0, 256, (24, 40, 3), dtype=np.uint8), rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
+    status, body = c.request("/cyclegan:predict", {"signature_name": "translate_bytes",
+                                                   "instances": [{"b64": png_b64(a)}, {"b64": png_b64(b)}]})
+    assert status == 200
+    assert [decode_b64_png(p).shape for p in body["predictions"]] == [(24, 40, 3), (SIZE, SIZE, 3)]
+    # The float signature.
+    x = rng.uniform(-1, 1, (1, SIZE, SIZE, 3))
+    status, body = c.request("/cyclegan:predict", {"signature_name": "serve", "inputs": x.tolist()})
+    assert status == 200
+    np.testing.assert_allclose(body["outputs"], tiny_models["cyclegan"].translate(x.astype(np.float32), "ab"),
+                               atol=1e-4)
+
+
+BAD = {
+    "malformed json": ("/dcgan:predict", b'{"instances": [1, 2', 400, "JSON"),
+    "not an object": ("/dcgan:predict", b"[1, 2]", 400, "JSON object"),
+    "neither format": ("/dcgan:predict", {"signature_name": "serving_default"}, 400, "exactly one"),
+    "unknown signature": ("/dcgan:predict", {"signature_name": "nope", "instances": [[0.0] * LATENT]}, 400, "nope"),
+    "wrong shape": ("/dcgan:predict", {"instances": [[0.0] * (LATENT - 1)]}, 400, "shape"),
+    "ragged rows": ("/dcgan:predict", {"instances": [[0.0] * LATENT, [0.0]]}, 400, "rectangular"),
+    "wrong dtype": ("/dcgan:predict", {"instances": [["a"] * LATENT]}, 400, "float32"),
+    "uint8 out of range": ("/cyclegan:predict", {"instances": np.full((1, 8, 8, 3), 300).tolist()}, 400, "uint8"),
+    "fractional uint8": ("/cyclegan:predict", {"instances": np.full((1, 8, 8, 3), 1.5).tolist()}, 400, "integers"),
+    "undecodable image": ("/cyclegan:predict", {"signature_name": "translate_bytes", "instances": [
+        {"b64": base64.b64encode(b"definitely not a png").decode()}]}, 400, "image"),
+    "invalid base64": ("/cyclegan:predict", {"signature_name": "translate_bytes", "instances": [{"b64": "***"}]},
+                       400, "base64"),
+    "body too large": ("/cyclegan:predict", {"instances": np.zeros((1, 200, 200, 3), int).tolist()}, 413, "limit"),
+    "batch too large": ("/dcgan:predict", {"instances": [[0.0] * LATENT] * 17}, 413, "batch"),
+    "count too large": ("/dcgan:predict", {"signature_name": "generate_images", "inputs": {"count": 10**6, "seed": 0}},
+                        400, "count"),
+    "missing input": ("/dcgan:predict", {"signature_name": "generate_images", "inputs": {"count": 2}}, 400, "seed"),
+    "unknown model": ("/nope:predict", {"instances": [[0.0]]}, 404, "nope"),
+    "unknown version": ("/dcgan/versions/7:predict", {"instances": [[0.0] * LATENT]}, 404, "7"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_bad_request_gets_4xx(client, kind):
+    c, _ = client
+    path, body, want_status, word = BAD[kind]
+    status, response = c.request(path, body)
+    assert status == want_status, response
+    assert word.lower() in response["error"].lower(), response
+
+
+def test_still_serving_after_bad_requests(client):
+    c, process = client
+    pixels = np.random.default_rng(1).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
+    request = {"signature_name": "translate_bytes", "instances": [{"b64": png_b64(pixels)}]}
+    for i in range(200):
+        status, body = c.request("/cyclegan:predict", request)
+        assert status == 200, (i, body)
+        assert decode_b64_png(body["predictions"][0]).shape == (SIZE, SIZE, 3)
+    assert process.poll() is None
+
+
+def test_find_models_layouts(tiny_models, tmp_path):
+    export = tiny_models["dir"] / "export"
+    assert set(find_models(export)) == {"dcgan", "cyclegan"}
+    assert find_models(export / "dcgan") == {"dcgan": {1: str(export / "dcgan" / "1")}}
+    assert set(find_models(export / "dcgan", model_name="avatars")) == {"avatars"}
+    with pytest.raises(FileNotFoundError, match="no SavedModel"):
+        find_models(tmp_path)
+    with pytest.raises(FileNotFoundError, match="not a directory"):
+        find_models(tmp_path / "missing")
