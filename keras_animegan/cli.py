@@ -1,0 +1,344 @@
+"""The `keras-animegan` command: generate avatars, translate photos / folders / videos, export models.
+
+    keras-animegan generate runs/dcgan/export/dcgan --num 64 --output avatars.png
+    keras-animegan generate runs/dcgan/dcgan.keras --num 500 --output avatars/
+    keras-animegan translate runs/cyclegan/export/cyclegan_ab photo.jpg --output anime.png
+    keras-animegan translate runs/cartoongan/cartoongan.keras photos/ --output cartoons/ --crop_faces
+    keras-animegan translate runs/cyclegan/cyclegan.keras clip.mp4 --output clip_anime.mp4
+    keras-animegan export runs/cyclegan/cyclegan.keras --export_dir exports
+
+A MODEL is a SavedModel written by `keras_animegan.export` (a version folder,
+or a model folder holding version folders: the highest is used) or a `.keras`
+file saved by a trainer. Also runs as `python -m keras_animegan.cli`.
+"""
+
+import argparse
+import math
+import os
+import sys
+
+import numpy as np
+
+from keras_animegan.data.images import IMAGE_EXTENSIONS
+from keras_animegan.data.images import decode_image
+from keras_animegan.data.images import is_image_name
+
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+
+
+class CLIError(Exception):
+    """A user error: printed as `error: ...`, exit status 2."""
+
+
+# ------------------------------------------------------------------------- models
+class Generator:
+    """A generator from a SavedModel or a `.keras` file, as numpy in / numpy out in [-1, 1].
+
+    `kind` is `"noise"` (DCGAN: `latent_dim`) or `"image"` (translators: any
+    input size, resized to the network's `image_size` and back).
+    """
+
+    def __init__(self, path, direction="ab"):
+        import tensorflow as tf
+
+        self.path = os.fspath(path)
+        if self.path.endswith(".keras"):
+            self._from_keras(self.path, direction)
+        else:
+            self._from_saved_model(self.path)
+        self._tf = tf
+
+    def _from_saved_model(self, path):
+        import tensorflow as tf
+
+        if not os.path.isdir(path):
+            raise CLIError(f"MODEL {path!r}: no such SavedModel folder or .keras file.")
+        if not os.path.exists(os.path.join(path, "saved_model.pb")):
+            versions = [d for d in os.listdir(path) if d.isdigit()
+                        and os.path.exists(os.path.join(path, d, "saved_model.pb"))]
+            if not versions:
+                raise CLIError(f"MODEL {path!r} holds no saved_model.pb (nor version folders with one).")
+            path = os.path.join(path, max(versions, key=int))
+        self.loaded = tf.saved_model.load(path)
+        if "serve" not in self.loaded.signatures:
+            raise CLIError(f"MODEL {path!r} has no 'serve' signature: export it with keras_animegan.export.")
+        serve = self.loaded.signatures["serve"]
+        spec = next(iter(serve.structured_input_signature[1].values()))
+        if spec.shape.rank == 2:
+            self.kind, self.latent_dim = "noise", int(spec.shape[-1])
+            self.output_size = int(serve.structured_outputs["images"].shape[1])
+        else:
+            self.kind = "image"
+        self._call = lambda x: serve(tf.constant(x, tf.float32))["images"].numpy()
+
+    def _from_keras(self, path, direction):
+        import keras
+
+        import keras_animegan  # noqa: F401 - registers the serializable classes
+        from keras_animegan.export import translate_any_size
+
+        if not os.path.exists(path):
+            raise CLIError(f"MODEL {path!r}: no such file.")
+        try:
+            model = keras.saving.load_model(path, compile=False)
+        except Exception as error:  # noqa: BLE001 - Keras raises many kinds; name the file
+            raise CLIError(f"MODEL {path!r} could not be loaded: {error}") from None
+        self.model = model
+        network = model.generator
+        if hasattr(model, "generator_ba"):
+            if direction not in ("ab", "ba"):
+                raise CLIError(f"--direction must be 'ab' or 'ba'; got {direction!r}.")
+            network = model.generator_ab if direction == "ab" else model.generator_ba
+        self.network = network
+        if len(network.input_shape) == 2:
+            self.kind, self.latent_dim = "noise", int(network.input_shape[-1])
+            self.output_size = int(network.output_shape[1])
+            self._call = lambda x: np.asarray(network(x, training=False))
+        else:
+            self.kind = "image"
+            self._call = lambda x: np.asarray(translate_any_size(network, x))
+
+    def __call__(self, inputs):
+        return self._call(np.asarray(inputs, np.float32))
+
+
+def _progress(iterable=None, total=None, desc=None, unit="img"):
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit=unit, disable=None)  # None: off when not a terminal
+
+
+def _to_uint8(images):
+    return np.clip(np.round((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def _save(image, path):
+    from PIL import Image
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)
+    Image.fromarray(image).save(path)
+
+
+# ----------------------------------------------------------------------- generate
+def generate(args):
+    model = Generator(args.model)
+    if model.kind != "noise":
+        raise CLIError(f"MODEL {args.model!r} translates images; use `keras-animegan translate`.")
+    if args.num < 1:
+        raise CLIError(f"--num must be a positive integer; got {args.num}.")
+    noise = np.random.default_rng(args.seed).standard_normal((args.num, model.latent_dim)).astype(np.float32)
+    images = []
+    with _progress(total=args.num, desc="generate") as bar:
+        for start in range(0, args.num, args.batch_size):
+            images.append(_to_uint8(model(noise[start:start + args.batch_size])))
+            bar.update(len(images[-1]))
+    images = np.concatenate(images)
+    if args.output.lower().endswith(IMAGE_EXTENSIONS):
+        from keras_animegan.visualization import make_grid
+
+        ncols = args.columns or math.ceil(math.sqrt(args.num))
+        _save(make_grid(images, ncols), args.output)
+        print(f"Wrote a grid of {args.num} images to {args.output}.")
+    else:
+        os.makedirs(args.output, exist_ok=True)
+        for i, image in enumerate(images):
+            _save(image, os.path.join(args.output, f"{args.prefix}_{i:05d}.png"))
+        print(f"Wrote {args.num} images to {args.output}/.")
+    return 0
+
+
+# ---------------------------------------------------------------------- translate
+def _read_image(path):
+    with open(path, "rb") as f:
+        return decode_image(f.read())
+
+
+def _face_cropper(size):
+    try:
+        from keras_animegan.landmarks import FaceMesh
+        from keras_animegan.landmarks import crop_face
+    except ImportError as error:
+        raise CLIError(f"--crop_faces needs the landmarks module's dependencies ({error}).") from None
+    mesh = FaceMesh()
+
+    def crop(image):
+        return crop_face(image, mesh(image), size=size)
+
+    return crop
+
+
+def _translate_image(model, image, crop):
+    if crop is not None:
+        image = crop(image)
+    return _to_uint8(model((image.astype(np.float32) / 127.5 - 1.0)[None]))[0]
+
+
+def _output_name(relative):
+    return os.path.splitext(relative)[0] + ".png"
+
+
+def translate(args):
+    model = Generator(args.model, direction=args.direction)
+    if model.kind != "image":
+        raise CLIError(f"MODEL {args.model!r} generates from noise; use `keras-animegan generate`.")
+    source = args.input
+    crop = _face_cropper(args.crop_size) if args.crop_faces else None
+    if not os.path.exists(source):
+        raise CLIError(f"INPUT {source!r}: no such file or folder.")
+    if os.path.isdir(source):
+        return _translate_folder(model, source, args.output, crop)
+    if source.lower().endswith(VIDEO_EXTENSIONS):
+        return _translate_video(model, source, args.output, crop)
+    if not is_image_name(source):
+        raise CLIError(f"INPUT {source!r} is not an image ({', '.join(IMAGE_EXTENSIONS)}), a video "
+                       f"({', '.join(VIDEO_EXTENSIONS)}) or a folder.")
+    try:
+        image = _read_image(source)
+    except (OSError, ValueError) as error:
+        raise CLIError(f"INPUT {source!r} is not a readable image: {error}") from None
+    output = args.output
+    if os.path.isdir(output) or not output.lower().endswith(IMAGE_EXTENSIONS):
+        output = os.path.join(output, _output_name(os.path.basename(source)))
+    _save(_translate_image(model, image, crop), output)
+    print(f"Wrote {output}.")
+    return 0
+
+
+def _translate_folder(model, source, output, crop):
+    names = sorted(
+        os.path.relpath(os.path.join(root, f), source)
+        for root, _, files in os.walk(source) for f in files if is_image_name(f)
+    )
+    if not names:
+        raise CLIError(f"INPUT {source!r} holds no images ({', '.join(IMAGE_EXTENSIONS)}).")
+    skipped = []
+    for name in _progress(names, desc="translate"):
+        try:
+            image = _read_image(os.path.join(source, name))
+        except (OSError, ValueError) as error:
+            print(f"warning: skipping unreadable {os.path.join(source, name)}: {error}", file=sys.stderr)
+            skipped.append(name)
+            continue
+        _save(_translate_image(model, image, crop), os.path.join(output, _output_name(name)))
+    print(f"Wrote {len(names) - len(skipped)} images to {output}/; skipped {len(skipped)} unreadable file(s).")
+    return 0
+
+
+def _translate_video(model, source, output, crop):
+    import cv2
+
+    capture = cv2.VideoCapture(source)
+    if not capture.isOpened():
+        raise CLIError(f"INPUT {source!r}: OpenCV cannot open this video.")
+    fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+    if os.path.isdir(output) or not output.lower().endswith(VIDEO_EXTENSIONS):
+        output = os.path.join(output, os.path.splitext(os.path.basename(source))[0] + ".mp4")
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    writer, frames = None, 0
+    try:
+        with _progress(total=total, desc="translate", unit="frame") as bar:
+            while True:
+                ok, frame = capture.read()
+                if not ok:
+                    break
+                out = _translate_image(model, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), crop)
+                if writer is None:
+                    fourcc = cv2.VideoWriter_fourcc(*("mp4v" if output.lower().endswith((".mp4", ".m4v", ".mov"))
+                                                      else "MJPG"))
+                    writer = cv2.VideoWriter(output, fourcc, fps, (out.shape[1], out.shape[0]))
+                    if not writer.isOpened():
+                        raise CLIError(f"--output {output!r}: OpenCV cannot write this video format.")
+                writer.write(cv2.cvtColor(out, cv2.COLOR_RGB2BGR))
+                frames += 1
+                bar.update(1)
+    finally:
+        capture.release()
+        if writer is not None:
+            writer.release()
+    if not frames:
+        raise CLIError(f"INPUT {source!r}: no frames could be read.")
+    print(f"Wrote {frames} frames to {output}.")
+    return 0
+
+
+# ------------------------------------------------------------------------- export
+def export(args):
+    from keras_animegan.export import export_generator
+
+    if not args.model.endswith(".keras"):
+        raise CLIError(f"MODEL {args.model!r}: `export` takes a .keras file saved by a trainer.")
+    model = Generator(args.model).model
+    name = args.name or os.path.splitext(os.path.basename(args.model))[0]
+    if hasattr(model, "generator_ba"):
+        targets = [(f"{name}_ab", model.generator_ab), (f"{name}_ba", model.generator_ba)]
+    else:
+        targets = [(name, model.generator)]
+    for target, network in targets:
+        path = export_generator(model, args.export_dir, target, version=args.version, network=network)
+        print(f"SavedModel: {path}")
+        if args.onnx:
+            print(f"ONNX:       {_to_onnx(path, os.path.join(args.export_dir, f'{target}.onnx'))}")
+    return 0
+
+
+def _to_onnx(saved_model, output):
+    try:
+        import tf2onnx  # noqa: F401
+    except ImportError:
+        raise CLIError("--onnx needs tf2onnx: pip install 'keras-animegan[onnx]'.") from None
+    import subprocess
+
+    command = [sys.executable, "-m", "tf2onnx.convert", "--saved-model", saved_model, "--signature_def", "serve",
+               "--output", output]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise CLIError(f"tf2onnx could not convert {saved_model!r}:\n{result.stderr[-2000:]}")
+    return output
+
+
+# --------------------------------------------------------------------------- main
+def build_parser():
+    parser = argparse.ArgumentParser(prog="keras-animegan", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("generate", help="N avatars from a DCGAN export or .keras to a folder or one grid PNG.")
+    p.add_argument("model", help="DCGAN SavedModel folder or .keras file.")
+    p.add_argument("--num", type=int, default=64, help="Number of images.")
+    p.add_argument("--output", required=True, help="A folder (one PNG per image) or a .png/.jpg path (one grid).")
+    p.add_argument("--seed", type=int, default=0, help="Noise seed (same seed, same images).")
+    p.add_argument("--columns", type=int, default=None, help="Grid columns (default: square).")
+    p.add_argument("--batch_size", type=int, default=64)
+    p.add_argument("--prefix", default="avatar", help="File name prefix in a folder.")
+    p.set_defaults(run=generate)
+
+    p = commands.add_parser("translate", help="An image, a folder or a video through a CycleGAN/CartoonGAN model.")
+    p.add_argument("model", help="Translator SavedModel folder or .keras file.")
+    p.add_argument("input", help="Image file, folder of images (recursive) or video file.")
+    p.add_argument("--output", required=True, help="Output file (image/video) or folder.")
+    p.add_argument("--direction", default="ab", choices=["ab", "ba"], help="CycleGAN .keras: A->B or B->A.")
+    p.add_argument("--crop_faces", action="store_true", help="Crop each image to its face first (MediaPipe mesh).")
+    p.add_argument("--crop_size", type=int, default=None, help="Side of the face crop (default: the crop's own).")
+    p.set_defaults(run=translate)
+
+    p = commands.add_parser("export", help="A .keras model to TF Serving's layout (optionally ONNX too).")
+    p.add_argument("model", help=".keras file saved by a trainer.")
+    p.add_argument("--export_dir", required=True, help="Base directory: writes <export_dir>/<name>/<version>/.")
+    p.add_argument("--name", default=None, help="Model name (default: the file's name; CycleGAN adds _ab/_ba).")
+    p.add_argument("--version", type=int, default=1)
+    p.add_argument("--onnx", action="store_true", help="Also write <export_dir>/<name>.onnx (needs the onnx extra).")
+    p.set_defaults(run=export)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except CLIError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""`keras-animegan generate | translate | export` on the tiny exported and saved models."""
+
+import configparser
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from keras_animegan.cli import main
+from tests.serving.conftest import SIZE
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_console_script_is_declared():
+    config = configparser.ConfigParser()
+    config.read(os.path.join(ROOT, "setup.cfg"))
+    scripts = config["options.entry_points"]["console_scripts"]
+    assert "keras-animegan = keras_animegan.cli:main" in scripts
+
+
+@pytest.mark.parametrize("model_key", ["dcgan_export", "dcgan.keras"])
+def test_generate_folder_and_grid(tiny_models, tmp_path, model_key):
+    model = tiny_models[model_key] if model_key in tiny_models else str(tiny_models["dir"] / model_key)
+    assert main(["generate", str(model), "--num", "5", "--output", str(tmp_path / "folder"), "--seed", "3"]) == 0
+    files = sorted(os.listdir(tmp_path / "folder"))
+    assert files == [f"avatar_{i:05d}.png" for i in range(5)]
+    assert all(Image.open(tmp_path / "folder" / f).size == (SIZE, SIZE) for f in files)
+    assert main(["generate", str(model), "--num", "6", "--columns", "3", "--output", str(tmp_path / "grid.png")]) == 0
+    # 3 x 2 tiles of SIZE with 2 px padding around and between.
+    assert Image.open(tmp_path / "grid.png").size == (3 * SIZE + 4 * 2, 2 * SIZE + 3 * 2)
+
+
+def test_generate_through_python_dash_m(tiny_models, tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), TF_CPP_MIN_LOG_LEVEL="2")
+    done = subprocess.run([sys.executable, "-m", "keras_animegan", "generate", tiny_models["dcgan_export"],
+                           "--num", "2", "--output", str(tmp_path / "g.png")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert Image.open(tmp_path / "g.png").size == (2 * SIZE + 6, SIZE + 4)
+
+
+def write_images(folder, sizes):
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, (h, w) in enumerate(sizes):
+        Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(folder / f"img{i}.{'png' if i % 2 else 'jpg'}")
+
+
+@pytest.mark.parametrize("model_key", ["cyclegan_export", "cyclegan.keras"])
+def test_translate_image_and_folder(tiny_models, tmp_path, model_key):
+    model = tiny_models[model_key] if model_key in tiny_models else str(tiny_models["dir"] / model_key)
+    sizes = [(40, 24), (SIZE, SIZE), (17, 50)]
+    write_images(tmp_path / "in" / "sub", sizes)
+    (tmp_path / "in" / "broken.png").write_bytes(b"not a png")
+    # One image to a named file.
+    assert main(["translate", str(model), str(tmp_path / "in" / "sub" / "img0.jpg"),
+                 "--output", str(tmp_path / "one.png")]) == 0
+    assert Image.open(tmp_path / "one.png").size == (24, 40)
+    # A folder (recursive, sub-folders kept), the broken file skipped and counted.
+    assert main(["translate", str(model), str(tmp_path / "in"), "--output", str(tmp_path / "out")]) == 0
+    for i, (h, w) in enumerate(sizes):
+        assert Image.open(tmp_path / "out" / "sub" / f"img{i}.png").size == (w, h)
+    assert not (tmp_path / "out" / "broken.png").exists()
+
+
+def test_translate_video(tiny_models, tmp_path):
+    source = str(tmp_path / "clip.mp4")
+    writer = cv2.VideoWriter(source, cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (48, 40))
+    assert writer.isOpened()
+    for i in range(6):
+        writer.write(np.full((40, 48, 3), 40 * i, np.uint8))
+    writer.release()
+    output = str(tmp_path / "clip_anime.mp4")
+    assert main(["translate", tiny_models["cyclegan_export"], source, "--output", output]) == 0
+    capture = cv2.VideoCapture(output)
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    assert len(frames) == 6 and frames[0].shape == (40, 48, 3)
+    assert fps == pytest.approx(10.0)
+
+
+def test_translate_with_face_crop(tiny_models, tmp_path):
+    from skimage import data
+
+    Image.fromarray(data.astronaut()).save(tmp_path / "astronaut.png")
+    assert main(["translate", tiny_models["cyclegan_export"], str(tmp_path / "astronaut.png"), "--crop_faces",
+                 "--crop_size", "48", "--output", str(tmp_path / "face.png")]) == 0
+    assert Image.open(tmp_path / "face.png").size == (48, 48)
+
+
+def test_export_keras_to_serving_layout(tiny_models, tmp_path):
+    assert main(["export", str(tiny_models["dir"] / "cyclegan.keras"), "--export_dir", str(tmp_path)]) == 0
+    for name in ("cyclegan_ab", "cyclegan_ba"):
+        loaded = tf.saved_model.load(str(tmp_path / name / "1"))
+        assert {"serving_default", "translate_bytes", "serve"} <= set(loaded.signatures)
+    assert main(["export", str(tiny_models["dir"] / "dcgan.keras"), "--export_dir", str(tmp_path), "--name",
+                 "avatars", "--version", "3"]) == 0
+    assert (tmp_path / "avatars" / "3" / "saved_model.pb").exists()
+
+
+def test_errors_name_the_argument(tiny_models, tmp_path, capsys):
+    assert main(["generate", str(tmp_path / "missing"), "--output", str(tmp_path / "x")]) == 2
+    assert "missing" in capsys.readouterr().err
+    assert main(["generate", tiny_models["cyclegan_export"], "--output", str(tmp_path / "x")]) == 2
+    assert "translate" in capsys.readouterr().err
+    assert main(["translate", tiny_models["cyclegan_export"], str(tmp_path / "nope.png"), "--output", "o"]) == 2
+    assert "nope.png" in capsys.readouterr().err
+    (tmp_path / "bad.png").write_bytes(b"xx")
+    assert main(["translate", tiny_models["cyclegan_export"], str(tmp_path / "bad.png"), "--output", "o.png"]) == 2
+    assert "bad.png" in capsys.readouterr().err
+    assert main(["export", tiny_models["dcgan_export"], "--export_dir", str(tmp_path)]) == 2
+    assert ".keras" in capsys.readouterr().err
