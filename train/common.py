@@ -36,7 +36,9 @@ flags.DEFINE_string("image_dir", None, "A folder (searched recursively) or .zip 
 flags.DEFINE_string("dataset", None, "A TensorFlow Datasets name to train on instead (e.g. faces/64px).")
 flags.DEFINE_string("data_dir", None, "TensorFlow Datasets data directory for --dataset.")
 flags.DEFINE_string("export_dir", None, "SavedModel export base directory. Default: <model_dir>/export.")
-flags.DEFINE_enum("mixed_precision", "none", ["none", "bf16"], "Mixed precision policy.")
+flags.DEFINE_enum("mixed_precision", "none", ["none", "bf16", "fp16"],
+                  "Mixed precision: bf16 (mixed_bfloat16) or fp16 (mixed_float16 with dynamic loss scaling); "
+                  "network outputs and losses stay float32.")
 flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "one_device", "default"],
                   "tf.distribute strategy; auto = MirroredStrategy when more than one GPU is visible; "
                   "multi_worker = MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (only the chief writes).")
@@ -111,8 +113,8 @@ def resolve(config, defaults, embedded_defaults, model_name):
 
 # ----------------------------------------------------------------- environment
 def set_mixed_precision(mode):
-    """Sets Keras's global dtype policy for `mode` in {"none", "bf16"}."""
-    policies = {"none": "float32", "bf16": "mixed_bfloat16"}
+    """Sets Keras's global dtype policy for `mode` in {"none", "bf16", "fp16"}."""
+    policies = {"none": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
     if mode not in policies:
         raise ValueError(f"--mixed_precision must be one of {sorted(policies)}; got {mode!r}.")
     keras.mixed_precision.set_dtype_policy(policies[mode])
@@ -247,6 +249,10 @@ def _check_same_run(config, path):
             for k, v in current.items()
             if k not in _RESUMABLE_CHANGES and previous.get(k) != v
         }
+        # fp16 adds loss-scale variables to the optimizers: its checkpoints only resume as fp16.
+        precisions = {previous.get("mixed_precision", "none"), current["mixed_precision"]}
+        if "fp16" in precisions and len(precisions) == 2:
+            changed["mixed_precision"] = (previous.get("mixed_precision", "none"), current["mixed_precision"])
         if changed:
             details = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in sorted(changed.items()))
             raise ValueError(

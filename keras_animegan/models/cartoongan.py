@@ -219,7 +219,7 @@ class CartoonGAN(GANModel):
             with tf.GradientTape() as tape:
                 generated = self.generator(photo, training=True)
                 content = content_loss(photo_features, self.feature_extractor(generated, training=False), weight)
-                scaled = self.scale_loss_for_replicas(self.content_weight * content)
+                scaled = self.scale_loss_for_replicas(self.content_weight * content, self.g_optimizer)
             variables = self.generator_trainable_variables
             self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
             return {"content_loss": self.update_loss_trackers(content_loss=content)["content_loss"]}
@@ -234,7 +234,7 @@ class CartoonGAN(GANModel):
                 + self.fake_term(self.discriminator(tf.stop_gradient(generated), training=True))
                 + self.fake_term(self.discriminator(smoothed, training=True))
             )
-            scaled = self.scale_loss_for_replicas(d_loss)
+            scaled = self.scale_loss_for_replicas(d_loss, self.d_optimizer)
         variables = self.discriminator_trainable_variables
         self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
 
@@ -249,7 +249,7 @@ class CartoonGAN(GANModel):
                 g_loss += self.style_weight * style
             else:
                 style = tf.zeros(())
-            scaled = self.scale_loss_for_replicas(g_loss)
+            scaled = self.scale_loss_for_replicas(g_loss, self.g_optimizer)
         variables = self.generator_trainable_variables
         self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
         return self.update_loss_trackers(d_loss=d_loss, adv_loss=adv, content_loss=content, style_loss=style, g_loss=g_loss)

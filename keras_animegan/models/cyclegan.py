@@ -350,7 +350,7 @@ class CycleGAN(GANModel):
         # Generators first (junyanz order), with the discriminators fixed.
         with tf.GradientTape() as tape:
             g_loss, terms, fake_a, fake_b = self.generator_losses(real_a, real_b, weight_a)
-            scaled = self.scale_loss_for_replicas(g_loss)
+            scaled = self.scale_loss_for_replicas(g_loss, self.g_optimizer)
         variables = self.generator_trainable_variables
         self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
 
@@ -364,7 +364,7 @@ class CycleGAN(GANModel):
             d_b_loss = self.discriminator_loss_fn(
                 self.discriminator_b(real_b, training=True), self.discriminator_b(pooled_b, training=True)
             )
-            scaled = self.scale_loss_for_replicas(d_a_loss + d_b_loss)
+            scaled = self.scale_loss_for_replicas(d_a_loss + d_b_loss, self.d_optimizer)
         variables = self.discriminator_trainable_variables
         self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
 

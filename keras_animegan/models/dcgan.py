@@ -231,7 +231,7 @@ class DCGAN(GANModel):
             real_logits = self.discriminator(real_images, training=True)
             fake_logits = self.discriminator(fake_images, training=True)
             d_loss = self.discriminator_loss_fn(real_logits, fake_logits)
-            scaled = self.scale_loss_for_replicas(d_loss)
+            scaled = self.scale_loss_for_replicas(d_loss, self.d_optimizer)
         variables = self.discriminator_trainable_variables
         self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
 
@@ -240,7 +240,7 @@ class DCGAN(GANModel):
         with tf.GradientTape() as tape:
             fake_logits = self.discriminator(self.generator(noise, training=True), training=True)
             g_loss = self.generator_loss_fn(fake_logits)
-            scaled = self.scale_loss_for_replicas(g_loss)
+            scaled = self.scale_loss_for_replicas(g_loss, self.g_optimizer)
         variables = self.generator_trainable_variables
         self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
 

@@ -9,6 +9,12 @@ import tensorflow as tf
 from keras_animegan.losses import get_adversarial_loss
 
 
+def _loss_scaled(optimizer):
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer
+    return keras.optimizers.LossScaleOptimizer(optimizer)
+
+
 @keras.saving.register_keras_serializable(package="keras_animegan")
 class GANModel(keras.Model):
     """Base class for the GANs of keras-animegan.
@@ -74,6 +80,10 @@ class GANModel(keras.Model):
         self.generator_loss_fn, self.discriminator_loss_fn = get_adversarial_loss(gan_mode)
         self.g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer else self._default_optimizer()
         self.d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer else self._default_optimizer()
+        if self.dtype_policy.name == "mixed_float16":
+            # float16 gradients underflow without loss scaling (bfloat16 has float32's range and needs none).
+            self.g_optimizer = _loss_scaled(self.g_optimizer)
+            self.d_optimizer = _loss_scaled(self.d_optimizer)
         super().compile(optimizer=None, **kwargs)
         # Build the optimizers now (inside the caller's strategy scope) so their
         # slots exist before the first distributed step and before a restore.
@@ -151,10 +161,18 @@ class GANModel(keras.Model):
     def num_replicas():
         return tf.distribute.get_strategy().num_replicas_in_sync
 
-    def scale_loss_for_replicas(self, loss):
-        """Scales a local-batch mean loss so summed replica gradients equal the global-batch mean's."""
+    def scale_loss_for_replicas(self, loss, optimizer=None):
+        """The loss to differentiate: divided by the replica count, then scaled by `optimizer`'s loss scale.
+
+        Dividing a local-batch mean by the number of replicas makes the summed
+        replica gradients the gradient of the global-batch mean. Under
+        `mixed_float16` the optimizers are `LossScaleOptimizer`s: their
+        `scale_loss` multiplies by the dynamic loss scale, and their `apply`
+        unscales the gradients (and skips a step whose gradients overflowed).
+        """
         replicas = self.num_replicas()
-        return loss / replicas if replicas > 1 else loss
+        loss = loss / replicas if replicas > 1 else loss
+        return optimizer.scale_loss(loss) if optimizer is not None else loss
 
     @staticmethod
     def replica_id():

@@ -173,3 +173,16 @@ def test_bf16_run_gives_finite_losses_and_float32_outputs(tmp_path):
     with open(os.path.join(result.config.model_dir, "losses.csv")) as f:
         rows = list(csv.DictReader(f))
     assert all(np.isfinite(float(r["d_loss"])) and np.isfinite(float(r["g_loss"])) for r in rows)
+
+
+def test_fp16_run_is_loss_scaled_and_resumes_only_as_fp16(tmp_path):
+    result = dcgan.run(tiny_config(tmp_path, mixed_precision="fp16", epochs=1, steps_per_epoch=2))
+    model = result.model
+    assert model.generator.get_layer("up0").compute_dtype == "float16"
+    assert isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    with open(os.path.join(result.config.model_dir, "losses.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and all(np.isfinite(float(r["g_loss"])) for r in rows)
+    # Its checkpoint holds loss-scale state: resuming it in another precision is refused, by name.
+    with pytest.raises(ValueError, match="mixed_precision: 'fp16' -> 'bf16'"):
+        dcgan.run(tiny_config(tmp_path, mixed_precision="bf16", epochs=2, steps_per_epoch=2))
