@@ -110,11 +110,14 @@ class LossLogger(keras.callbacks.Callback):
         plot_path: the loss-curve PNG.
         log_dir: TensorBoard log directory (or None).
         names: the loss names to log and plot.
+        kid_csv: optional CSV written by `KIDMonitor`; when it has rows, the plot
+            gets a KID panel below the losses.
     """
 
-    def __init__(self, csv_path, plot_path, log_dir, names):
+    def __init__(self, csv_path, plot_path, log_dir, names, kid_csv=None):
         super().__init__()
         self.csv_path, self.plot_path, self.names = csv_path, plot_path, list(names)
+        self.kid_csv = kid_csv
         self.log_dir = log_dir
         self._file = self._writer = self._tb = None
         self._prev = {}
@@ -167,7 +170,8 @@ class LossLogger(keras.callbacks.Callback):
             self._tb.flush()
         log = visualization.read_loss_log(self.csv_path)
         if log:
-            visualization.plot_loss_curves(log, self.plot_path, self.names)
+            kid = visualization.read_loss_log(self.kid_csv) if self.kid_csv and os.path.exists(self.kid_csv) else None
+            visualization.plot_loss_curves(log, self.plot_path, self.names, kid=kid)
 
     def on_train_end(self, logs=None):
         if self._file is not None:

@@ -86,14 +86,26 @@ def read_loss_log(path):
     return {key: np.array([float(r[key]) for r in rows]) for key in rows[0]}
 
 
-def plot_loss_curves(log, path, names, title="Training losses"):
-    """Plots loss columns of a loss log against the step and writes a PNG."""
+def plot_loss_curves(log, path, names, title="Training losses", kid=None):
+    """Plots loss columns of a loss log against the step and writes a PNG.
+
+    `kid`: optional columns `step`, `kid`, `kid_std` (a `KIDMonitor` CSV read
+    with `read_loss_log`): drawn in a panel below, on the same step axis.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    if kid and len(kid.get("step", ())):
+        fig, (ax, kid_ax) = plt.subplots(2, 1, figsize=(8, 7), dpi=100, sharex=True,
+                                         gridspec_kw={"height_ratios": [2, 1]})
+        kid_ax.errorbar(kid["step"], kid["kid"], yerr=kid.get("kid_std"), marker="o", capsize=3, color="black")
+        kid_ax.set_ylabel("KID")
+        kid_ax.set_xlabel("step")
+        kid_ax.grid(alpha=0.3)
+    else:
+        fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
     steps = log["step"]
     for name in names:
         if name not in log:

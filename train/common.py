@@ -5,6 +5,7 @@ flags into a frozen config dataclass in `main(argv)`, and calls `run(config)`,
 which never reads flags; tests call `run()` directly with a tiny config.
 """
 
+import csv
 import dataclasses
 import json
 import logging
@@ -13,6 +14,7 @@ import time
 from typing import Optional
 
 import keras
+import numpy as np
 import tensorflow as tf
 from absl import flags
 
@@ -51,12 +53,19 @@ flags.DEFINE_float("landmark_weight", 0.0, "CycleGAN / CartoonGAN: strength of t
 flags.DEFINE_integer("base_filters", None, "Network width (DCGAN: channels at the last hidden resolution; "
                      "CycleGAN: ngf/ndf). Default 64 (CycleGAN demo: 32).")
 
+flags.DEFINE_integer("kid_every", 0, "Compute KID of samples against real images every N epochs (0: off); "
+                     "logged beside the losses (kid.csv, loss_curve.png, TensorBoard).")
+flags.DEFINE_string("kid_features", "inception", "KID feature network: inception (downloads ImageNet weights), "
+                    "vgg16, a local VGG16 .weights.h5 file, or a .keras feature model.")
+flags.DEFINE_integer("kid_samples", 1000, "Images on each side of the KID comparison.")
+
 FLAGS = flags.FLAGS
 
 SHARED_FLAGS = (
     "model_dir", "epochs", "steps_per_epoch", "batch_size", "image_size", "learning_rate", "seed",
     "image_dir", "dataset", "data_dir", "export_dir", "mixed_precision", "strategy",
-    "checkpoint_every", "verbose", "gan_mode", "base_filters", "landmark_weight",
+    "checkpoint_every", "verbose", "gan_mode", "base_filters", "landmark_weight", "kid_every", "kid_features",
+    "kid_samples",
 )
 
 
@@ -82,6 +91,9 @@ class TrainConfig:
     gan_mode: Optional[str] = None
     base_filters: Optional[int] = None
     landmark_weight: float = 0.0
+    kid_every: int = 0
+    kid_features: str = "inception"
+    kid_samples: int = 1000
 
     @property
     def uses_embedded_data(self):
@@ -208,6 +220,10 @@ class RunPaths:
         return os.path.join(self.model_dir, "loss_curve.png")
 
     @property
+    def kid_csv(self):
+        return os.path.join(self.model_dir, "kid.csv")
+
+    @property
     def config_json(self):
         return os.path.join(self.model_dir, "config.json")
 
@@ -235,7 +251,7 @@ class RunResult:
 # The learning rate may change (e.g. lowered after a non-finite loss stopped a run).
 _RESUMABLE_CHANGES = {
     "epochs", "export_dir", "verbose", "checkpoint_every", "strategy", "model_dir", "learning_rate",
-    "mixed_precision",
+    "mixed_precision", "kid_every", "kid_features", "kid_samples",
 }
 
 
@@ -327,6 +343,42 @@ def single_source_data(config, embedded_path):
     return TrainData(dataset, len(source), [source])
 
 
+def kid_monitor(config, model, data, paths, resumed_from):
+    """A `KIDMonitor`: the model's outputs against the last source's images (DCGAN: the training images;
+    CycleGAN: domain B; CartoonGAN: the cartoons), translators fed the first source's first images."""
+    from keras_animegan import metrics
+
+    if config.kid_every < 0 or config.kid_samples < 2:
+        raise ValueError(f"--kid_every must be >= 0 and --kid_samples >= 2; got {config.kid_every}, "
+                         f"{config.kid_samples}.")
+    features = metrics.feature_model(config.kid_features, config.image_size)
+    count = min(config.kid_samples, *(len(source) for source in data.sources))
+    real = first_images(data.sources[-1], config.image_size, count)
+    chunk = 100
+    if hasattr(model, "sample"):
+        def sample_fn(m):
+            return np.concatenate([np.asarray(m.sample(min(chunk, count - i), seed=i)) for i in range(0, count, chunk)])
+    else:
+        inputs = first_images(data.sources[0], config.image_size, count)
+
+        def sample_fn(m):
+            return np.concatenate([np.asarray(m(inputs[i:i + chunk], training=False)) for i in range(0, count, chunk)])
+    _truncate_kid_csv(paths.kid_csv, resumed_from)
+    return ka_callbacks.KIDMonitor(real, features, sample_fn, every_n_epochs=config.kid_every,
+                                   subset_size=min(1000, count), log_dir=paths.logs, csv_path=paths.kid_csv)
+
+
+def _truncate_kid_csv(path, step):
+    """Drops KID rows past `step` (a resumed run recomputes them)."""
+    if not os.path.exists(path):
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    kept = rows[:1] + [r for r in rows[1:] if r and int(r[1]) <= step]
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows(kept)
+
+
 def _set_learning_rate(optimizer, value):
     # A restored checkpoint brings back the optimizer's learning-rate variable; the config
     # wins. Learning-rate schedules are rebuilt from the config and have no variable.
@@ -383,7 +435,11 @@ def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, 
     # Order matters: the guard raises before the checkpoint can save a broken state.
     callbacks = [ka_callbacks.NonFiniteLossGuard()]
     if chief:
-        loss_logger = ka_callbacks.LossLogger(paths.losses_csv, paths.loss_curve, paths.logs, model.loss_names)
+        if config.kid_every:
+            # Before the loss logger: its epoch-end plot then includes this epoch's KID.
+            callbacks.append(kid_monitor(config, model, data, paths, resumed_from))
+        loss_logger = ka_callbacks.LossLogger(paths.losses_csv, paths.loss_curve, paths.logs, model.loss_names,
+                                              kid_csv=paths.kid_csv)
         loss_logger.truncate_after(resumed_from)
         callbacks.append(loss_logger)
         callbacks += extra_callbacks(model, paths, data)

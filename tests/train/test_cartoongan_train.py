@@ -19,13 +19,17 @@ pytestmark = pytest.mark.slow
 
 def test_cli_command_from_the_issue_on_the_embedded_default(tmp_path):
     command = [sys.executable, "-m", "train.cartoongan", f"--model_dir={tmp_path / 'D'}", "--epochs=2",
-               "--init_epochs=1", "--steps_per_epoch=2", "--batch_size=2", "--image_size=32", "--vgg_weights=none"]
+               "--init_epochs=1", "--steps_per_epoch=2", "--batch_size=2", "--image_size=32", "--vgg_weights=none",
+               "--kid_every=1", "--kid_features=random", "--kid_samples=4"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.returncode == 0, done.stderr[-3000:]
     assert "4 steps" in done.stdout
     assert sorted(os.listdir(tmp_path / "D" / "samples")) == ["epoch_001.png", "epoch_002.png"]
     assert os.path.isfile(tmp_path / "D" / "export" / "cartoongan" / "1" / "saved_model.pb")
+    # KID of G(photos) against the cartoons, each epoch.
+    with open(tmp_path / "D" / "kid.csv") as f:
+        assert [int(r["epoch"]) for r in csv.DictReader(f)] == [1, 2]
 
 
 def test_two_folders_phases_in_the_log_and_resume(tmp_path):

@@ -186,3 +186,16 @@ def test_fp16_run_is_loss_scaled_and_resumes_only_as_fp16(tmp_path):
     # Its checkpoint holds loss-scale state: resuming it in another precision is refused, by name.
     with pytest.raises(ValueError, match="mixed_precision: 'fp16' -> 'bf16'"):
         dcgan.run(tiny_config(tmp_path, mixed_precision="bf16", epochs=2, steps_per_epoch=2))
+
+
+def test_kid_every_epoch_is_logged_beside_the_losses(tmp_path):
+    result = dcgan.run(tiny_config(tmp_path, kid_every=1, kid_features="random", kid_samples=12))
+    with open(os.path.join(result.config.model_dir, "kid.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert [int(r["step"]) for r in rows] == [3, 6]
+    assert all(np.isfinite(float(r["kid"])) and float(r["kid_std"]) >= 0 for r in rows)
+    # The loss curve gets a KID panel: a taller figure than the losses-only plot.
+    assert Image.open(os.path.join(result.config.model_dir, "loss_curve.png")).size == (800, 700)
+    with pytest.raises(ValueError, match="feature network 'nope'"):
+        dcgan.run(tiny_config(tmp_path / "other", kid_every=1, kid_features="nope"))

@@ -1,0 +1,68 @@
+"""Feature networks for FID / KID: InceptionV3 (the standard) or VGG16 (e.g. a local weights file)."""
+
+import os
+
+import keras
+
+
+def inception_features(weights="imagenet"):
+    """InceptionV3 pool features (2048-d) of [-1, 1] images of any size, resized to 299 px (the FID/KID standard).
+
+    InceptionV3's own preprocessing maps [0, 255] to [-1, 1], which our images
+    already are. `weights="imagenet"` downloads on first use.
+    """
+    images = keras.Input((None, None, 3), name="images")
+    x = keras.layers.Resizing(299, 299, interpolation="bilinear", name="to_299")(images)
+    inception = keras.applications.InceptionV3(include_top=False, weights=weights, pooling="avg",
+                                               input_shape=(299, 299, 3))
+    model = keras.Model(images, inception(x), name="inception_v3_pool")
+    model.trainable = False
+    return model
+
+
+def vgg_features(weights="imagenet", image_size=None, layer="block5_conv3"):
+    """VGG16 features at `layer`, global-average pooled (512-d), from [-1, 1] images.
+
+    `weights`: `"imagenet"` (download), None (random: tests), or a local
+    `include_top=False` weights file (torchvision-converted files are
+    preprocessed the torch way, see `vgg_feature_extractor`).
+    """
+    from keras_animegan.models.feature_extractors import vgg_feature_extractor
+
+    extractor = vgg_feature_extractor("vgg16", weights=weights, layer=layer, image_size=image_size)
+    images = keras.Input((image_size, image_size, 3), name="images")
+    pooled = keras.layers.GlobalAveragePooling2D(name="pool")(extractor(images))
+    model = keras.Model(images, pooled, name=f"vgg16_{layer}_pool")
+    model.trainable = False
+    return model
+
+
+def feature_model(spec, image_size=None):
+    """The feature network named by `spec`: `"inception"`, `"vgg16"`, `"random"` (random VGG16: smoke runs),
+    a VGG16 `.weights.h5` file, or a `.keras` model file (any model from [-1, 1] images to features).
+
+    Raises:
+        ValueError naming `spec` when it cannot be built (e.g. no internet for the ImageNet download).
+    """
+    try:
+        if spec == "inception":
+            return inception_features()
+        if spec == "vgg16":
+            return vgg_features("imagenet", image_size)
+        if spec == "random":
+            return vgg_features(None, image_size)
+        if spec.endswith(".keras"):
+            if not os.path.exists(spec):
+                raise FileNotFoundError(spec)
+            return keras.saving.load_model(spec, compile=False)
+        if spec.endswith(".h5"):
+            if not os.path.exists(spec):
+                raise FileNotFoundError(spec)
+            return vgg_features(spec, image_size)
+    except Exception as error:  # noqa: BLE001 - downloads and bad files fail in many ways
+        raise ValueError(
+            f"Could not build the KID feature network {spec!r}: {error}. Without internet, pass a local VGG16 "
+            "weights file (*.weights.h5) or a .keras feature model."
+        ) from error
+    raise ValueError(f"Unknown feature network {spec!r}: expected 'inception', 'vgg16', 'random', "
+                     "a VGG16 .weights.h5 file or a .keras model.")
