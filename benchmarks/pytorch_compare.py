@@ -81,9 +81,8 @@ WINDOWS = 3
 def best_window(run):
     """Seconds of the fastest of `WINDOWS` runs of `run()`.
 
-    On the project's VM a window sometimes runs at a flat, capped rate (e.g.
-    DCGAN at exactly 50.0 img/s in fp32 and bf16 alike) and the next at full
-    speed; the best window is the machine's speed, for both frameworks alike.
+    The same rule for both frameworks (Keras: windows of one `fit`, timed by a
+    callback; see `keras_worker`).
     """
     times = []
     for _ in range(WINDOWS):
@@ -119,8 +118,13 @@ def keras_worker(name, precision, steps):
     t = time.perf_counter()
     model.fit(ds, epochs=1, steps_per_epoch=1, verbose=0)
     first = time.perf_counter() - t
-    model.fit(ds, epochs=1, steps_per_epoch=1, verbose=0)
-    seconds = best_window(lambda: model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0))
+    # One fit for all windows: Keras 3.15 retraces its train function on every other `fit`
+    # call (a flat ~3 s that capped separate short fits at e.g. DCGAN 50.0 img/s).
+    ends = []
+    stamp = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter()))
+    warmup = 2
+    model.fit(ds, epochs=1, steps_per_epoch=warmup + WINDOWS * steps, verbose=0, callbacks=[stamp])
+    seconds = min(ends[warmup - 1 + (w + 1) * steps] - ends[warmup - 1 + w * steps] for w in range(WINDOWS))
     flops = step_flops(model_name, model, batch)
     return {"img_s": steps * batch / seconds, "first_step_s": first, "step_s": seconds / steps,
             "gflop_per_step": flops / 1e9, "gflop_s": flops * steps / seconds / 1e9}
@@ -170,6 +174,8 @@ def main():
                         help="Steps per timed window (3 windows, the best counts; after 2 warm-up steps).")
     parser.add_argument("--timeout", type=int, default=1200, help="Seconds per row.")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--torch_from", default=None,
+                        help="Reuse the PyTorch rows of an earlier --json (rerun only ours).")
     parser.add_argument("--worker", nargs="+", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -181,12 +187,19 @@ def main():
         return
 
     names = list(MODELS) if args.models == "all" else args.models.split(",")
+    earlier = {}
+    if args.torch_from:
+        with open(args.torch_from) as f:
+            earlier = {(r["model"], r["precision"]): r["torch"] for r in json.load(f)["rows"]}
     rows = []
     for name in names:
         for precision in args.precisions.split(","):
             row = {"model": name, "precision": precision,
                    "keras": run_worker(["keras", name, precision], args.timeout), "torch": {}}
             for config in args.torch_configs.split(","):
+                if config in earlier.get((name, precision), {}):
+                    row["torch"][config] = earlier[(name, precision)][config]
+                    continue
                 row["torch"][config] = run_worker(["torch", name, precision, config], args.timeout)
             rows.append(row)
             print(f"  {name} {precision}: keras {row['keras'].get('img_s', row['keras'])} | "
