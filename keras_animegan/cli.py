@@ -278,22 +278,25 @@ def export(args):
         path = export_generator(model, args.export_dir, target, version=args.version, network=network)
         print(f"SavedModel: {path}")
         if args.onnx:
-            print(f"ONNX:       {_to_onnx(path, os.path.join(args.export_dir, f'{target}.onnx'))}")
+            print(f"ONNX:       {_to_onnx(network, os.path.join(args.export_dir, f'{target}.onnx'))}")
     return 0
 
 
-def _to_onnx(saved_model, output):
+def _to_onnx(network, output):
+    """The generator network (at its own input size) as ONNX; input `inputs`, output the images in [-1, 1]."""
     try:
-        import tf2onnx  # noqa: F401
+        import tensorflow as tf
+        import tf2onnx
     except ImportError:
         raise CLIError("--onnx needs tf2onnx: pip install 'keras-animegan[onnx]'.") from None
-    import subprocess
-
-    command = [sys.executable, "-m", "tf2onnx.convert", "--saved-model", saved_model, "--signature_def", "serve",
-               "--output", output]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise CLIError(f"tf2onnx could not convert {saved_model!r}:\n{result.stderr[-2000:]}")
+    spec = [tf.TensorSpec((None,) + tuple(network.input_shape[1:]), tf.float32, name="inputs")]
+    # A plain tensor output: tf2onnx 1.17 fails ("graph input ... not exist") when an output
+    # dict key equals an input name.
+    function = tf.function(lambda inputs: tf.cast(network(inputs, training=False), tf.float32))
+    try:
+        tf2onnx.convert.from_function(function, input_signature=spec, output_path=output)
+    except Exception as error:  # noqa: BLE001 - the converter fails in many ways; name the model
+        raise CLIError(f"tf2onnx could not convert {network.name!r}: {error}") from None
     return output
 
 

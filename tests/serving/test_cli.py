@@ -122,3 +122,14 @@ def test_errors_name_the_argument(tiny_models, tmp_path, capsys):
     assert "bad.png" in capsys.readouterr().err
     assert main(["export", tiny_models["dcgan_export"], "--export_dir", str(tmp_path)]) == 2
     assert ".keras" in capsys.readouterr().err
+
+
+def test_export_onnx_matches_keras(tiny_models, tmp_path):
+    from onnx.reference import ReferenceEvaluator
+
+    assert main(["export", str(tiny_models["dir"] / "cyclegan.keras"), "--export_dir", str(tmp_path), "--onnx"]) == 0
+    x = np.random.default_rng(0).uniform(-1, 1, (2, SIZE, SIZE, 3)).astype(np.float32)
+    for name, direction in (("cyclegan_ab", "ab"), ("cyclegan_ba", "ba")):
+        session = ReferenceEvaluator(str(tmp_path / f"{name}.onnx"))
+        out = session.run(None, {"inputs": x})[0]
+        np.testing.assert_allclose(out, tiny_models["cyclegan"].translate(x, direction), atol=1e-4)
