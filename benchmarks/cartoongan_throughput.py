@@ -15,6 +15,7 @@ import tensorflow as tf  # noqa: E402
 
 from keras_animegan import CartoonGAN  # noqa: E402
 from keras_animegan.models import vgg_feature_extractor  # noqa: E402
+from benchmarks.timing import seconds_per_step  # noqa: E402
 
 
 def timing(size, batch_size, steps, vgg, weights, init):
@@ -26,9 +27,7 @@ def timing(size, batch_size, steps, vgg, weights, init):
     t = time.perf_counter()
     model.fit(ds, epochs=1, steps_per_epoch=1, verbose=0)
     first = time.perf_counter() - t
-    t = time.perf_counter()
-    model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)
-    return first, (time.perf_counter() - t) / steps
+    return first, seconds_per_step(model, ds, steps)
 
 
 def main():

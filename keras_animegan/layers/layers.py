@@ -48,9 +48,9 @@ class SyncBatchNormalization(layers.BatchNormalization):
         # Mixed precision, one replica, NHWC, no mask/renorm: TF's fused kernel (FusedBatchNormV3
         # and its fused gradient; statistics in float32, the bf16/fp16 tensor stays in its dtype).
         # Keras 3's BatchNormalization casts the whole input to float32 and normalizes in several
-        # passes instead. Measured (benchmarks.dcgan_throughput, 2 CPU cores): bf16 DCGAN training
-        # 75 -> 91 img/s; in float32 the fused CPU kernel is slower (53 -> 31 img/s), so float32
-        # keeps Keras's path.
+        # passes instead. Measured (benchmarks.pytorch_compare, 2 CPU cores): bf16 DCGAN training
+        # 75 -> 93 img/s. float32 keeps Keras's path (its one fused measurement was taken with a
+        # benchmark artifact, see DEVELOPERS.md, and is not a result either way).
         if (self.compute_dtype not in ("bfloat16", "float16") or mask is not None or self.renorm
                 or len(inputs.shape) != 4 or self.axis not in (-1, 3)
                 or tf.distribute.get_strategy().num_replicas_in_sync > 1):
