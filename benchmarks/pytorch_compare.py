@@ -99,6 +99,7 @@ def keras_worker(name, precision, steps):
     from keras_animegan import CartoonGAN
     from keras_animegan import CycleGAN
     from keras_animegan import DCGAN
+    from benchmarks.timing import seconds_per_step
     from keras_animegan.models import vgg_feature_extractor
 
     model_name, size, batch = MODELS[name]
@@ -118,13 +119,8 @@ def keras_worker(name, precision, steps):
     t = time.perf_counter()
     model.fit(ds, epochs=1, steps_per_epoch=1, verbose=0)
     first = time.perf_counter() - t
-    # One fit for all windows: Keras 3.15 retraces its train function on every other `fit`
-    # call (a flat ~3 s that capped separate short fits at e.g. DCGAN 50.0 img/s).
-    ends = []
-    stamp = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter()))
-    warmup = 2
-    model.fit(ds, epochs=1, steps_per_epoch=warmup + WINDOWS * steps, verbose=0, callbacks=[stamp])
-    seconds = min(ends[warmup - 1 + (w + 1) * steps] - ends[warmup - 1 + w * steps] for w in range(WINDOWS))
+    # All windows inside one fit (Keras 3.15 retraces on every other `fit` call).
+    seconds = seconds_per_step(model, ds, steps, warmup=2, windows=WINDOWS) * steps
     flops = step_flops(model_name, model, batch)
     return {"img_s": steps * batch / seconds, "first_step_s": first, "step_s": seconds / steps,
             "gflop_per_step": flops / 1e9, "gflop_s": flops * steps / seconds / 1e9}

@@ -99,6 +99,20 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.save()
 
 
+def truncate_csv(path, step, column):
+    """Drops the rows of a CSV log whose `column` (a step number) is past `step`; keeps the header."""
+    if not os.path.exists(path):
+        return
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    index = rows[0].index(column)
+    kept = [rows[0]] + [r for r in rows[1:] if r and int(r[index]) <= step]
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows(kept)
+
+
 class LossLogger(keras.callbacks.Callback):
     """Per-step losses to `losses.csv` and TensorBoard; a loss-curve PNG at every epoch end.
 
@@ -124,15 +138,7 @@ class LossLogger(keras.callbacks.Callback):
 
     def truncate_after(self, step):
         """Drops rows past `step` (left by a run killed after its last checkpoint)."""
-        if not os.path.exists(self.csv_path):
-            return
-        with open(self.csv_path, newline="") as f:
-            rows = list(csv.reader(f))
-        if not rows:
-            return
-        kept = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) <= step]
-        with open(self.csv_path, "w", newline="") as f:
-            csv.writer(f).writerows(kept)
+        truncate_csv(self.csv_path, step, "step")
 
     def on_train_begin(self, logs=None):
         os.makedirs(os.path.dirname(os.path.abspath(self.csv_path)), exist_ok=True)

@@ -22,6 +22,7 @@ import numpy as np
 from keras_animegan.data.images import IMAGE_EXTENSIONS
 from keras_animegan.data.images import decode_image
 from keras_animegan.data.images import is_image_name
+from keras_animegan.visualization import to_uint8
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
@@ -108,10 +109,6 @@ def _progress(iterable=None, total=None, desc=None, unit="img"):
     return tqdm(iterable, total=total, desc=desc, unit=unit, disable=None)  # None: off when not a terminal
 
 
-def _to_uint8(images):
-    return np.clip(np.round((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
 def _save(image, path):
     from PIL import Image
 
@@ -130,7 +127,7 @@ def generate(args):
     images = []
     with _progress(total=args.num, desc="generate") as bar:
         for start in range(0, args.num, args.batch_size):
-            images.append(_to_uint8(model(noise[start:start + args.batch_size])))
+            images.append(to_uint8(model(noise[start:start + args.batch_size])))
             bar.update(len(images[-1]))
     images = np.concatenate(images)
     if args.output.lower().endswith(IMAGE_EXTENSIONS):
@@ -170,7 +167,7 @@ def _face_cropper(size):
 def _translate_image(model, image, crop):
     if crop is not None:
         image = crop(image)
-    return _to_uint8(model((image.astype(np.float32) / 127.5 - 1.0)[None]))[0]
+    return to_uint8(model((image.astype(np.float32) / 127.5 - 1.0)[None]))[0]
 
 
 def _output_name(relative):

@@ -5,7 +5,6 @@ flags into a frozen config dataclass in `main(argv)`, and calls `run(config)`,
 which never reads flags; tests call `run()` directly with a tiny config.
 """
 
-import csv
 import dataclasses
 import json
 import logging
@@ -363,20 +362,9 @@ def kid_monitor(config, model, data, paths, resumed_from):
 
         def sample_fn(m):
             return np.concatenate([np.asarray(m(inputs[i:i + chunk], training=False)) for i in range(0, count, chunk)])
-    _truncate_kid_csv(paths.kid_csv, resumed_from)
+    ka_callbacks.truncate_csv(paths.kid_csv, resumed_from, "step")  # a resumed run recomputes them
     return ka_callbacks.KIDMonitor(real, features, sample_fn, every_n_epochs=config.kid_every,
                                    subset_size=min(1000, count), log_dir=paths.logs, csv_path=paths.kid_csv)
-
-
-def _truncate_kid_csv(path, step):
-    """Drops KID rows past `step` (a resumed run recomputes them)."""
-    if not os.path.exists(path):
-        return
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    kept = rows[:1] + [r for r in rows[1:] if r and int(r[1]) <= step]
-    with open(path, "w", newline="") as f:
-        csv.writer(f).writerows(kept)
 
 
 def _set_learning_rate(optimizer, value):
