@@ -3,4 +3,5 @@
 from keras_animegan.layers.layers import ReflectionPadding2D
 from keras_animegan.layers.layers import SyncBatchNormalization
 from keras_animegan.layers.layers import instance_norm
+from keras_animegan.layers.layers import output_dtype
 from keras_animegan.layers.layers import residual_block

@@ -6,6 +6,16 @@ from keras import layers
 from keras import ops
 
 
+def output_dtype():
+    """The dtype for a network's last layer: float32 under a mixed precision policy, else the global policy.
+
+    Images and logits leave the networks in float32 when the layers compute in
+    float16/bfloat16; a float64 policy keeps float64 end to end.
+    """
+    compute = keras.config.dtype_policy().compute_dtype
+    return "float32" if compute in ("float16", "bfloat16") else None
+
+
 @keras.saving.register_keras_serializable(package="keras_animegan")
 class ReflectionPadding2D(layers.Layer):
     """Pads height and width by mirroring the border (no edge repeated), as `nn.ReflectionPad2d`.

@@ -12,5 +12,6 @@ from keras_animegan.losses.adversarial import minimax_generator_loss
 from keras_animegan.losses.adversarial import get_discriminator_terms
 from keras_animegan.losses.perceptual import content_loss
 from keras_animegan.losses.perceptual import gram_matrix
+from keras_animegan.losses.perceptual import mean_gram_matrix
 from keras_animegan.losses.perceptual import style_loss
 from keras_animegan.losses.reconstruction import weighted_l1

@@ -3,8 +3,8 @@
 Every function takes raw discriminator outputs (logits, any shape: one logit
 per image or a PatchGAN map) and returns a scalar: the mean over *every* axis,
 so a `(batch, h, w, 1)` patch map and a `(batch, 1)` vector are treated alike.
-Losses are computed in float32 whatever the input dtype, which keeps mixed
-precision training stable.
+Losses are computed in at least float32 (float16/bfloat16 logits are cast up),
+which keeps mixed precision training stable.
 
 Three families, picked by name through `get_adversarial_loss(gan_mode)`:
 
@@ -22,13 +22,14 @@ import collections
 
 from keras import ops
 
+from keras_animegan.losses.dtypes import loss_dtype
+
 AdversarialLoss = collections.namedtuple(
     "AdversarialLoss", ["generator", "discriminator"]
 )
 
 
-def _f32(x):
-    return ops.cast(x, "float32")
+_f32 = loss_dtype
 
 
 def _sigmoid_cross_entropy(logits, label):

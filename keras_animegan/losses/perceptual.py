@@ -7,6 +7,8 @@ builds one.
 
 from keras import ops
 
+from keras_animegan.losses.dtypes import loss_dtype
+
 
 def _spatial_weight(weight, features):
     """Resizes a per-pixel weight map (b, H, W[, 1]) to the feature map's (b, h, w, 1) by area averaging."""
@@ -32,9 +34,9 @@ def content_loss(photo_features, generated_features, weight=None):
             and weights the difference there (the landmark loss hook). A
             uniform weight of ones gives the plain mean.
     """
-    diff = ops.abs(ops.cast(photo_features, "float32") - ops.cast(generated_features, "float32"))
+    diff = ops.abs(loss_dtype(photo_features) - loss_dtype(generated_features))
     if weight is not None:
-        diff = diff * _spatial_weight(weight, photo_features)
+        diff = diff * ops.cast(_spatial_weight(weight, photo_features), diff.dtype)
     return ops.mean(diff)
 
 
@@ -44,18 +46,26 @@ def gram_matrix(features):
     `G[b, i, j] = sum_{y,x} F[b, y, x, i] F[b, y, x, j] / (h w c)`; the
     normalization keeps the scale independent of the image size and width.
     """
-    features = ops.cast(features, "float32")
+    features = loss_dtype(features)
     h, w, c = features.shape[1], features.shape[2], features.shape[3]
     flat = ops.reshape(features, (-1, h * w, c))
     return ops.einsum("bnc,bnd->bcd", flat, flat) / float(h * w * c)
 
 
-def style_loss(style_features, generated_features):
+def mean_gram_matrix(features):
+    """The batch mean of `gram_matrix(features)`, shape `(1, c, c)`: the style target of a batch of style images."""
+    return ops.mean(gram_matrix(features), axis=0, keepdims=True)
+
+
+def style_loss(style_features, generated_features, target_gram=None):
     """L1 between the Gram matrix of each generated image and the batch-mean Gram matrix of the style images.
 
     The report's style loss: `|Gram(VGG(cartoon)) - Gram(VGG(G(photo)))|`.
     Cartoons and photos are unpaired, so each generated image is compared to
     the mean Gram matrix of the cartoon batch rather than to one random cartoon.
+    `target_gram` (from `mean_gram_matrix`, e.g. averaged over the replicas of
+    a distributed step) replaces the target computed from `style_features`,
+    which may then be None.
     """
-    target = ops.mean(gram_matrix(style_features), axis=0, keepdims=True)
+    target = mean_gram_matrix(style_features) if target_gram is None else loss_dtype(target_gram)
     return ops.mean(ops.abs(gram_matrix(generated_features) - target))

@@ -4,10 +4,12 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+from keras_animegan.layers import output_dtype
 from keras_animegan.layers import SyncBatchNormalization
 from keras_animegan.layers import instance_norm
 from keras_animegan.losses import content_loss
 from keras_animegan.losses import get_discriminator_terms
+from keras_animegan.losses import mean_gram_matrix
 from keras_animegan.losses import style_loss
 from keras_animegan.models.gan_model import GANModel
 
@@ -66,7 +68,7 @@ def cartoon_generator(image_size=256, base_filters=64, num_blocks=8, norm="insta
         x = _norm(norm, f"up{i}_norm")(x)
         x = layers.ReLU()(x)
     x = layers.Conv2D(3, 7, padding="same", kernel_initializer=init, name="to_rgb")(x)
-    return keras.Model(photos, layers.Activation("tanh", dtype="float32", name="tanh")(x), name=name)
+    return keras.Model(photos, layers.Activation("tanh", dtype=output_dtype(), name="tanh")(x), name=name)
 
 
 def cartoon_discriminator(image_size=256, base_filters=32, norm="instance", name="discriminator"):
@@ -97,7 +99,7 @@ def cartoon_discriminator(image_size=256, base_filters=32, norm="instance", name
     x = layers.Conv2D(filters, 3, padding="same", kernel_initializer=init, name="feature_conv")(x)
     x = _norm(norm, "feature_norm")(x)
     x = layers.LeakyReLU(0.2)(x)
-    logits = layers.Conv2D(1, 3, padding="same", kernel_initializer=init, dtype="float32", name="logits")(x)
+    logits = layers.Conv2D(1, 3, padding="same", kernel_initializer=init, dtype=output_dtype(), name="logits")(x)
     return keras.Model(images, logits, name=name)
 
 
@@ -238,6 +240,11 @@ class CartoonGAN(GANModel):
         variables = self.discriminator_trainable_variables
         self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
 
+        if self.style_weight > 0:
+            # The global batch's mean cartoon Gram matrix: the style loss is nonlinear in its target,
+            # so each replica's own batch mean would give a different step than one device.
+            style_target = tf.stop_gradient(
+                self.cross_replica_mean(mean_gram_matrix(self.feature_extractor(cartoon, training=False))))
         with tf.GradientTape() as tape:
             generated = self.generator(photo, training=True)
             adv = self.generator_loss_fn(self.discriminator(generated, training=True))
@@ -245,7 +252,7 @@ class CartoonGAN(GANModel):
             content = content_loss(photo_features, generated_features, weight)
             g_loss = adv + self.content_weight * content
             if self.style_weight > 0:
-                style = style_loss(self.feature_extractor(cartoon, training=False), generated_features)
+                style = style_loss(None, generated_features, target_gram=style_target)
                 g_loss += self.style_weight * style
             else:
                 style = tf.zeros(())

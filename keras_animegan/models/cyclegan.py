@@ -5,6 +5,7 @@ import tensorflow as tf
 from keras import layers
 from keras import ops
 
+from keras_animegan.layers import output_dtype
 from keras_animegan.layers import ReflectionPadding2D
 from keras_animegan.layers import instance_norm
 from keras_animegan.layers import residual_block
@@ -53,7 +54,7 @@ def resnet_generator(image_size=256, base_filters=64, num_blocks=9, name="genera
         x = layers.ReLU()(x)
     x = ReflectionPadding2D(3, name="head_pad")(x)
     x = layers.Conv2D(3, 7, kernel_initializer=init, name="head_conv")(x)
-    outputs = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+    outputs = layers.Activation("tanh", dtype=output_dtype(), name="tanh")(x)
     return keras.Model(images, outputs, name=name)
 
 
@@ -83,7 +84,7 @@ def patch_discriminator(image_size=256, base_filters=64, num_layers=3, name="dis
         x = instance_norm(f"in{i}")(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.ZeroPadding2D(1)(x)
-    logits = layers.Conv2D(1, 4, kernel_initializer=init, dtype="float32", name="logits")(x)
+    logits = layers.Conv2D(1, 4, kernel_initializer=init, dtype=output_dtype(), name="logits")(x)
     return keras.Model(images, logits, name=name)
 
 

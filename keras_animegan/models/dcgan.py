@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+from keras_animegan.layers import output_dtype
 from keras_animegan.layers import SyncBatchNormalization
 from keras_animegan.models.gan_model import GANModel
 
@@ -65,7 +66,7 @@ def dcgan_generator(latent_dim=100, image_size=64, base_filters=64, n_extra_laye
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=init, name="to_rgb")(x)
     # Outputs stay float32 under mixed precision.
-    images = layers.Activation("tanh", dtype="float32", name="tanh")(x)
+    images = layers.Activation("tanh", dtype=output_dtype(), name="tanh")(x)
     return keras.Model(z, images, name=name)
 
 
@@ -103,7 +104,7 @@ def dcgan_discriminator(image_size=64, base_filters=64, n_extra_layers=1, name="
         x = SyncBatchNormalization(gamma_initializer=gamma_init, name=f"down{i}_bn")(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Conv2D(1, 4, padding="valid", kernel_initializer=init, name="logit")(x)
-    logits = layers.Flatten(dtype="float32", name="flatten")(x)
+    logits = layers.Flatten(dtype=output_dtype(), name="flatten")(x)
     return keras.Model(images, logits, name=name)
 
 

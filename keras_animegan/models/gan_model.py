@@ -175,6 +175,18 @@ class GANModel(keras.Model):
         return optimizer.scale_loss(loss) if optimizer is not None else loss
 
     @staticmethod
+    def cross_replica_mean(value):
+        """`value` averaged over the replicas of the current strategy (itself with one replica).
+
+        For batch statistics that a loss uses nonlinearly (CartoonGAN's style
+        target): the mean of equal-sized replica batches is the global batch's.
+        """
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            return value
+        return context.all_reduce(tf.distribute.ReduceOp.MEAN, value)
+
+    @staticmethod
     def replica_id():
         """This replica's index in the sync group (0 outside a strategy); a Python int or a tensor."""
         context = tf.distribute.get_replica_context()

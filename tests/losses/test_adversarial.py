@@ -64,6 +64,21 @@ def test_bfloat16_logits_give_float32_losses():
         assert g_loss(tf.constant(FAKE, tf.bfloat16)).dtype == tf.float32
 
 
+def test_every_loss_keeps_float64_and_raises_half_precision_to_float32():
+    x = np.linspace(-1, 1, 2 * 4 * 4 * 3).reshape(2, 4, 4, 3)
+    for dtype, want in (("bfloat16", tf.float32), ("float16", tf.float32), ("float32", tf.float32), ("float64", tf.float64)):
+        a, b = tf.constant(x, dtype), tf.constant(x[::-1], dtype)
+        values = [
+            losses.weighted_l1(a, b, weight=tf.ones((2, 4, 4, 1))),
+            losses.content_loss(a, b, weight=tf.ones((2, 8, 8))),
+            losses.style_loss(a, b),
+            losses.style_loss(None, b, target_gram=losses.mean_gram_matrix(a)),
+            *(g(a) for g, _ in map(losses.get_adversarial_loss, losses.GAN_MODES)),
+        ]
+        assert {v.dtype for v in values} == {want}, dtype
+        assert float(values[2]) == pytest.approx(float(values[3]), rel=1e-6)
+
+
 def test_registry_names_and_aliases():
     assert losses.get_adversarial_loss("minimax") == losses.get_adversarial_loss("vanilla")
     assert losses.get_adversarial_loss("LSGAN").generator is losses.least_squares_generator_loss
