@@ -49,19 +49,19 @@ class SyncBatchNormalization(layers.BatchNormalization):
     With several replicas (MirroredStrategy, MultiWorkerMirroredStrategy) the
     mean and variance are all-reduced over the global batch, so a step on N
     devices normalizes exactly as one device with the same global batch would.
-    With one replica it is plain `BatchNormalization` (Keras's
-    `synchronized=True` path would cost a full-size temporary and the less
-    stable E[x^2] - E[x]^2 there).
+    With one replica it computes what `BatchNormalization` does, with TF's
+    fused kernel where it applies (Keras's `synchronized=True` path would cost
+    a full-size temporary and the less stable E[x^2] - E[x]^2 there).
     """
 
     def call(self, inputs, training=None, mask=None):
-        # Mixed precision, one replica, NHWC, no mask/renorm: TF's fused kernel (FusedBatchNormV3
-        # and its fused gradient; statistics in float32, the bf16/fp16 tensor stays in its dtype).
-        # Keras 3's BatchNormalization casts the whole input to float32 and normalizes in several
-        # passes instead. Measured (benchmarks.pytorch_compare, 2 CPU cores): bf16 DCGAN training
-        # 75 -> 93 img/s. float32 keeps Keras's path for now: fused measured 58.9 vs 52.4 img/s
-        # there (DCGAN, steps inside one fit), but that change was not through the full suite yet.
-        if (self.compute_dtype not in ("bfloat16", "float16") or mask is not None or self.renorm
+        # One replica, float32/float16/bfloat16, NHWC, no mask/renorm: TF's fused kernel
+        # (FusedBatchNormV3 and its fused gradient; statistics in float32, a bf16/fp16 tensor stays
+        # in its dtype). Keras 3's BatchNormalization normalizes in several passes (and casts a
+        # bf16/fp16 input to float32) instead. Measured (2 CPU cores, DCGAN training, steps inside
+        # one fit): bf16 75 -> 93 img/s, float32 52.4 -> 58.9 img/s. float64 keeps Keras's path
+        # (the fused kernel has no float64).
+        if (self.compute_dtype not in ("float32", "bfloat16", "float16") or mask is not None or self.renorm
                 or len(inputs.shape) != 4 or self.axis not in (-1, 3)
                 or tf.distribute.get_strategy().num_replicas_in_sync > 1):
             return super().call(inputs, training=training, mask=mask)
