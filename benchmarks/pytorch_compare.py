@@ -91,6 +91,7 @@ def best_window(run):
         times.append(time.perf_counter() - t)
     return min(times)
 
+
 def keras_worker(name, precision, steps):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras

@@ -29,8 +29,6 @@ AdversarialLoss = collections.namedtuple(
 )
 
 
-_f32 = loss_dtype
-
 
 def _sigmoid_cross_entropy(logits, label):
     # Numerically stable BCE from logits: max(x, 0) - x * z + log(1 + exp(-|x|)).
@@ -47,7 +45,7 @@ def minimax_generator_loss(fake_logits):
     Args:
         fake_logits: discriminator logits on generated images.
     """
-    return ops.mean(_sigmoid_cross_entropy(_f32(fake_logits), 1.0))
+    return ops.mean(_sigmoid_cross_entropy(loss_dtype(fake_logits), 1.0))
 
 
 def minimax_discriminator_loss(real_logits, fake_logits):
@@ -57,8 +55,8 @@ def minimax_discriminator_loss(real_logits, fake_logits):
         real_logits: discriminator logits on real images.
         fake_logits: discriminator logits on generated images.
     """
-    return ops.mean(_sigmoid_cross_entropy(_f32(real_logits), 1.0)) + ops.mean(
-        _sigmoid_cross_entropy(_f32(fake_logits), 0.0)
+    return ops.mean(_sigmoid_cross_entropy(loss_dtype(real_logits), 1.0)) + ops.mean(
+        _sigmoid_cross_entropy(loss_dtype(fake_logits), 0.0)
     )
 
 
@@ -70,7 +68,7 @@ def least_squares_generator_loss(fake_logits):
     Args:
         fake_logits: discriminator outputs on generated images.
     """
-    return 0.5 * ops.mean(ops.square(_f32(fake_logits) - 1.0))
+    return 0.5 * ops.mean(ops.square(loss_dtype(fake_logits) - 1.0))
 
 
 def least_squares_discriminator_loss(real_logits, fake_logits):
@@ -80,8 +78,8 @@ def least_squares_discriminator_loss(real_logits, fake_logits):
         real_logits: discriminator outputs on real images.
         fake_logits: discriminator outputs on generated images.
     """
-    return 0.5 * ops.mean(ops.square(_f32(real_logits) - 1.0)) + 0.5 * ops.mean(
-        ops.square(_f32(fake_logits))
+    return 0.5 * ops.mean(ops.square(loss_dtype(real_logits) - 1.0)) + 0.5 * ops.mean(
+        ops.square(loss_dtype(fake_logits))
     )
 
 
@@ -91,7 +89,7 @@ def hinge_generator_loss(fake_logits):
     Args:
         fake_logits: discriminator outputs on generated images.
     """
-    return -ops.mean(_f32(fake_logits))
+    return -ops.mean(loss_dtype(fake_logits))
 
 
 def hinge_discriminator_loss(real_logits, fake_logits):
@@ -101,8 +99,8 @@ def hinge_discriminator_loss(real_logits, fake_logits):
         real_logits: discriminator outputs on real images.
         fake_logits: discriminator outputs on generated images.
     """
-    return ops.mean(ops.relu(1.0 - _f32(real_logits))) + ops.mean(
-        ops.relu(1.0 + _f32(fake_logits))
+    return ops.mean(ops.relu(1.0 - loss_dtype(real_logits))) + ops.mean(
+        ops.relu(1.0 + loss_dtype(fake_logits))
     )
 
 
@@ -110,16 +108,16 @@ def hinge_discriminator_loss(real_logits, fake_logits):
 # (CartoonGAN's edge-promoting loss: generated images and edge-smoothed cartoons).
 _DISCRIMINATOR_TERMS = {
     "vanilla": (
-        lambda real: ops.mean(_sigmoid_cross_entropy(_f32(real), 1.0)),
-        lambda fake: ops.mean(_sigmoid_cross_entropy(_f32(fake), 0.0)),
+        lambda real: ops.mean(_sigmoid_cross_entropy(loss_dtype(real), 1.0)),
+        lambda fake: ops.mean(_sigmoid_cross_entropy(loss_dtype(fake), 0.0)),
     ),
     "lsgan": (
-        lambda real: 0.5 * ops.mean(ops.square(_f32(real) - 1.0)),
-        lambda fake: 0.5 * ops.mean(ops.square(_f32(fake))),
+        lambda real: 0.5 * ops.mean(ops.square(loss_dtype(real) - 1.0)),
+        lambda fake: 0.5 * ops.mean(ops.square(loss_dtype(fake))),
     ),
     "hinge": (
-        lambda real: ops.mean(ops.relu(1.0 - _f32(real))),
-        lambda fake: ops.mean(ops.relu(1.0 + _f32(fake))),
+        lambda real: ops.mean(ops.relu(1.0 - loss_dtype(real))),
+        lambda fake: ops.mean(ops.relu(1.0 + loss_dtype(fake))),
     ),
 }
 

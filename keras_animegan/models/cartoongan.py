@@ -240,11 +240,6 @@ class CartoonGAN(GANModel):
         variables = self.discriminator_trainable_variables
         self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
 
-        if self.style_weight > 0:
-            # The global batch's mean cartoon Gram matrix: the style loss is nonlinear in its target,
-            # so each replica's own batch mean would give a different step than one device.
-            style_target = tf.stop_gradient(
-                self.cross_replica_mean(mean_gram_matrix(self.feature_extractor(cartoon, training=False))))
         with tf.GradientTape() as tape:
             generated = self.generator(photo, training=True)
             adv = self.generator_loss_fn(self.discriminator(generated, training=True))
@@ -252,7 +247,10 @@ class CartoonGAN(GANModel):
             content = content_loss(photo_features, generated_features, weight)
             g_loss = adv + self.content_weight * content
             if self.style_weight > 0:
-                style = style_loss(None, generated_features, target_gram=style_target)
+                # The global batch's mean cartoon Gram matrix: the style loss is nonlinear in its target,
+                # so each replica's own batch mean would give a different step than one device.
+                target = self.cross_replica_mean(mean_gram_matrix(self.feature_extractor(cartoon, training=False)))
+                style = style_loss(None, generated_features, target_gram=tf.stop_gradient(target))
                 g_loss += self.style_weight * style
             else:
                 style = tf.zeros(())
