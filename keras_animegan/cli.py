@@ -85,11 +85,12 @@ class Generator:
         except Exception as error:  # noqa: BLE001 - Keras raises many kinds; name the file
             raise CLIError(f"MODEL {path!r} could not be loaded: {error}") from None
         self.model = model
-        network = model.generator
+        # The EMA generators when the model keeps them (what the trainers' recipes sample with).
+        network = model.inference_network("generator")
         if hasattr(model, "generator_ba"):
             if direction not in ("ab", "ba"):
                 raise CLIError(f"--direction must be 'ab' or 'ba'; got {direction!r}.")
-            network = model.generator_ab if direction == "ab" else model.generator_ba
+            network = model.inference_network(f"generator_{direction}")
         self.network = network
         if len(network.input_shape) == 2:
             self.kind, self.latent_dim = "noise", int(network.input_shape[-1])
@@ -268,9 +269,9 @@ def export(args):
     model = Generator(args.model).model
     name = args.name or os.path.splitext(os.path.basename(args.model))[0]
     if hasattr(model, "generator_ba"):
-        targets = [(f"{name}_ab", model.generator_ab), (f"{name}_ba", model.generator_ba)]
+        targets = [(f"{name}_{d}", model.inference_network(f"generator_{d}")) for d in ("ab", "ba")]
     else:
-        targets = [(name, model.generator)]
+        targets = [(name, model.inference_network())]
     for target, network in targets:
         path = export_generator(model, args.export_dir, target, version=args.version, network=network)
         print(f"SavedModel: {path}")

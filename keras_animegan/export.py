@@ -139,8 +139,10 @@ def export_generator(model, export_dir, model_name, version=1, network=None):
         export_dir: base export directory.
         model_name: the model's folder name (e.g. `"dcgan"`).
         version: integer version folder; an existing one is replaced atomically.
-        network: the network to export; default `model.generator` (for
-            CycleGAN, `model.generator_ba` exports the B -> A direction).
+        network: the network to export; default `model.inference_network()`:
+            the EMA generator when the model keeps one, else `model.generator`
+            (for CycleGAN, `model.inference_network("generator_ba")` exports
+            the B -> A direction).
 
     Returns:
         The path of the written SavedModel.
@@ -152,7 +154,8 @@ def export_generator(model, export_dir, model_name, version=1, network=None):
     >>> images = loaded.generate_images(count=4, seed=0)["images"]   # uint8 (4, 64, 64, 3)
     """
     if network is None:
-        network = getattr(model, "generator", model)
+        network = model.inference_network() if hasattr(model, "inference_network") else getattr(
+            model, "generator", model)
     if int(version) < 1:
         raise ValueError(f"version must be a positive integer (TF Serving's version folders); got {version!r}.")
     path = os.path.join(os.fspath(export_dir), model_name, str(int(version)))

@@ -52,6 +52,17 @@ flags.DEFINE_float("landmark_weight", 0.0, "CycleGAN / CartoonGAN: strength of t
 flags.DEFINE_integer("base_filters", None, "Network width (DCGAN: channels at the last hidden resolution; "
                      "CycleGAN: ngf/ndf). Default 64 (CycleGAN demo: 32).")
 
+flags.DEFINE_enum("recipe", "modern", ["modern", "report"],
+                  "Training recipe: modern = the measured best (EMA generator, DiffAugment, ...; see the README's "
+                  "KID table), report = the report's exact settings. Explicit flags override either.")
+flags.DEFINE_float("ema_decay", None, "EMA decay of the generator weights per step (0 = off). Default: the recipe's.")
+flags.DEFINE_string("augment", None, "DiffAugment policy for the discriminator inputs, e.g. color,translation,cutout "
+                    "('none' = off). Default: the recipe's.")
+flags.DEFINE_float("r1_gamma", None, "R1 gradient penalty weight on real images (0 = off). Default: the recipe's.")
+flags.DEFINE_float("g_learning_rate", None, "Generator learning rate (TTUR). Default: --learning_rate.")
+flags.DEFINE_float("d_learning_rate", None, "Discriminator learning rate (TTUR). Default: --learning_rate.")
+flags.DEFINE_float("beta_1", None, "Adam beta_1 of both optimizers. Default: the recipe's (0.5).")
+
 flags.DEFINE_integer("kid_every", 0, "Compute KID of samples against real images every N epochs (0: off); "
                      "logged beside the losses (kid.csv, loss_curve.png, TensorBoard).")
 flags.DEFINE_string("kid_features", "inception", "KID feature network: inception (downloads ImageNet weights), "
@@ -64,7 +75,7 @@ SHARED_FLAGS = (
     "model_dir", "epochs", "steps_per_epoch", "batch_size", "image_size", "learning_rate", "seed",
     "image_dir", "dataset", "data_dir", "export_dir", "mixed_precision", "strategy",
     "checkpoint_every", "verbose", "gan_mode", "base_filters", "landmark_weight", "kid_every", "kid_features",
-    "kid_samples",
+    "kid_samples", "recipe", "ema_decay", "augment", "r1_gamma", "g_learning_rate", "d_learning_rate", "beta_1",
 )
 
 
@@ -93,6 +104,13 @@ class TrainConfig:
     kid_every: int = 0
     kid_features: str = "inception"
     kid_samples: int = 1000
+    recipe: str = "modern"
+    ema_decay: Optional[float] = None
+    augment: Optional[str] = None
+    r1_gamma: Optional[float] = None
+    g_learning_rate: Optional[float] = None
+    d_learning_rate: Optional[float] = None
+    beta_1: Optional[float] = None
 
     @property
     def uses_embedded_data(self):
@@ -104,11 +122,25 @@ def config_from_flags(config_cls, names=()):
     return config_cls(**{name: FLAGS[name].value for name in SHARED_FLAGS + tuple(names)})
 
 
+# What every recipe sets unless the trainer's table says otherwise: the report trained with
+# none of the modern stabilizers.
+REPORT_TRAINING = dict(ema_decay=0.0, augment="", r1_gamma=0.0, beta_1=0.5)
+
+
 def resolve(config, defaults, embedded_defaults, model_name):
-    """Fills `None` fields: `embedded_defaults` when no data source is given, else `defaults`."""
-    table = dict(defaults)
+    """Fills `None` fields from the tables of `config.recipe`.
+
+    `defaults` and `embedded_defaults` map a recipe name (`"report"`,
+    `"modern"`) to a table of field values; `embedded_defaults` is laid over
+    `defaults` when no data source is given (the demo on the embedded sets).
+    Fields the user set (not None) are kept.
+    """
+    if config.recipe not in defaults:
+        raise ValueError(f"--recipe must be one of {sorted(defaults)}; got {config.recipe!r}.")
+    table = dict(REPORT_TRAINING)
+    table.update(defaults[config.recipe])
     if config.uses_embedded_data:
-        table.update(embedded_defaults)
+        table.update(embedded_defaults[config.recipe])
     table.setdefault("model_dir", os.path.join("runs", model_name))
     updates = {k: v for k, v in table.items() if getattr(config, k) is None}
     config = dataclasses.replace(config, **updates)
@@ -117,6 +149,12 @@ def resolve(config, defaults, embedded_defaults, model_name):
     for name in ("epochs", "batch_size", "image_size"):
         if getattr(config, name) is None or getattr(config, name) < 1:
             raise ValueError(f"--{name} must be a positive integer; got {getattr(config, name)!r}.")
+    if config.augment in ("none", "off"):
+        config = dataclasses.replace(config, augment="")
+    if config.ema_decay is not None and not 0.0 <= config.ema_decay < 1.0:
+        raise ValueError(f"--ema_decay must be in [0, 1); got {config.ema_decay!r}.")
+    if config.r1_gamma is not None and config.r1_gamma < 0:
+        raise ValueError(f"--r1_gamma must be >= 0; got {config.r1_gamma!r}.")
     if config.steps_per_epoch is not None and config.steps_per_epoch < 1:
         raise ValueError(f"--steps_per_epoch must be a positive integer; got {config.steps_per_epoch!r}.")
     return config
@@ -250,6 +288,7 @@ class RunResult:
 # The learning rate may change (e.g. lowered after a non-finite loss stopped a run).
 _RESUMABLE_CHANGES = {
     "epochs", "export_dir", "verbose", "checkpoint_every", "strategy", "model_dir", "learning_rate",
+    "g_learning_rate", "d_learning_rate",
     "mixed_precision", "kid_every", "kid_features", "kid_samples",
 }
 
@@ -316,9 +355,23 @@ def refuse_single_source_flags(config, trainer, flags_to_use):
                          "not --image_dir / --dataset.")
 
 
-def adam(config):
-    """The optimizer every trainer uses: Adam(--learning_rate or a schedule, beta_1=0.5)."""
-    return keras.optimizers.Adam(config.learning_rate, beta_1=0.5)
+def learning_rate(config, network):
+    """The learning rate of `network` ("g" or "d"): `--g_learning_rate` / `--d_learning_rate`, else `--learning_rate`."""
+    if network not in ("g", "d"):
+        raise ValueError(f"network must be 'g' or 'd'; got {network!r}.")
+    value = config.g_learning_rate if network == "g" else config.d_learning_rate
+    return config.learning_rate if value is None else value
+
+
+def adam(config, network="g", schedule=None):
+    """The optimizer every trainer uses: Adam(learning rate of `network`, or `schedule(rate)`, `--beta_1`)."""
+    rate = learning_rate(config, network)
+    return keras.optimizers.Adam(schedule(rate) if schedule else rate, beta_1=config.beta_1)
+
+
+def recipe_kwargs(config):
+    """The `GANModel` arguments of the training recipe: EMA, augmentation, R1."""
+    return dict(ema_decay=config.ema_decay or None, augment=config.augment or None, r1_gamma=config.r1_gamma or 0.0)
 
 
 def landmark_weights(config):
@@ -374,7 +427,8 @@ def _set_learning_rate(optimizer, value):
         optimizer.learning_rate = value
 
 
-def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, finalize=None, exports=None):
+def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, finalize=None, exports=None,
+                   callbacks=()):
     """Trains a GAN from `config`, resuming from `<model_dir>/checkpoints`, then saves and exports.
 
     Args:
@@ -384,12 +438,15 @@ def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, 
         make_data: `(config) -> TrainData`.
         extra_callbacks: `(model, paths, data) -> [Callback]`: the trainer's sample writers.
         finalize: optional `(model, paths) -> None`, run after training (e.g. interpolation grids).
-        exports: optional `(model) -> [(export_name, network)]`; default `[(model_name, model.generator)]`.
+        exports: optional `(model) -> [(export_name, network)]`; default
+            `[(model_name, model.inference_network())]` (the EMA generator when the model keeps one).
+        callbacks: more Keras callbacks for `fit` (e.g. a benchmark's snapshots), run after the trainer's own.
 
     Returns:
         A `RunResult`.
     """
     start = time.time()
+    user_callbacks = list(callbacks)
     # First: a multi-worker strategy must exist before TensorFlow runs any op.
     strategy = get_strategy(config.strategy)
     chief = is_chief(strategy)
@@ -414,8 +471,8 @@ def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, 
     checkpoint = ka_callbacks.TrainingCheckpoint(paths.checkpoints, config.checkpoint_every)
     resumed_from = checkpoint.restore(model)
     if resumed_from:
-        for optimizer in (model.g_optimizer, model.d_optimizer):
-            _set_learning_rate(optimizer, config.learning_rate)
+        for optimizer, network in ((model.g_optimizer, "g"), (model.d_optimizer, "d")):
+            _set_learning_rate(optimizer, learning_rate(config, network))
     total_steps = config.epochs * steps_per_epoch
     if resumed_from:
         logger.info("Resuming from step %d of %d (%s).", resumed_from, total_steps, checkpoint.path)
@@ -436,6 +493,7 @@ def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, 
                     strategy.cluster_resolver.task_type, strategy.cluster_resolver.task_id)
     if chief:
         callbacks.append(checkpoint)
+    callbacks += user_callbacks
 
     verbose = int(config.verbose) if config.verbose != "auto" else "auto"
     epoch, done_in_epoch = divmod(resumed_from, steps_per_epoch)
@@ -460,7 +518,7 @@ def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, 
         if finalize is not None:
             finalize(model, paths)
         model.save(keras_path)
-        targets = exports(model) if exports is not None else [(model_name, model.generator)]
+        targets = exports(model) if exports is not None else [(model_name, model.inference_network())]
         saved_model_paths = {
             name: export_generator(model, config.export_dir, name, network=network) for name, network in targets
         }

@@ -3,6 +3,7 @@
 from keras_animegan.metrics.features import feature_model
 from keras_animegan.metrics.features import inception_features
 from keras_animegan.metrics.features import vgg_features
+from keras_animegan.metrics.features import vgg16_pool_features
 
 from keras_animegan.metrics.distances import activations
 from keras_animegan.metrics.distances import fid

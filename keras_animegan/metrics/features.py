@@ -37,6 +37,32 @@ def vgg_features(weights="imagenet", image_size=None, layer="block5_conv3"):
     return model
 
 
+def vgg16_pool_features(weights="imagenet", resize_to=224, preprocessing="torch"):
+    """The quality benchmark's features: VGG16 `include_top=False, pooling="avg"` (512-d) at `resize_to` px.
+
+    [-1, 1] images of any size are resized bilinearly to `resize_to`, mapped to
+    [0, 1] and normalized with torchvision's ImageNet mean and std
+    (`preprocessing="torch"`, for torchvision-converted weights such as the
+    project's VGG16 file; `"caffe"` for Keras's own ImageNet weights).
+
+    Args:
+        weights: `"imagenet"` (Keras downloads them), None (random), or a local
+            `include_top=False` VGG16 weights file.
+        resize_to: the side the images are resized to (ImageNet's 224).
+        preprocessing: `"torch"` or `"caffe"`, matching `weights`.
+    """
+    from keras_animegan.models.feature_extractors import VGGPreprocess
+
+    images = keras.Input((None, None, 3), name="images")
+    x = keras.layers.Resizing(resize_to, resize_to, interpolation="bilinear", name=f"to_{resize_to}")(images)
+    x = VGGPreprocess(preprocessing, name="vgg_preprocess")(x)
+    vgg = keras.applications.VGG16(include_top=False, weights=weights, pooling="avg",
+                                   input_shape=(resize_to, resize_to, 3))
+    model = keras.Model(images, vgg(x), name=f"vgg16_pool_{resize_to}")
+    model.trainable = False
+    return model
+
+
 def feature_model(spec, image_size=None):
     """The feature network named by `spec`: `"inception"`, `"vgg16"`, `"random"` (random VGG16: smoke runs),
     a VGG16 `.weights.h5` file, or a `.keras` model file (any model from [-1, 1] images to features).

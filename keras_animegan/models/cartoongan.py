@@ -188,6 +188,7 @@ class CartoonGAN(GANModel):
         self.discriminator = discriminator if discriminator is not None else cartoon_discriminator(
             image_size, max(1, base_filters // 2), norm)
         self.initializing = self.init_steps > 0
+        self.build_ema()
         self.built = True
 
     def compile(self, *, g_optimizer=None, d_optimizer=None, gan_mode="lsgan", **kwargs):
@@ -224,6 +225,7 @@ class CartoonGAN(GANModel):
                 scaled = self.scale_loss_for_replicas(self.content_weight * content, self.g_optimizer)
             variables = self.generator_trainable_variables
             self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
+            self.update_ema()
             return {"content_loss": self.update_loss_trackers(content_loss=content)["content_loss"]}
 
         cartoon = tf.cast(cartoon, self.compute_dtype)
@@ -231,18 +233,22 @@ class CartoonGAN(GANModel):
         # Discriminator: real cartoons real; generated images and edge-smoothed cartoons fake.
         generated = self.generator(photo, training=True)
         with tf.GradientTape() as tape:
+            if self.r1_gamma:
+                penalty, real_logits = self.r1_penalty(self.discriminator, cartoon, salt=0)
+            else:
+                penalty, real_logits = 0.0, self.discriminator(self.augment_images(cartoon, 0), training=True)
             d_loss = (
-                self.real_term(self.discriminator(cartoon, training=True))
-                + self.fake_term(self.discriminator(tf.stop_gradient(generated), training=True))
-                + self.fake_term(self.discriminator(smoothed, training=True))
+                self.real_term(real_logits)
+                + self.fake_term(self.discriminator(self.augment_images(tf.stop_gradient(generated), 1), training=True))
+                + self.fake_term(self.discriminator(self.augment_images(smoothed, 2), training=True))
             )
-            scaled = self.scale_loss_for_replicas(d_loss, self.d_optimizer)
+            scaled = self.scale_loss_for_replicas(d_loss + penalty, self.d_optimizer)
         variables = self.discriminator_trainable_variables
         self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
 
         with tf.GradientTape() as tape:
             generated = self.generator(photo, training=True)
-            adv = self.generator_loss_fn(self.discriminator(generated, training=True))
+            adv = self.generator_loss_fn(self.discriminator(self.augment_images(generated, 3), training=True))
             generated_features = self.feature_extractor(generated, training=False)
             content = content_loss(photo_features, generated_features, weight)
             g_loss = adv + self.content_weight * content
@@ -257,6 +263,7 @@ class CartoonGAN(GANModel):
             scaled = self.scale_loss_for_replicas(g_loss, self.g_optimizer)
         variables = self.generator_trainable_variables
         self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
+        self.update_ema()
         return self.update_loss_trackers(d_loss=d_loss, adv_loss=adv, content_loss=content, style_loss=style, g_loss=g_loss)
 
     def get_config(self):

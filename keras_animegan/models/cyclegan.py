@@ -225,6 +225,9 @@ class CycleGAN(GANModel):
         lambda_identity: identity weight relative to `lambda_cycle` (0.5; 0 turns it off).
         pool_size: history pool of generated images for each discriminator (50).
         seed: seed for pool decisions.
+        **kwargs: passed to `GANModel` (`ema_decay` keeps EMA copies of both
+            generators; `augment` applies DiffAugment to both discriminators'
+            inputs; `r1_gamma` penalizes both on real images) and `keras.Model`.
 
     Example:
 
@@ -245,6 +248,7 @@ class CycleGAN(GANModel):
         "d_a_loss", "d_b_loss", "adv_ab", "adv_ba", "cycle_a", "cycle_b", "identity_a", "identity_b", "g_loss",
     )
     default_learning_rate = 2e-4
+    ema_network_names = ("generator_ab", "generator_ba")
 
     def __init__(
         self,
@@ -284,6 +288,7 @@ class CycleGAN(GANModel):
         shape = (image_size, image_size, 3)
         self.pool_a = ImagePool(pool_size, shape, name="pool_a")  # past G_ba(b), shown to D_a
         self.pool_b = ImagePool(pool_size, shape, name="pool_b")  # past G_ab(a), shown to D_b
+        self.build_ema()
         self.built = True
 
     @property
@@ -304,14 +309,19 @@ class CycleGAN(GANModel):
         super().compile(g_optimizer=g_optimizer, d_optimizer=d_optimizer, gan_mode=gan_mode, **kwargs)
 
     def call(self, images, training=False):
-        return self.generator_ab(images, training=training)
+        return self.inference_network("generator_ab")(images, training=training)
 
     def translate(self, images, direction="ab"):
-        """Translates [-1, 1] images: `direction="ab"` (A -> B, photo -> anime) or `"ba"`."""
+        """Translates [-1, 1] images: `direction="ab"` (A -> B, photo -> anime) or `"ba"`.
+
+        Uses the EMA generators when the model keeps them.
+        """
         if direction not in ("ab", "ba"):
             raise ValueError(f"direction must be 'ab' or 'ba'; got {direction!r}.")
-        network = self.generator_ab if direction == "ab" else self.generator_ba
-        return network(images, training=False)
+        return self.inference_network(f"generator_{direction}")(images, training=False)
+
+    def inference_network(self, name="generator_ab"):
+        return super().inference_network("generator_ab" if name == "generator" else name)
 
     @staticmethod
     def unpack(data):
@@ -331,8 +341,8 @@ class CycleGAN(GANModel):
         rec_a = self.generator_ba(fake_b, training=training)
         rec_b = self.generator_ab(fake_a, training=training)
         terms = {
-            "adv_ab": self.generator_loss_fn(self.discriminator_b(fake_b, training=training)),
-            "adv_ba": self.generator_loss_fn(self.discriminator_a(fake_a, training=training)),
+            "adv_ab": self.generator_loss_fn(self.discriminator_b(self.augment_images(fake_b, 0), training=training)),
+            "adv_ba": self.generator_loss_fn(self.discriminator_a(self.augment_images(fake_a, 1), training=training)),
             "cycle_a": weighted_l1(rec_a, real_a, weight_a),
             "cycle_b": weighted_l1(rec_b, real_b),
         }
@@ -354,18 +364,28 @@ class CycleGAN(GANModel):
             scaled = self.scale_loss_for_replicas(g_loss, self.g_optimizer)
         variables = self.generator_trainable_variables
         self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
+        self.update_ema()
 
-        # Discriminators on real images and on fakes drawn from the history pools.
+        # Discriminators on real images and on fakes drawn from the history pools (both through
+        # the augmentation policy, if any).
         pooled_a = self.pool_a(tf.stop_gradient(fake_a), seed=self.step_seed(salt=10, per_replica=False))
         pooled_b = self.pool_b(tf.stop_gradient(fake_b), seed=self.step_seed(salt=11, per_replica=False))
         with tf.GradientTape() as tape:
+            penalty = 0.0
+            if self.r1_gamma:
+                r1_a, real_logits_a = self.r1_penalty(self.discriminator_a, real_a, salt=2)
+                r1_b, real_logits_b = self.r1_penalty(self.discriminator_b, real_b, salt=3)
+                penalty = r1_a + r1_b
+            else:
+                real_logits_a = self.discriminator_a(self.augment_images(real_a, 2), training=True)
+                real_logits_b = self.discriminator_b(self.augment_images(real_b, 3), training=True)
             d_a_loss = self.discriminator_loss_fn(
-                self.discriminator_a(real_a, training=True), self.discriminator_a(pooled_a, training=True)
+                real_logits_a, self.discriminator_a(self.augment_images(pooled_a, 4), training=True)
             )
             d_b_loss = self.discriminator_loss_fn(
-                self.discriminator_b(real_b, training=True), self.discriminator_b(pooled_b, training=True)
+                real_logits_b, self.discriminator_b(self.augment_images(pooled_b, 5), training=True)
             )
-            scaled = self.scale_loss_for_replicas(d_a_loss + d_b_loss, self.d_optimizer)
+            scaled = self.scale_loss_for_replicas(d_a_loss + d_b_loss + penalty, self.d_optimizer)
         variables = self.discriminator_trainable_variables
         self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
 

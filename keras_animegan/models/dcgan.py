@@ -70,7 +70,7 @@ def dcgan_generator(latent_dim=100, image_size=64, base_filters=64, n_extra_laye
     return keras.Model(z, images, name=name)
 
 
-def dcgan_discriminator(image_size=64, base_filters=64, n_extra_layers=1, name="discriminator"):
+def dcgan_discriminator(image_size=64, base_filters=64, n_extra_layers=1, norm="batch", name="discriminator"):
     """The DCGAN discriminator, mirroring `dcgan_generator` down to one logit.
 
     (image_size, image_size, 3) -> stride-2 4x4 conv to `base_filters`
@@ -79,31 +79,47 @@ def dcgan_discriminator(image_size=64, base_filters=64, n_extra_layers=1, name="
     one logit. Batch norm and LeakyReLU(0.2) after every conv but the first
     and the last.
 
+    `norm="spectral"` wraps every conv in `keras.layers.SpectralNormalization`
+    and drops the batch norms (Miyato et al. 2018: the discriminator is kept
+    1-Lipschitz per layer instead of normalized per batch, so its output for an
+    image does not depend on the rest of the batch).
+
     Args:
         image_size: input height and width: 32, 64, 128 or 256.
         base_filters: channels after the first conv (`ndf`).
         n_extra_layers: number of size-preserving conv layers.
+        norm: `"batch"` (DCGAN, the report) or `"spectral"`.
         name: model name.
     """
+    if norm not in ("batch", "spectral"):
+        raise ValueError(f"norm must be 'batch' or 'spectral'; got {norm!r}.")
+    spectral = norm == "spectral"
+
+    def conv(layer):
+        return layers.SpectralNormalization(layer, name=f"sn_{layer.name}") if spectral else layer
+
+    def normalize(x, name):
+        return x if spectral else SyncBatchNormalization(gamma_initializer=gamma_init, name=name)(x)
+
     n_down = _num_upsamplings(image_size)
     init = keras.initializers.RandomNormal(**_INIT)
     gamma_init = keras.initializers.RandomNormal(mean=1.0, stddev=0.02)
     images = keras.Input((image_size, image_size, 3), name="images")
     filters = base_filters
-    x = layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init, name="from_rgb")(images)
+    x = conv(layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init, name="from_rgb"))(images)
     x = layers.LeakyReLU(0.2)(x)
     for i in range(n_extra_layers):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer=init, name=f"extra{i}")(x)
-        x = SyncBatchNormalization(gamma_initializer=gamma_init, name=f"extra{i}_bn")(x)
+        x = conv(layers.Conv2D(filters, 3, padding="same", use_bias=spectral, kernel_initializer=init,
+                               name=f"extra{i}"))(x)
+        x = normalize(x, f"extra{i}_bn")
         x = layers.LeakyReLU(0.2)(x)
     for i in range(n_down):
         filters *= 2
-        x = layers.Conv2D(
-            filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=init, name=f"down{i}"
-        )(x)
-        x = SyncBatchNormalization(gamma_initializer=gamma_init, name=f"down{i}_bn")(x)
+        x = conv(layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=spectral, kernel_initializer=init,
+                               name=f"down{i}"))(x)
+        x = normalize(x, f"down{i}_bn")
         x = layers.LeakyReLU(0.2)(x)
-    x = layers.Conv2D(1, 4, padding="valid", kernel_initializer=init, name="logit")(x)
+    x = conv(layers.Conv2D(1, 4, padding="valid", kernel_initializer=init, name="logit"))(x)
     logits = layers.Flatten(dtype=output_dtype(), name="flatten")(x)
     return keras.Model(images, logits, name=name)
 
@@ -126,8 +142,11 @@ class DCGAN(GANModel):
         image_size: 32, 64 (report) or 128.
         base_filters: width of both networks (report: 64).
         n_extra_layers: size-preserving conv layers in each network (report: 1).
+        discriminator_norm: `"batch"` (report) or `"spectral"` (see
+            `dcgan_discriminator`); used when `discriminator` is None.
         seed: seed for training noise and `sample()`.
-        **kwargs: passed to `keras.Model`.
+        **kwargs: passed to `GANModel` (`ema_decay`, `augment`, `r1_gamma`)
+            and `keras.Model`.
 
     Example:
 
@@ -155,6 +174,7 @@ class DCGAN(GANModel):
         image_size=64,
         base_filters=64,
         n_extra_layers=1,
+        discriminator_norm="batch",
         seed=None,
         **kwargs,
     ):
@@ -163,10 +183,11 @@ class DCGAN(GANModel):
         self.image_size = image_size
         self.base_filters = base_filters
         self.n_extra_layers = n_extra_layers
+        self.discriminator_norm = discriminator_norm
         if generator is None:
             generator = dcgan_generator(latent_dim, image_size, base_filters, n_extra_layers)
         if discriminator is None:
-            discriminator = dcgan_discriminator(image_size, base_filters, n_extra_layers)
+            discriminator = dcgan_discriminator(image_size, base_filters, n_extra_layers, norm=discriminator_norm)
         self.generator = generator
         self.discriminator = discriminator
         if self.generator.output_shape[1:] != self.discriminator.input_shape[1:]:
@@ -174,6 +195,7 @@ class DCGAN(GANModel):
                 f"generator output shape {self.generator.output_shape[1:]} does not match "
                 f"discriminator input shape {self.discriminator.input_shape[1:]}."
             )
+        self.build_ema()
         self.build((None, latent_dim))
 
     def build(self, input_shape):
@@ -225,25 +247,32 @@ class DCGAN(GANModel):
         real_images = tf.cast(real_images, self.compute_dtype)
         batch_size = tf.shape(real_images)[0]
 
-        # Discriminator: real images -> real, generated images -> fake.
+        # Discriminator: real images -> real, generated images -> fake (both through the
+        # same augmentation policy, if any).
         noise = self.replica_noise(batch_size, salt=0)
         with tf.GradientTape() as tape:
             fake_images = self.generator(noise, training=True)
-            real_logits = self.discriminator(real_images, training=True)
-            fake_logits = self.discriminator(fake_images, training=True)
+            if self.r1_gamma:
+                r1, real_logits = self.r1_penalty(self.discriminator, real_images, salt=0)
+            else:
+                real_logits = self.discriminator(self.augment_images(real_images, 0), training=True)
+            fake_logits = self.discriminator(self.augment_images(fake_images, 1), training=True)
             d_loss = self.discriminator_loss_fn(real_logits, fake_logits)
-            scaled = self.scale_loss_for_replicas(d_loss, self.d_optimizer)
+            total = d_loss + tf.cast(r1, d_loss.dtype) if self.r1_gamma else d_loss
+            scaled = self.scale_loss_for_replicas(total, self.d_optimizer)
         variables = self.discriminator_trainable_variables
         self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
 
         # Generator: fresh noise, make the discriminator call it real.
         noise = self.replica_noise(batch_size, salt=1)
         with tf.GradientTape() as tape:
-            fake_logits = self.discriminator(self.generator(noise, training=True), training=True)
+            fake_images = self.generator(noise, training=True)
+            fake_logits = self.discriminator(self.augment_images(fake_images, 2), training=True)
             g_loss = self.generator_loss_fn(fake_logits)
             scaled = self.scale_loss_for_replicas(g_loss, self.g_optimizer)
         variables = self.generator_trainable_variables
         self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
+        self.update_ema()
 
         return self.update_loss_trackers(d_loss=d_loss, g_loss=g_loss)
 
@@ -254,5 +283,6 @@ class DCGAN(GANModel):
             image_size=self.image_size,
             base_filters=self.base_filters,
             n_extra_layers=self.n_extra_layers,
+            discriminator_norm=self.discriminator_norm,
         )
         return config

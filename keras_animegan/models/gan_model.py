@@ -7,6 +7,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_animegan.losses import get_adversarial_loss
+from keras_animegan.models.augment import diff_augment
+from keras_animegan.models.augment import parse_policy
 
 
 def _loss_scaled(optimizer):
@@ -33,9 +35,30 @@ class GANModel(keras.Model):
     stateless seed that differs per step, per replica and per use, and that
     continues exactly where it left off when a run resumes from a checkpoint.
 
+    Training recipe options (all off by default, which is the report's
+    training; `train/<model>.py --recipe modern` turns on the measured best):
+
+    - `ema_decay`: keep an exponential moving average of the generator
+      weights (Karras et al. 2018/2020; StyleGAN2-ADA's `G_ema`). The EMA
+      networks (`ema_<name>` for each of `ema_network_names`) are what
+      `call()`, `sample()`, `translate()`, sample grids, KID, `.keras` files
+      and exports use; the raw generators keep training. Both are saved in
+      checkpoints. The decay ramps up as `min(ema_decay, (1 + t) / (10 + t))`
+      at step t, so early EMA weights are not stuck at the initialization.
+    - `augment`: a DiffAugment policy (`"color,translation,cutout"`) applied
+      to real and generated images alike before every discriminator call
+      (Zhao et al. 2020), see `keras_animegan.models.augment`.
+    - `r1_gamma`: R1 gradient penalty `r1_gamma / 2 * E[|grad_x D(x)|^2]` on
+      real images (Mescheder et al. 2018), every step.
+
     Args:
         seed: int or None. Seeds training noise and `SeedGenerator`. `None`
             draws a seed once; it is then stored in the config.
+        ema_decay: EMA decay of the generator weights per step (e.g. 0.999);
+            None or 0: no EMA.
+        augment: DiffAugment policy for the discriminators' inputs; None or
+            "": none.
+        r1_gamma: R1 penalty weight on real images; 0: none.
         **kwargs: passed to `keras.Model` (`name`, `dtype`, ...).
     """
 
@@ -45,12 +68,21 @@ class GANModel(keras.Model):
     loss_names = ()
     #: Learning rate used when `compile()` gets no optimizers.
     default_learning_rate = 2e-4
+    #: Generator networks that get an EMA copy when `ema_decay` is set.
+    ema_network_names = ("generator",)
 
-    def __init__(self, seed=None, **kwargs):
+    def __init__(self, seed=None, ema_decay=None, augment=None, r1_gamma=0.0, **kwargs):
         super().__init__(**kwargs)
         if seed is None:
             seed = int(np.random.randint(0, 2**31 - 1))
         self.seed = int(seed)
+        if ema_decay is not None and not 0.0 <= float(ema_decay) < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1) (or None); got {ema_decay!r}.")
+        if float(r1_gamma) < 0:
+            raise ValueError(f"r1_gamma must be >= 0; got {r1_gamma!r}.")
+        self.ema_decay = float(ema_decay) if ema_decay else None
+        self.augment_policy = ",".join(parse_policy(augment))
+        self.r1_gamma = float(r1_gamma)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.loss_trackers = [keras.metrics.Mean(name=name) for name in self.loss_names]
         self.gan_mode = None
@@ -121,6 +153,83 @@ class GANModel(keras.Model):
     def discriminator_trainable_variables(self):
         """Variables the discriminator optimizer updates: `self.discriminator`'s (CycleGAN: both)."""
         return self.discriminator.trainable_variables
+
+    # ---------------------------------------------------------- EMA generators
+    def build_ema(self):
+        """Creates `ema_<name>` copies of the generator networks (subclasses call it after building them)."""
+        if not self.ema_decay:
+            return
+        for name in self.ema_network_names:
+            network = getattr(self, name)
+            ema = keras.models.clone_model(network)
+            ema.set_weights(network.get_weights())
+            ema.trainable = False
+            setattr(self, f"ema_{name}", ema)
+
+    def inference_network(self, name="generator"):
+        """The network to sample or translate with: the EMA copy of `name` when the model keeps one."""
+        if self.ema_decay and name in self.ema_network_names:
+            return getattr(self, f"ema_{name}")
+        return getattr(self, name)
+
+    def ema_pairs(self):
+        """(EMA variable, raw variable) pairs: every weight, batch-norm statistics included."""
+        pairs = []
+        for name in self.ema_network_names if self.ema_decay else ():
+            pairs += list(zip(getattr(self, f"ema_{name}").weights, getattr(self, name).weights))
+        return pairs
+
+    def ema_decay_at(self, step):
+        """The decay used after `step` generator updates: `min(ema_decay, (1 + step) / (10 + step))`."""
+        step = tf.cast(step, tf.float32)
+        return tf.minimum(tf.constant(self.ema_decay, tf.float32), (1.0 + step) / (10.0 + step))
+
+    def update_ema(self):
+        """Moves the EMA networks toward the raw ones; call after the generator update of a step."""
+        if not self.ema_decay:
+            return
+        decay = self.ema_decay_at(self.g_optimizer.iterations)
+        pairs = self.ema_pairs()
+
+        def blend(ema, value):
+            d = tf.cast(decay, ema.dtype)
+            return d * ema + (1.0 - d) * tf.cast(value, ema.dtype)
+
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            for ema, raw in pairs:
+                ema.assign(blend(ema.value, raw.value))
+            return
+
+        # Several replicas: the raw weights are identical on every replica after the update, so
+        # the EMA is updated once per device in cross-replica context (as Keras's optimizer does).
+        def merge_fn(strategy):
+            for ema, raw in pairs:
+                strategy.extended.update(ema.value, lambda var, value: var.assign(blend(var, value)),
+                                         args=(raw.value,), group=False)
+
+        context.merge_call(merge_fn)
+
+    # ------------------------------------------------------------ augmentation
+    def augment_images(self, images, salt):
+        """`images` through the model's DiffAugment policy (unchanged without one), seeded per step and `salt`."""
+        if not self.augment_policy:
+            return images
+        return diff_augment(images, self.augment_policy, self.step_seed(1000 + salt))
+
+    def r1_penalty(self, discriminator, real_images, salt=0):
+        """`r1_gamma / 2 * mean_i |grad_x D(aug(x_i))|^2` on real images, or 0 without `r1_gamma`.
+
+        Returns `(penalty, real_logits)`: the logits come from the same call, so the
+        discriminator loss can reuse them.
+        """
+        with tf.GradientTape() as tape:
+            tape.watch(real_images)
+            real_logits = discriminator(self.augment_images(real_images, salt), training=True)
+            total = tf.reduce_sum(tf.cast(real_logits, tf.float32))
+        grads = tf.cast(tape.gradient(total, real_images), tf.float32)
+        squared = tf.reduce_sum(tf.square(grads), axis=tf.range(1, tf.rank(grads)))
+        return 0.5 * self.r1_gamma * tf.reduce_mean(squared), real_logits
 
     # ------------------------------------------------------------------ metrics
     @property
@@ -210,12 +319,13 @@ class GANModel(keras.Model):
 
     # ---------------------------------------------------------------- inference
     def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
+        return self.inference_network("generator")(inputs, training=training)
 
     # ------------------------------------------------------------ serialization
     def get_config(self):
         config = super().get_config()
         config["seed"] = self.seed
+        config.update(ema_decay=self.ema_decay, augment=self.augment_policy or None, r1_gamma=self.r1_gamma)
         for name in self.network_names:
             config[name] = keras.saving.serialize_keras_object(getattr(self, name))
         return config

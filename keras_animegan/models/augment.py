@@ -1,0 +1,116 @@
+"""Differentiable augmentation (DiffAugment) for GAN discriminators.
+
+The same random transforms are applied to real and generated images before
+every discriminator call, inside the train step, so gradients flow through
+them to the generator and the discriminator never sees an un-augmented image
+it could memorize. With a few thousand training images this keeps the
+discriminator from overfitting (Zhao et al., 2020).
+
+Every transform draws from a stateless seed (shape (2,)): the train step
+derives it from the step counter, so a resumed run augments exactly as an
+uninterrupted one.
+
+Reference:
+    Zhao, Liu, Lin, Zhu, Han. "Differentiable Augmentation for Data-Efficient
+    GAN Training", NeurIPS 2020 (mit-han-lab/data-efficient-gans, `DiffAugment_tf.py`).
+"""
+
+import tensorflow as tf
+
+#: Transforms a policy string may name, in the order they are applied.
+AUGMENTATIONS = ("color", "translation", "cutout")
+
+
+def parse_policy(policy):
+    """`"color,translation"` -> `("color", "translation")`; `None`/`""` -> `()`. Unknown names raise ValueError."""
+    if not policy:
+        return ()
+    if isinstance(policy, str):
+        names = tuple(name.strip() for name in policy.split(",") if name.strip())
+    else:
+        names = tuple(policy)
+    unknown = [name for name in names if name not in AUGMENTATIONS]
+    if unknown:
+        raise ValueError(f"Unknown augmentation(s) {unknown} in policy {policy!r}; choose from {AUGMENTATIONS}.")
+    return tuple(name for name in AUGMENTATIONS if name in names)
+
+
+def _uniform(shape, seed, salt, dtype, minval=0.0, maxval=1.0):
+    seed = tf.random.experimental.stateless_fold_in(seed, salt)
+    return tf.random.stateless_uniform(shape, seed, minval=minval, maxval=maxval, dtype=dtype)
+
+
+def color(images, seed):
+    """Random brightness (+-0.5), saturation (x0..2) and contrast (x0.5..1.5) per image, on [-1, 1] images.
+
+    DiffAugment's ranges are for [0, 1] images; on [-1, 1] the brightness shift
+    doubles and the scalings are the same.
+    """
+    batch = tf.shape(images)[0]
+    dtype = images.dtype
+    brightness = (_uniform([batch, 1, 1, 1], seed, 0, dtype) - 0.5) * 2.0
+    images = images + brightness
+    mean = tf.reduce_mean(images, axis=3, keepdims=True)
+    images = (images - mean) * (_uniform([batch, 1, 1, 1], seed, 1, dtype) * 2.0) + mean
+    mean = tf.reduce_mean(images, axis=[1, 2, 3], keepdims=True)
+    images = (images - mean) * (_uniform([batch, 1, 1, 1], seed, 2, dtype) + 0.5) + mean
+    return images
+
+
+def translation(images, seed, ratio=0.125):
+    """Shifts each image by up to `ratio` of its size in x and y; uncovered pixels are 0 (mid grey)."""
+    shape = tf.shape(images)
+    batch, height, width = shape[0], shape[1], shape[2]
+    max_y = tf.cast(tf.cast(height, tf.float32) * ratio + 0.5, tf.int32)
+    max_x = tf.cast(tf.cast(width, tf.float32) * ratio + 0.5, tf.int32)
+    seed_y = tf.random.experimental.stateless_fold_in(seed, 3)
+    seed_x = tf.random.experimental.stateless_fold_in(seed, 4)
+    shift_y = tf.random.stateless_uniform([batch, 1], seed_y, minval=-max_y, maxval=max_y + 1, dtype=tf.int32)
+    shift_x = tf.random.stateless_uniform([batch, 1], seed_x, minval=-max_x, maxval=max_x + 1, dtype=tf.int32)
+    # Index into a copy padded by one zero pixel: out-of-range positions land on the padding.
+    rows = tf.clip_by_value(tf.range(height)[None, :] + shift_y + 1, 0, height + 1)  # (batch, height)
+    cols = tf.clip_by_value(tf.range(width)[None, :] + shift_x + 1, 0, width + 1)  # (batch, width)
+    padded = tf.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]])
+    shifted = tf.gather(padded, rows, axis=1, batch_dims=1)
+    return tf.gather(shifted, cols, axis=2, batch_dims=1)
+
+
+def cutout(images, seed, ratio=0.5):
+    """Zeroes one random square of side `ratio` x the image size in each image."""
+    shape = tf.shape(images)
+    batch, height, width = shape[0], shape[1], shape[2]
+    size_y = tf.cast(tf.cast(height, tf.float32) * ratio + 0.5, tf.int32)
+    size_x = tf.cast(tf.cast(width, tf.float32) * ratio + 0.5, tf.int32)
+    seed_y = tf.random.experimental.stateless_fold_in(seed, 5)
+    seed_x = tf.random.experimental.stateless_fold_in(seed, 6)
+    top = tf.random.stateless_uniform([batch, 1, 1], seed_y, minval=0, maxval=height + (1 - size_y % 2), dtype=tf.int32)
+    left = tf.random.stateless_uniform([batch, 1, 1], seed_x, minval=0, maxval=width + (1 - size_x % 2), dtype=tf.int32)
+    top, left = top - size_y // 2, left - size_x // 2
+    rows = tf.range(height)[None, :, None]
+    cols = tf.range(width)[None, None, :]
+    inside = (rows >= top) & (rows < top + size_y) & (cols >= left) & (cols < left + size_x)
+    mask = tf.cast(tf.logical_not(inside), images.dtype)[..., None]
+    return images * mask
+
+
+_TRANSFORMS = {"color": color, "translation": translation, "cutout": cutout}
+
+
+def diff_augment(images, policy, seed):
+    """Applies the transforms of `policy` (names or a comma-separated string) to `images`, NHWC.
+
+    Args:
+        images: a batch in [-1, 1] (any float dtype; gradients flow through).
+        policy: e.g. `"color,translation,cutout"` (DiffAugment's default for
+            small data sets); empty: `images` unchanged.
+        seed: a stateless seed, int32 shape (2,). Call with the same seed for
+            real and generated images only if you want them transformed alike;
+            the models draw separate seeds for each.
+
+    Returns:
+        The augmented batch, same shape and dtype.
+    """
+    seed = tf.convert_to_tensor(seed, tf.int32)
+    for i, name in enumerate(parse_policy(policy)):
+        images = _TRANSFORMS[name](images, tf.random.experimental.stateless_fold_in(seed, 100 + i))
+    return images

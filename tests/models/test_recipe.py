@@ -1,0 +1,164 @@
+"""The modern training recipe's pieces: DiffAugment, generator EMA, R1, spectral norm (tiny networks)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_animegan import CycleGAN
+from keras_animegan import DCGAN
+from keras_animegan.export import export_generator
+from keras_animegan.models import augment
+
+LATENT, SIZE, WIDTH, BATCH = 16, 32, 4, 4
+SEED = tf.constant([3, 4], tf.int32)
+
+
+def images(n=BATCH, seed=(1, 2)):
+    return tf.random.stateless_uniform((n, SIZE, SIZE, 3), seed=seed, minval=-1, maxval=1)
+
+
+# ----------------------------------------------------------------- DiffAugment
+@pytest.mark.parametrize("policy", ["color", "translation", "cutout", "color,translation,cutout"])
+def test_augment_keeps_shape_dtype_and_is_differentiable(policy):
+    x = tf.Variable(images())
+    with tf.GradientTape() as tape:
+        y = augment.diff_augment(x, policy, SEED)
+        loss = tf.reduce_sum(y * tf.random.stateless_normal(y.shape, (5, 6)))
+    grad = tape.gradient(loss, x)
+    assert y.shape == x.shape and y.dtype == x.dtype
+    assert grad is not None and np.all(np.isfinite(grad.numpy())) and np.abs(grad.numpy()).sum() > 0
+    assert not np.allclose(y.numpy(), x.numpy())  # it did something
+    # Stateless: the same seed gives the same transform, another seed another one.
+    np.testing.assert_array_equal(y.numpy(), augment.diff_augment(x, policy, SEED).numpy())
+    assert not np.allclose(y.numpy(), augment.diff_augment(x, policy, SEED + 1).numpy())
+
+
+def test_translation_moves_pixels_by_whole_steps_and_fills_zeros():
+    x = tf.reshape(tf.range(1, 1 + SIZE * SIZE, dtype=tf.float32), (1, SIZE, SIZE, 1))
+    x = tf.tile(x, [8, 1, 1, 1])
+    y = augment.translation(x, SEED).numpy()
+    for image, original in zip(y, x.numpy()):
+        kept = image[image > 0]
+        # Every surviving value is an original pixel, shifted as one block: consecutive rows differ by SIZE.
+        assert set(kept.tolist()) <= set(original.ravel().tolist())
+        assert (image == 0).sum() <= SIZE * SIZE - (SIZE - 4) ** 2  # at most 4 px (1/8 of 32) each way
+
+
+def test_cutout_zeroes_one_square_of_half_size():
+    y = augment.cutout(tf.ones((16, SIZE, SIZE, 3)), SEED).numpy()
+    zeros = (y[..., 0] == 0).sum(axis=(1, 2))
+    assert zeros.max() == (SIZE // 2) ** 2  # a whole square when it lies inside the image
+    assert zeros.min() > 0
+
+
+def test_unknown_policy_is_refused_by_name():
+    with pytest.raises(ValueError, match="rotate"):
+        augment.parse_policy("color,rotate")
+    assert augment.parse_policy("none".replace("none", "")) == ()
+    assert augment.parse_policy("cutout, color") == ("color", "cutout")
+
+
+# ------------------------------------------------------------------------- EMA
+@pytest.fixture(scope="module")
+def ema_model():
+    model = DCGAN(latent_dim=LATENT, image_size=SIZE, base_filters=WIDTH, seed=1, ema_decay=0.9,
+                  augment="color,translation,cutout")
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-2, beta_1=0.5), d_optimizer=keras.optimizers.Adam(1e-2))
+    return model
+
+
+def test_ema_follows_the_formula(ema_model):
+    model = ema_model
+    ema_before = [w.copy() for w in model.ema_generator.get_weights()]
+    ds = tf.data.Dataset.from_tensor_slices(images(2 * BATCH)).batch(BATCH)
+    step = model.train_steps
+    model.fit(ds, epochs=1, steps_per_epoch=1, verbose=0)
+    raw_after = model.generator.get_weights()
+    decay = min(0.9, (1 + step + 1) / (10 + step + 1))
+    for before, raw, ema in zip(ema_before, raw_after, model.ema_generator.get_weights()):
+        np.testing.assert_allclose(ema, decay * before + (1 - decay) * raw, rtol=1e-5, atol=1e-6)
+    # The raw generator moved away from the EMA one (it trains; the EMA lags).
+    assert any(not np.allclose(r, e) for r, e in zip(raw_after, model.ema_generator.get_weights()))
+
+
+def test_ema_is_what_call_sample_keras_and_exports_use(ema_model, tmp_path):
+    model = ema_model
+    noise = np.random.default_rng(0).standard_normal((3, LATENT)).astype(np.float32)
+    ema_out = np.asarray(model.ema_generator(noise, training=False))
+    raw_out = np.asarray(model.generator(noise, training=False))
+    assert not np.allclose(ema_out, raw_out)
+    np.testing.assert_allclose(np.asarray(model(noise)), ema_out, atol=1e-6)
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    assert loaded.ema_decay == 0.9 and loaded.augment_policy == "color,translation,cutout"
+    np.testing.assert_allclose(np.asarray(loaded(noise)), ema_out, atol=1e-6)
+    export = export_generator(model, str(tmp_path / "export"), "dcgan", network=model.inference_network())
+    served = tf.saved_model.load(export)
+    np.testing.assert_allclose(np.asarray(served.serve(noise)["images"]), ema_out, atol=1e-5)
+
+
+def test_cyclegan_translates_with_both_ema_generators():
+    model = CycleGAN(image_size=SIZE, base_filters=WIDTH, num_blocks=1, seed=0, ema_decay=0.5, pool_size=2)
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-2), d_optimizer=keras.optimizers.Adam(1e-2))
+    x = images(2)
+    ds = tf.data.Dataset.zip((tf.data.Dataset.from_tensor_slices(x).batch(2),
+                              tf.data.Dataset.from_tensor_slices(x).batch(2)))
+    model.fit(ds, epochs=1, steps_per_epoch=1, verbose=0)
+    for direction in ("ab", "ba"):
+        ema = getattr(model, f"ema_generator_{direction}")
+        np.testing.assert_allclose(np.asarray(model.translate(x, direction)), np.asarray(ema(x, training=False)))
+    assert model.inference_network("generator") is model.ema_generator_ab
+
+
+# -------------------------------------------------------------------------- R1
+def test_r1_matches_finite_differences():
+    model = DCGAN(latent_dim=LATENT, image_size=SIZE, base_filters=WIDTH, seed=1, r1_gamma=2.0,
+                  discriminator_norm="spectral")
+    model.compile()
+    x = tf.cast(images(2), tf.float64)
+    keras.mixed_precision.set_dtype_policy("float64")
+    try:
+        d = keras.models.clone_model(model.discriminator)
+        d.set_weights(model.discriminator.get_weights())
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    penalty, _ = model.r1_penalty(lambda v, training: d(v, training=False), x)
+    # Finite differences of sum_i D(x_i) along every pixel of a few random directions give <grad, v>.
+    rng = np.random.default_rng(0)
+    grads = []
+    eps = 1e-5
+    flat = x.numpy().reshape(2, -1)
+    base = np.asarray(d(x, training=False)).sum()
+    estimate = np.zeros_like(flat)
+    for i in rng.choice(flat.shape[1], 24, replace=False):
+        bumped = flat.copy()
+        bumped[:, i] += eps
+        up = np.asarray(d(bumped.reshape(x.shape), training=False))[:, 0]
+        bumped[:, i] -= 2 * eps
+        down = np.asarray(d(bumped.reshape(x.shape), training=False))[:, 0]
+        estimate[:, i] = (up - down) / (2 * eps)
+        grads.append(i)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(d(x, training=False))
+    exact = tape.gradient(total, x).numpy().reshape(2, -1)
+    np.testing.assert_allclose(estimate[:, grads], exact[:, grads], rtol=1e-5, atol=1e-8)
+    expected = 0.5 * 2.0 * np.mean(np.sum(exact ** 2, axis=1))
+    np.testing.assert_allclose(float(penalty), expected, rtol=1e-5)
+    assert np.isfinite(base)
+
+
+def test_spectral_discriminator_has_no_batch_norm_and_trains():
+    model = DCGAN(latent_dim=LATENT, image_size=SIZE, base_filters=WIDTH, seed=2, discriminator_norm="spectral",
+                  r1_gamma=1.0)
+    assert not [l for l in model.discriminator.layers if isinstance(l, keras.layers.BatchNormalization)]
+    assert [l for l in model.discriminator.layers if isinstance(l, keras.layers.SpectralNormalization)]
+    model.compile()
+    before = [w.copy() for w in model.discriminator.get_weights()]
+    history = model.fit(tf.data.Dataset.from_tensor_slices(images(BATCH)).batch(BATCH), epochs=1, verbose=0)
+    assert all(np.isfinite(v[0]) for v in history.history.values())
+    assert any(not np.allclose(a, b) for a, b in zip(before, model.discriminator.get_weights()))
+    with pytest.raises(ValueError, match="norm"):
+        DCGAN(latent_dim=LATENT, image_size=SIZE, base_filters=WIDTH, discriminator_norm="layer")
