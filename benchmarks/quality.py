@@ -1,21 +1,21 @@
-"""Sample quality on the stand-in sets: KID (VGG16 features) of DCGAN and CycleGAN outputs, beside the floors.
+"""Sample quality of the README demos, in the one KID protocol (`benchmarks/kid_protocol.py`), beside its floors.
 
-Run by hand (needs the stand-in sets and the VGG16 file of the project's machines):
+Run by hand (needs the stand-in sets and the VGG16 file of the project's machines, `../shared`):
 
-    python -m benchmarks.quality [--data_dir ../shared/data] \
-        [--vgg_weights ../shared/models/vgg16-imagenet/vgg16_imagenet_notop.weights.h5] \
-        [--dcgan_epochs 3] [--cyclegan_steps 2000] [--json out.json]
+    python -m benchmarks.quality [--recipe modern] [--json benchmarks/results/quality_2cpu.json]
 
-- DCGAN (the trainer, report settings: 64 px, batch 128, Adam 3e-4) on the avatar
-  train split (`adventurer_00000..09999`); KID of 2,000 samples against the test
-  split (`10000..11999`), beside KID of 2,000 train images against the test
-  split (the floor: what a perfect generator would score).
-- CycleGAN cartoon faces -> avatars at 64 px (the trainer's demo width, ngf 32)
-  on the train splits; KID of G(A_test) (faces `05000..05999`) against B_test,
-  beside KID of A_test itself against B_test (the untranslated baseline).
+- References: 1,000 avatars of the train split, 1,000 cartoon faces (test split)
+  and 1,000 images of uniform noise, each against the avatar test split.
+- DCGAN demo: `python -m train.dcgan` exactly as the README runs it (the
+  embedded 2,000 avatars, the recipe's demo settings); KID of 1,000 samples.
+- CycleGAN demo: `python -m train.cyclegan` as the README runs it; KID of
+  G_ab(faces test) and the A -> B -> A reconstruction L1 on the test faces.
+- `--models` (`.keras` files, e.g. a preset or a long run) adds rows for them.
 
-KID: VGG16 `block5_conv3` features, global-average pooled, 100 subsets of 1,000.
-The budget (epochs / steps, minutes) is printed with the results.
+KID: VGG16 `include_top=False, pooling="avg"` features of images resized from 64
+to 224 px, unbiased cubic-kernel MMD^2, 50 subsets of 500, 1,000 vs 1,000.
+Budgets (steps, minutes) are printed with the results. For recipe x budget
+tables see `benchmarks/recipes.py` and `benchmarks/quality_table.py`.
 """
 
 import argparse
@@ -23,115 +23,82 @@ import json
 import os
 import tempfile
 import time
-import zipfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.join(os.path.dirname(os.path.dirname(HERE)), "shared")
+from benchmarks import kid_protocol  # noqa: E402
 
 
-def extract(zip_path, out_dir, first, last):
-    """Extracts members whose trailing number lies in [first, last] into `out_dir`; returns their count."""
-    os.makedirs(out_dir, exist_ok=True)
-    count = 0
-    with zipfile.ZipFile(zip_path) as archive:
-        for name in archive.namelist():
-            stem = os.path.splitext(os.path.basename(name))[0]
-            digits = stem.rsplit("_", 1)[-1]
-            if digits.isdigit() and first <= int(digits) <= last:
-                with open(os.path.join(out_dir, os.path.basename(name)), "wb") as f:
-                    f.write(archive.read(name))
-                count += 1
-    return count
-
-
-def load(folder, size=64, limit=None):
-    from keras_animegan.data import ImageSource
-
-    source = ImageSource(folder)
-    n = len(source) if limit is None else min(limit, len(source))
-    ds = source.dataset(size, n, shuffle=False, repeat=False, drop_remainder=False, cache=False)
-    return next(iter(ds)).numpy()
+def evaluate_model(protocol, model, faces):
+    """KID (and cycle L1 for translators) of a loaded GAN: DCGAN samples, or translations of `faces`."""
+    if hasattr(model, "sample"):
+        return {"kid": protocol.kid(kid_protocol.dcgan_samples(model))}
+    if hasattr(model, "generator_ba"):
+        fake = kid_protocol.translate_all(model.inference_network("generator_ab"), faces)
+        recon = kid_protocol.translate_all(model.inference_network("generator_ba"), fake)
+        return {"kid": protocol.kid(fake), "cycle_l1": float(np.mean(np.abs(recon - faces)))}
+    return {"kid": protocol.kid(kid_protocol.translate_all(model.inference_network(), faces))}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data_dir", default=os.path.join(SHARED, "data"))
-    parser.add_argument("--vgg_weights",
-                        default=os.path.join(SHARED, "models", "vgg16-imagenet", "vgg16_imagenet_notop.weights.h5"))
-    parser.add_argument("--dcgan_epochs", type=int, default=3)
-    parser.add_argument("--cyclegan_steps", type=int, default=2000, help="CycleGAN steps (batch 1).")
-    parser.add_argument("--work_dir", default=None, help="Where runs go (default: a temporary folder).")
+    parser.add_argument("--data_dir", default=kid_protocol.DATA_DIR)
+    parser.add_argument("--vgg_weights", default=kid_protocol.VGG_WEIGHTS)
+    parser.add_argument("--recipe", default="modern", choices=["modern", "report"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["references", "dcgan", "cyclegan"])
+    parser.add_argument("--models", nargs="*", default=[], help="More .keras files to score.")
+    parser.add_argument("--work_dir", default=None, help="Where runs and cached features go (default: a temp dir).")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
 
-    from keras_animegan import metrics
+    import keras
+
     from train import common
     from train import cyclegan
     from train import dcgan
 
     common.setup_logging()
     work = args.work_dir or tempfile.mkdtemp(prefix="quality_")
-    avatars = os.path.join(args.data_dir, "anime-avatars-64.zip")
-    faces = os.path.join(args.data_dir, "cartoon-faces-64.zip")
-    for path in (avatars, faces, args.vgg_weights):
-        if not os.path.exists(path):
-            raise SystemExit(f"error: {path} not found (see --data_dir / --vgg_weights).")
-    splits = {
-        "b_train": (avatars, 0, 9999), "b_test": (avatars, 10000, 11999),
-        "a_train": (faces, 0, 4999), "a_test": (faces, 5000, 5999),
-    }
-    folders = {}
-    for name, (zip_path, first, last) in splits.items():
-        folders[name] = os.path.join(work, "data", name)
-        if not os.path.isdir(folders[name]):
-            extract(zip_path, folders[name], first, last)
+    protocol = kid_protocol.KIDProtocol(work, args.data_dir, args.vgg_weights)
+    faces = kid_protocol.load_images(kid_protocol.split_folder("faces_test", work, args.data_dir))
+    rows = {}
+    if "references" not in args.skip:
+        train = kid_protocol.load_images(kid_protocol.split_folder("avatars_train", work, args.data_dir), limit=1000)
+        noise = np.random.default_rng(0).uniform(-1, 1, faces.shape).astype(np.float32)
+        rows["avatars train vs test (floor)"] = {"kid": protocol.kid(train)}
+        rows["cartoon faces test, untranslated"] = {"kid": protocol.kid(faces)}
+        rows["uniform noise"] = {"kid": protocol.kid(noise)}
+    if "dcgan" not in args.skip:
+        t = time.time()
+        run = dcgan.run(dcgan.DCGANConfig(model_dir=os.path.join(work, f"dcgan_{args.recipe}"), recipe=args.recipe,
+                                          verbose="2"))
+        row = evaluate_model(protocol, run.model, faces)
+        row.update(steps=run.steps, minutes=(time.time() - t) / 60, batch=run.config.batch_size)
+        rows[f"DCGAN demo ({args.recipe})"] = row
+    if "cyclegan" not in args.skip:
+        t = time.time()
+        run = cyclegan.run(cyclegan.CycleGANConfig(model_dir=os.path.join(work, f"cyclegan_{args.recipe}"),
+                                                   recipe=args.recipe, verbose="2"))
+        row = evaluate_model(protocol, run.model, faces)
+        row.update(steps=run.steps, minutes=(time.time() - t) / 60, batch=run.config.batch_size)
+        rows[f"CycleGAN demo ({args.recipe}), G_ab(faces test)"] = row
+    for path in args.models:
+        rows[os.path.basename(path)] = evaluate_model(protocol, keras.saving.load_model(path, compile=False), faces)
 
-    features = metrics.feature_model(args.vgg_weights, 64)
-
-    def kid(a, b):
-        return metrics.kid(a, b, features, num_subsets=100, subset_size=min(1000, len(a), len(b)))
-
-    results = {}
-    b_test = load(folders["b_test"])
-    floor = kid(load(folders["b_train"], limit=2000), b_test)
-
-    t = time.time()
-    run = dcgan.run(dcgan.DCGANConfig(model_dir=os.path.join(work, "dcgan"), image_dir=folders["b_train"],
-                                      epochs=args.dcgan_epochs, verbose="2"))
-    minutes = (time.time() - t) / 60
-    samples = np.concatenate([np.asarray(run.model.sample(200, seed=i)) for i in range(10)])
-    results["dcgan"] = {"kid": kid(samples, b_test), "floor_train_vs_test": floor, "epochs": args.dcgan_epochs,
-                        "steps": run.steps, "minutes": minutes}
-
-    t = time.time()
-    run = cyclegan.run(cyclegan.CycleGANConfig(
-        model_dir=os.path.join(work, "cyclegan"), domain_a=folders["a_train"], domain_b=folders["b_train"],
-        image_size=64, base_filters=32, batch_size=1, epochs=1, steps_per_epoch=args.cyclegan_steps, verbose="2"))
-    minutes = (time.time() - t) / 60
-    a_test = load(folders["a_test"])
-    translated = np.concatenate([np.asarray(run.model.translate(a_test[i:i + 100], "ab"))
-                                 for i in range(0, len(a_test), 100)])
-    results["cyclegan"] = {"kid": kid(translated, b_test), "baseline_a_test_vs_b_test": kid(a_test, b_test),
-                           "steps": run.steps, "minutes": minutes}
-
-    print("\nKID x 1000 (VGG16 block5_conv3 pooled features, 100 subsets of 1,000; lower is better), 64 px:")
-    print("| model | ours | reference | budget |")
+    print("\nKID (VGG16 pool features at 224 px, 50 subsets of 500, 1,000 vs the avatar test split; lower is better)")
+    print("| what | KID | cycle L1 | budget |")
     print("|---|---|---|---|")
-    d, c = results["dcgan"], results["cyclegan"]
-    print(f"| DCGAN, 2,000 samples vs avatar test | {1000 * d['kid'][0]:.2f} ± {1000 * d['kid'][1]:.2f} | "
-          f"train vs test (floor): {1000 * d['floor_train_vs_test'][0]:.2f} ± {1000 * d['floor_train_vs_test'][1]:.2f} "
-          f"| {d['epochs']} epochs, {d['steps']} steps, {d['minutes']:.1f} min |")
-    print(f"| CycleGAN G(faces test) vs avatar test | {1000 * c['kid'][0]:.2f} ± {1000 * c['kid'][1]:.2f} | "
-          f"faces test vs avatar test (untranslated): {1000 * c['baseline_a_test_vs_b_test'][0]:.2f} ± "
-          f"{1000 * c['baseline_a_test_vs_b_test'][1]:.2f} | {c['steps']} steps (batch 1), {c['minutes']:.1f} min |")
+    for name, row in rows.items():
+        budget = f"{row['steps']} steps (batch {row['batch']}), {row['minutes']:.1f} min" if "steps" in row else ""
+        l1 = f"{row['cycle_l1']:.3f}" if "cycle_l1" in row else ""
+        print(f"| {name} | {row['kid'][0]:.4f} ± {row['kid'][1]:.4f} | {l1} | {budget} |")
     print(f"\nRuns in {work}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=2, default=float)
+            json.dump({"protocol": kid_protocol.__doc__.strip().splitlines()[0], "rows": rows}, f, indent=2,
+                      default=float)
 
 
 if __name__ == "__main__":

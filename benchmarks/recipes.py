@@ -41,9 +41,12 @@ RESULTS = os.path.join(HERE, "results", "recipes")
 class BudgetSnapshots(keras.callbacks.Callback):
     """Saves the inference generators' weights when training time crosses each budget; stops after the last."""
 
-    def __init__(self, directory, minutes, networks):
+    def __init__(self, directory, minutes, networks, steps_per_minute=None):
         super().__init__()
         self.directory, self.marks, self.networks = directory, sorted(minutes), networks
+        # With steps_per_minute, a budget of m minutes is round(m * steps_per_minute) steps: the steps
+        # the run makes in m minutes on an otherwise idle machine, so other work may share the CPU.
+        self.steps_per_minute = steps_per_minute
         self.state_path = os.path.join(directory, "budget_state.json")
         self.state = {"seconds": 0.0, "snapshots": {}}
         if os.path.exists(self.state_path):
@@ -63,7 +66,11 @@ class BudgetSnapshots(keras.callbacks.Callback):
         now = time.time()
         self.state["seconds"] += now - self.last
         step = self.model.train_steps
-        due = [m for m in self.marks if str(m) not in self.state["snapshots"] and self.state["seconds"] >= 60 * m]
+        if self.steps_per_minute:
+            due = [m for m in self.marks
+                   if str(m) not in self.state["snapshots"] and step >= round(m * self.steps_per_minute)]
+        else:
+            due = [m for m in self.marks if str(m) not in self.state["snapshots"] and self.state["seconds"] >= 60 * m]
         for minutes in due:
             weights = {}
             for name in self.networks:
@@ -104,6 +111,9 @@ def main(argv=None):
     parser.add_argument("--name", required=True)
     parser.add_argument("--data", choices=["embedded", "train"], default="embedded")
     parser.add_argument("--minutes", default="4", help="Comma-separated training budgets in minutes.")
+    parser.add_argument("--steps_per_minute", type=float, default=None,
+                        help="Budget in steps instead of wall-clock: minutes x this rate (measured on an idle "
+                             "machine, e.g. by a wall-clock run of the same settings), so other work may run beside it.")
     parser.add_argument("--set", nargs="*", default=[], help="Config overrides key=value (trainer config fields).")
     parser.add_argument("--work_dir", default=os.path.join(os.path.dirname(os.path.dirname(HERE)), "qwork"))
     parser.add_argument("--data_dir", default=kid_protocol.DATA_DIR)
@@ -138,7 +148,7 @@ def main(argv=None):
             overrides["domain_b"] = kid_protocol.split_folder("avatars_train", args.work_dir, args.data_dir)
         config = trainer.CycleGANConfig(model_dir=os.path.join(run_dir, "train"), **overrides)
 
-    snapshots = BudgetSnapshots(run_dir, minutes, networks)
+    snapshots = BudgetSnapshots(run_dir, minutes, networks, args.steps_per_minute)
     if len(snapshots.state["snapshots"]) < len(minutes):
         result = trainer.run(config, callbacks=[snapshots])
         model, resolved = result.model, result.config
@@ -177,6 +187,8 @@ def main(argv=None):
               flush=True)
     os.makedirs(RESULTS, exist_ok=True)
     out = {"model": args.model, "name": args.name, "data": args.data, "overrides": parse_sets(args.set),
+           "budget": (f"steps: {args.steps_per_minute} steps per minute (idle-machine rate)" if args.steps_per_minute
+                      else "wall-clock training time"),
            "config": {k: v for k, v in dataclasses.asdict(resolved).items()
                       if k not in ("model_dir", "export_dir", "image_dir", "domain_a", "domain_b")},
            "results": rows, "machine": "2 CPU cores (AVX-512 bf16), TF 2.21, Keras 3.15"}

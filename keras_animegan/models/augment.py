@@ -41,14 +41,13 @@ def _uniform(shape, seed, salt, dtype, minval=0.0, maxval=1.0):
 
 
 def color(images, seed):
-    """Random brightness (+-0.5), saturation (x0..2) and contrast (x0.5..1.5) per image, on [-1, 1] images.
+    """Random brightness (+-0.5), saturation (x0..2) and contrast (x0.5..1.5) per image.
 
-    DiffAugment's ranges are for [0, 1] images; on [-1, 1] the brightness shift
-    doubles and the scalings are the same.
+    DiffAugment's TF code applies these ranges to [-1, 1] images, as here.
     """
     batch = tf.shape(images)[0]
     dtype = images.dtype
-    brightness = (_uniform([batch, 1, 1, 1], seed, 0, dtype) - 0.5) * 2.0
+    brightness = _uniform([batch, 1, 1, 1], seed, 0, dtype) - 0.5
     images = images + brightness
     mean = tf.reduce_mean(images, axis=3, keepdims=True)
     images = (images - mean) * (_uniform([batch, 1, 1, 1], seed, 1, dtype) * 2.0) + mean

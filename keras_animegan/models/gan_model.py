@@ -43,8 +43,10 @@ class GANModel(keras.Model):
       networks (`ema_<name>` for each of `ema_network_names`) are what
       `call()`, `sample()`, `translate()`, sample grids, KID, `.keras` files
       and exports use; the raw generators keep training. Both are saved in
-      checkpoints. The decay ramps up as `min(ema_decay, (1 + t) / (10 + t))`
-      at step t, so early EMA weights are not stuck at the initialization.
+      checkpoints. As in StyleGAN2-ADA, the averaging horizon grows with
+      training: the EMA's half-life is `min(h, ema_rampup * t)` steps at step
+      t, where `h` is the half-life of `ema_decay`, so early weights are not
+      averaged with the initialization and a short run keeps a short horizon.
     - `augment`: a DiffAugment policy (`"color,translation,cutout"`) applied
       to real and generated images alike before every discriminator call
       (Zhao et al. 2020), see `keras_animegan.models.augment`.
@@ -54,8 +56,10 @@ class GANModel(keras.Model):
     Args:
         seed: int or None. Seeds training noise and `SeedGenerator`. `None`
             draws a seed once; it is then stored in the config.
-        ema_decay: EMA decay of the generator weights per step (e.g. 0.999);
-            None or 0: no EMA.
+        ema_decay: EMA decay of the generator weights per step once ramped up
+            (e.g. 0.999); None or 0: no EMA.
+        ema_rampup: half-life ramp-up, as a fraction of the steps taken
+            (StyleGAN2-ADA: 0.05); None: a constant `ema_decay`.
         augment: DiffAugment policy for the discriminators' inputs; None or
             "": none.
         r1_gamma: R1 penalty weight on real images; 0: none.
@@ -71,7 +75,7 @@ class GANModel(keras.Model):
     #: Generator networks that get an EMA copy when `ema_decay` is set.
     ema_network_names = ("generator",)
 
-    def __init__(self, seed=None, ema_decay=None, augment=None, r1_gamma=0.0, **kwargs):
+    def __init__(self, seed=None, ema_decay=None, ema_rampup=0.05, augment=None, r1_gamma=0.0, **kwargs):
         super().__init__(**kwargs)
         if seed is None:
             seed = int(np.random.randint(0, 2**31 - 1))
@@ -81,6 +85,9 @@ class GANModel(keras.Model):
         if float(r1_gamma) < 0:
             raise ValueError(f"r1_gamma must be >= 0; got {r1_gamma!r}.")
         self.ema_decay = float(ema_decay) if ema_decay else None
+        if ema_rampup is not None and float(ema_rampup) <= 0:
+            raise ValueError(f"ema_rampup must be > 0 (or None); got {ema_rampup!r}.")
+        self.ema_rampup = float(ema_rampup) if ema_rampup is not None else None
         self.augment_policy = ",".join(parse_policy(augment))
         self.r1_gamma = float(r1_gamma)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
@@ -180,9 +187,13 @@ class GANModel(keras.Model):
         return pairs
 
     def ema_decay_at(self, step):
-        """The decay used after `step` generator updates: `min(ema_decay, (1 + step) / (10 + step))`."""
-        step = tf.cast(step, tf.float32)
-        return tf.minimum(tf.constant(self.ema_decay, tf.float32), (1.0 + step) / (10.0 + step))
+        """The decay applied after `step` generator updates (see the class docstring)."""
+        if self.ema_rampup is None:
+            return tf.constant(self.ema_decay, tf.float32)
+        max_half_life = np.log(0.5) / np.log(self.ema_decay)
+        half_life = tf.minimum(tf.constant(max_half_life, tf.float32),
+                               self.ema_rampup * tf.maximum(tf.cast(step, tf.float32), 1.0))
+        return tf.pow(0.5, 1.0 / half_life)
 
     def update_ema(self):
         """Moves the EMA networks toward the raw ones; call after the generator update of a step."""
@@ -325,7 +336,7 @@ class GANModel(keras.Model):
     def get_config(self):
         config = super().get_config()
         config["seed"] = self.seed
-        config.update(ema_decay=self.ema_decay, augment=self.augment_policy or None, r1_gamma=self.r1_gamma)
+        config.update(ema_decay=self.ema_decay, ema_rampup=self.ema_rampup, augment=self.augment_policy or None, r1_gamma=self.r1_gamma)
         for name in self.network_names:
             config[name] = keras.saving.serialize_keras_object(getattr(self, name))
         return config

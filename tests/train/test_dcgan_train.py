@@ -199,3 +199,71 @@ def test_kid_every_epoch_is_logged_beside_the_losses(tmp_path):
     assert Image.open(os.path.join(result.config.model_dir, "loss_curve.png")).size == (800, 700)
     with pytest.raises(ValueError, match="feature network 'nope'"):
         dcgan.run(tiny_config(tmp_path / "other", kid_every=1, kid_features="nope"))
+
+
+def test_report_recipe_reproduces_the_old_settings():
+    from train import common
+
+    user = common.resolve(dcgan.DCGANConfig(recipe="report", image_dir="x"), dcgan.DEFAULTS, dcgan.EMBEDDED_DEFAULTS,
+                          "dcgan")
+    assert (user.batch_size, user.learning_rate, user.gan_mode, user.epochs, user.image_size, user.base_filters) == (
+        128, 3e-4, "vanilla", 100, 64, 64)
+    assert (user.ema_decay, user.augment, user.r1_gamma, user.beta_1, user.discriminator_norm) == (
+        0.0, "", 0.0, 0.5, "batch")
+    assert common.recipe_kwargs(user) == dict(ema_decay=None, augment=None, r1_gamma=0.0)
+    demo = common.resolve(dcgan.DCGANConfig(recipe="report"), dcgan.DEFAULTS, dcgan.EMBEDDED_DEFAULTS, "dcgan")
+    assert (demo.epochs, demo.batch_size, demo.learning_rate, demo.augment, demo.ema_decay) == (5, 64, 3e-4, "", 0.0)
+    # The modern recipe is the default; explicit settings win over either recipe.
+    modern = common.resolve(dcgan.DCGANConfig(), dcgan.DEFAULTS, dcgan.EMBEDDED_DEFAULTS, "dcgan")
+    assert modern.recipe == "modern" and modern.ema_decay > 0 and modern.augment
+    mixed = common.resolve(dcgan.DCGANConfig(recipe="report", augment="cutout", g_learning_rate=1e-4), dcgan.DEFAULTS,
+                           dcgan.EMBEDDED_DEFAULTS, "dcgan")
+    assert mixed.augment == "cutout" and common.learning_rate(mixed, "g") == 1e-4
+    assert common.learning_rate(mixed, "d") == 3e-4
+    with pytest.raises(ValueError, match="--recipe"):
+        common.resolve(dcgan.DCGANConfig(recipe="fancy"), dcgan.DEFAULTS, dcgan.EMBEDDED_DEFAULTS, "dcgan")
+
+
+def test_report_run_keeps_no_ema_and_a_batch_norm_discriminator(tmp_path):
+    result = dcgan.run(tiny_config(tmp_path, recipe="report", epochs=1, steps_per_epoch=1))
+    model = result.model
+    assert model.ema_decay is None and not hasattr(model, "ema_generator")
+    assert model.inference_network() is model.generator and not model.augment_policy
+    assert model.g_optimizer.beta_1 == 0.5 and float(model.g_optimizer.learning_rate) == pytest.approx(3e-4)
+
+
+class _Capture(keras.callbacks.Callback):
+    """Records the EMA weights and an augmentation draw when training (re)starts."""
+
+    def on_train_begin(self, logs=None):
+        x = tf.ones((2, 32, 32, 3)) * 0.5
+        self.step = self.model.train_steps
+        self.ema = [w.copy() for w in self.model.ema_generator.get_weights()]
+        self.raw = [w.copy() for w in self.model.generator.get_weights()]
+        self.augmented = np.asarray(self.model.augment_images(x, 0))
+
+
+def test_resume_restores_the_ema_generator_and_augmentation_state(tmp_path, monkeypatch):
+    config = tiny_config(tmp_path, augment="color,translation,cutout", ema_decay=0.9)
+    original = ka_callbacks.TrainingCheckpoint.on_train_batch_end
+    at_interrupt = {}
+
+    def interrupt_at_step_4(self, batch, logs=None):
+        original(self, batch, logs)
+        if self.model.train_steps == 4:
+            _Capture.on_train_begin(self)  # the state the checkpoint just saved
+            at_interrupt.update(ema=self.ema, raw=self.raw, augmented=self.augmented)
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(ka_callbacks.TrainingCheckpoint, "on_train_batch_end", interrupt_at_step_4)
+    with pytest.raises(KeyboardInterrupt):
+        dcgan.run(config)
+    monkeypatch.undo()
+    capture = _Capture()
+    result = dcgan.run(config, callbacks=[capture])
+    assert capture.step == 4 and result.steps == 6
+    for restored, saved in zip(capture.ema, at_interrupt["ema"]):
+        np.testing.assert_array_equal(restored, saved)
+    assert any(not np.allclose(e, r) for e, r in zip(capture.ema, capture.raw))  # the EMA, not a copy of raw
+    # Augmentation is drawn from the step: the resumed run augments as the interrupted one would have.
+    np.testing.assert_array_equal(capture.augmented, at_interrupt["augmented"])
