@@ -43,13 +43,13 @@ def main():
     args = parser.parse_args()
     runs = load(args.results)
     table = []
-    print("| model | data | run | settings | budget (min) | steps | KID | cycle L1 |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| model | data | run | settings | budget (min) | steps | KID | cycle L1 | note |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for run in runs:
         for row in run["results"]:
             l1 = f"{row['cycle_l1']:.3f}" if "cycle_l1" in row else ""
             print(f"| {run['model']} | {run['data']} | {run['name']} | {describe(run)} | {row['minutes']} | "
-                  f"{row['step']} | {row['kid']:.4f} ± {row['kid_std']:.4f} | {l1} |")
+                  f"{row['step']} | {row['kid']:.4f} ± {row['kid_std']:.4f} | {l1} | {run.get('note', '')} |")
             table.append({"model": run["model"], "data": run["data"], "name": run["name"], **row})
     if args.json:
         with open(args.json, "w") as f:

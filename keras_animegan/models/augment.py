@@ -35,37 +35,44 @@ def parse_policy(policy):
     return tuple(name for name in AUGMENTATIONS if name in names)
 
 
-def _uniform(shape, seed, salt, dtype, minval=0.0, maxval=1.0):
+def _draw(batch, tail, seed, salt, dtype, minval, maxval, offset=0, total=None):
+    """Uniform draws for rows `offset .. offset + batch` of a global batch of `total` (default `batch`).
+
+    Drawing for the global batch and slicing makes a replica's rows the ones one
+    device would draw for the same images (see `GANModel.augment_images`).
+    """
     seed = tf.random.experimental.stateless_fold_in(seed, salt)
-    return tf.random.stateless_uniform(shape, seed, minval=minval, maxval=maxval, dtype=dtype)
+    total = batch if total is None else total
+    values = tf.random.stateless_uniform(tf.concat([[total], tail], 0), seed, minval=minval, maxval=maxval,
+                                         dtype=dtype)
+    return values[offset:offset + batch]
 
 
-def color(images, seed):
+def color(images, seed, offset=0, total=None):
     """Random brightness (+-0.5), saturation (x0..2) and contrast (x0.5..1.5) per image.
 
     DiffAugment's TF code applies these ranges to [-1, 1] images, as here.
     """
     batch = tf.shape(images)[0]
     dtype = images.dtype
-    brightness = _uniform([batch, 1, 1, 1], seed, 0, dtype) - 0.5
+    tail = [1, 1, 1]
+    brightness = _draw(batch, tail, seed, 0, dtype, 0.0, 1.0, offset, total) - 0.5
     images = images + brightness
     mean = tf.reduce_mean(images, axis=3, keepdims=True)
-    images = (images - mean) * (_uniform([batch, 1, 1, 1], seed, 1, dtype) * 2.0) + mean
+    images = (images - mean) * (_draw(batch, tail, seed, 1, dtype, 0.0, 1.0, offset, total) * 2.0) + mean
     mean = tf.reduce_mean(images, axis=[1, 2, 3], keepdims=True)
-    images = (images - mean) * (_uniform([batch, 1, 1, 1], seed, 2, dtype) + 0.5) + mean
+    images = (images - mean) * (_draw(batch, tail, seed, 2, dtype, 0.0, 1.0, offset, total) + 0.5) + mean
     return images
 
 
-def translation(images, seed, ratio=0.125):
+def translation(images, seed, ratio=0.125, offset=0, total=None):
     """Shifts each image by up to `ratio` of its size in x and y; uncovered pixels are 0 (mid grey)."""
     shape = tf.shape(images)
     batch, height, width = shape[0], shape[1], shape[2]
     max_y = tf.cast(tf.cast(height, tf.float32) * ratio + 0.5, tf.int32)
     max_x = tf.cast(tf.cast(width, tf.float32) * ratio + 0.5, tf.int32)
-    seed_y = tf.random.experimental.stateless_fold_in(seed, 3)
-    seed_x = tf.random.experimental.stateless_fold_in(seed, 4)
-    shift_y = tf.random.stateless_uniform([batch, 1], seed_y, minval=-max_y, maxval=max_y + 1, dtype=tf.int32)
-    shift_x = tf.random.stateless_uniform([batch, 1], seed_x, minval=-max_x, maxval=max_x + 1, dtype=tf.int32)
+    shift_y = _draw(batch, [1], seed, 3, tf.int32, -max_y, max_y + 1, offset, total)
+    shift_x = _draw(batch, [1], seed, 4, tf.int32, -max_x, max_x + 1, offset, total)
     # Index into a copy padded by one zero pixel: out-of-range positions land on the padding.
     rows = tf.clip_by_value(tf.range(height)[None, :] + shift_y + 1, 0, height + 1)  # (batch, height)
     cols = tf.clip_by_value(tf.range(width)[None, :] + shift_x + 1, 0, width + 1)  # (batch, width)
@@ -74,16 +81,14 @@ def translation(images, seed, ratio=0.125):
     return tf.gather(shifted, cols, axis=2, batch_dims=1)
 
 
-def cutout(images, seed, ratio=0.5):
+def cutout(images, seed, ratio=0.5, offset=0, total=None):
     """Zeroes one random square of side `ratio` x the image size in each image."""
     shape = tf.shape(images)
     batch, height, width = shape[0], shape[1], shape[2]
     size_y = tf.cast(tf.cast(height, tf.float32) * ratio + 0.5, tf.int32)
     size_x = tf.cast(tf.cast(width, tf.float32) * ratio + 0.5, tf.int32)
-    seed_y = tf.random.experimental.stateless_fold_in(seed, 5)
-    seed_x = tf.random.experimental.stateless_fold_in(seed, 6)
-    top = tf.random.stateless_uniform([batch, 1, 1], seed_y, minval=0, maxval=height + (1 - size_y % 2), dtype=tf.int32)
-    left = tf.random.stateless_uniform([batch, 1, 1], seed_x, minval=0, maxval=width + (1 - size_x % 2), dtype=tf.int32)
+    top = _draw(batch, [1, 1], seed, 5, tf.int32, 0, height + (1 - size_y % 2), offset, total)
+    left = _draw(batch, [1, 1], seed, 6, tf.int32, 0, width + (1 - size_x % 2), offset, total)
     top, left = top - size_y // 2, left - size_x // 2
     rows = tf.range(height)[None, :, None]
     cols = tf.range(width)[None, None, :]
@@ -95,7 +100,7 @@ def cutout(images, seed, ratio=0.5):
 _TRANSFORMS = {"color": color, "translation": translation, "cutout": cutout}
 
 
-def diff_augment(images, policy, seed):
+def diff_augment(images, policy, seed, offset=0, total=None):
     """Applies the transforms of `policy` (names or a comma-separated string) to `images`, NHWC.
 
     Args:
@@ -105,11 +110,16 @@ def diff_augment(images, policy, seed):
         seed: a stateless seed, int32 shape (2,). Call with the same seed for
             real and generated images only if you want them transformed alike;
             the models draw separate seeds for each.
+        offset, total: `images` are rows `offset ..` of a global batch of
+            `total` images (one replica's share under `tf.distribute`): the
+            random parameters are drawn for the global batch and sliced, so
+            N replicas augment exactly as one device would.
 
     Returns:
         The augmented batch, same shape and dtype.
     """
     seed = tf.convert_to_tensor(seed, tf.int32)
     for i, name in enumerate(parse_policy(policy)):
-        images = _TRANSFORMS[name](images, tf.random.experimental.stateless_fold_in(seed, 100 + i))
+        images = _TRANSFORMS[name](images, tf.random.experimental.stateless_fold_in(seed, 100 + i),
+                                   offset=offset, total=total)
     return images

@@ -226,7 +226,15 @@ class GANModel(keras.Model):
         """`images` through the model's DiffAugment policy (unchanged without one), seeded per step and `salt`."""
         if not self.augment_policy:
             return images
-        return diff_augment(images, self.augment_policy, self.step_seed(1000 + salt))
+        # One seed for the global batch, sliced per replica (as `DCGAN.replica_noise`): N replicas
+        # augment their shares exactly as one device would augment the whole batch.
+        seed = self.step_seed(1000 + salt, per_replica=False)
+        replicas = self.num_replicas()
+        if replicas == 1:
+            return diff_augment(images, self.augment_policy, seed)
+        batch = tf.shape(images)[0]
+        return diff_augment(images, self.augment_policy, seed, offset=self.replica_id() * batch,
+                            total=batch * replicas)
 
     def r1_penalty(self, discriminator, real_images, salt=0):
         """`r1_gamma / 2 * mean_i |grad_x D(aug(x_i))|^2` on real images, or 0 without `r1_gamma`.

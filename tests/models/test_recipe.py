@@ -179,3 +179,34 @@ def test_spectral_discriminator_has_no_batch_norm_and_trains():
     assert any(not np.allclose(a, b) for a, b in zip(before, model.discriminator.get_weights()))
     with pytest.raises(ValueError, match="norm"):
         DCGAN(latent_dim=LATENT, image_size=SIZE, base_filters=WIDTH, discriminator_norm="layer")
+
+
+def test_ema_and_augmentation_under_two_replicas(mirrored_strategy):
+    """Two replicas (EMA updated in merge_call, augmentation drawn for the global batch and sliced)
+    take the step one device takes with the same global batch."""
+    x = images(2 * BATCH)
+
+    def build():
+        return DCGAN(latent_dim=LATENT, image_size=SIZE, base_filters=WIDTH, seed=3, ema_decay=0.9,
+                     ema_rampup=None, augment="color,translation,cutout")
+
+    keras.utils.set_random_seed(0)
+    initial = build().get_weights()
+
+    def one_step(strategy):
+        with strategy.scope():
+            model = build()
+            model.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.1))
+        model.set_weights(initial)
+        model.fit(tf.data.Dataset.from_tensor_slices(x).batch(2 * BATCH), epochs=1, verbose=0)
+        return model
+
+    single = one_step(tf.distribute.get_strategy())
+    mirrored = one_step(mirrored_strategy)
+    # Tolerance relative to the largest update, as in tests/distribute/test_mirrored.py.
+    moved = max(np.abs(a - w0).max() for a, w0 in zip(single.get_weights(), initial))
+    assert moved > 0
+    for name in ("generator", "discriminator", "ema_generator"):
+        for a, b in zip(getattr(single, name).get_weights(), getattr(mirrored, name).get_weights()):
+            assert np.all(np.isfinite(b))
+            np.testing.assert_allclose(b, a, atol=1e-4 * moved + 1e-7)
