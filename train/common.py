@@ -31,7 +31,7 @@ flags.DEFINE_integer("epochs", None, "Number of epochs.")
 flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch. Default: one pass over the images.")
 flags.DEFINE_integer("batch_size", None, "Global batch size (split across replicas).")
 flags.DEFINE_integer("image_size", None, "Training image height and width.")
-flags.DEFINE_float("learning_rate", None, "Learning rate of both optimizers (Adam, beta_1=0.5).")
+flags.DEFINE_float("learning_rate", None, "Learning rate of both optimizers (Adam). Default: the recipe's.")
 flags.DEFINE_integer("seed", 0, "Random seed (weights, noise, shuffling).")
 flags.DEFINE_string("image_dir", None, "A folder (searched recursively) or .zip of images to train on.")
 flags.DEFINE_string("dataset", None, "A TensorFlow Datasets name to train on instead (e.g. faces/64px).")
@@ -50,7 +50,7 @@ flags.DEFINE_enum("gan_mode", None, ["vanilla", "lsgan", "hinge"],
 flags.DEFINE_float("landmark_weight", 0.0, "CycleGAN / CartoonGAN: strength of the face landmark loss (0 = off). "
                    "Weights the A->B->A cycle loss / the content loss with MediaPipe face-mesh maps.")
 flags.DEFINE_integer("base_filters", None, "Network width (DCGAN: channels at the last hidden resolution; "
-                     "CycleGAN: ngf/ndf). Default 64 (CycleGAN demo: 32).")
+                     "CycleGAN: ngf/ndf). Default: the recipe's (README tables).")
 
 flags.DEFINE_enum("recipe", "modern", ["modern", "report"],
                   "Training recipe: modern = the measured best (EMA generator, DiffAugment, ...; see the README's "
