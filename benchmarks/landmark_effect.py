@@ -19,6 +19,7 @@ from keras_animegan.data import ImageSource  # noqa: E402
 from keras_animegan.data import embedded  # noqa: E402
 from keras_animegan.landmarks import FaceMesh  # noqa: E402
 from keras_animegan.landmarks import landmark_weight_map  # noqa: E402
+from keras_animegan.utils.pixels import to_unit_range  # noqa: E402
 from train import cyclegan  # noqa: E402
 
 
@@ -42,7 +43,7 @@ def evaluation_set(count=64, size=64):
 
 
 def errors(model, images, masks):
-    a = images.astype(np.float32) / 127.5 - 1.0
+    a = to_unit_range(images)
     rec = np.asarray(model.translate(model.translate(a, "ab"), "ba"))
     error = np.abs(rec - a).mean(axis=-1) * 127.5
     return float(error[masks].mean()), float(error[~masks].mean())

@@ -122,6 +122,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from train import common
+    from train import options
 
     common.setup_logging()
     minutes = [float(m) if "." in m else int(m) for m in args.minutes.split(",")]
@@ -153,7 +154,7 @@ def main(argv=None):
         result = trainer.run(config, callbacks=[snapshots])
         model, resolved = result.model, result.config
     else:
-        resolved = trainer.common.resolve(config, trainer.DEFAULTS, trainer.EMBEDDED_DEFAULTS, args.model)
+        resolved = options.resolve(config, trainer.DEFAULTS, trainer.EMBEDDED_DEFAULTS, args.model)
         model = keras.saving.load_model(os.path.join(resolved.model_dir, f"{args.model}.keras"), compile=False)
     if args.no_eval:
         return 0

@@ -19,10 +19,12 @@ import sys
 
 import numpy as np
 
-from keras_animegan.data.images import IMAGE_EXTENSIONS
-from keras_animegan.data.images import decode_image
-from keras_animegan.data.images import is_image_name
-from keras_animegan.visualization import to_uint8
+from keras_animegan.utils.decoding import IMAGE_EXTENSIONS
+from keras_animegan.utils.decoding import decode_image
+from keras_animegan.utils.decoding import is_image_name
+from keras_animegan.utils.pixels import to_uint8
+from keras_animegan.utils.pixels import to_unit_range
+from keras_animegan.utils.versions import saved_model_versions
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
@@ -55,11 +57,10 @@ class Generator:
         if not os.path.isdir(path):
             raise CLIError(f"MODEL {path!r}: no such SavedModel folder or .keras file.")
         if not os.path.exists(os.path.join(path, "saved_model.pb")):
-            versions = [d for d in os.listdir(path) if d.isdigit()
-                        and os.path.exists(os.path.join(path, d, "saved_model.pb"))]
+            versions = saved_model_versions(path)
             if not versions:
                 raise CLIError(f"MODEL {path!r} holds no saved_model.pb (nor version folders with one).")
-            path = os.path.join(path, max(versions, key=int))
+            path = versions[max(versions)]
         self.loaded = tf.saved_model.load(path)
         if "serve" not in self.loaded.signatures:
             raise CLIError(f"MODEL {path!r} has no 'serve' signature: export it with keras_animegan.export.")
@@ -128,7 +129,7 @@ def generate(args):
     images = []
     with _progress(total=args.num, desc="generate") as bar:
         for start in range(0, args.num, args.batch_size):
-            images.append(to_uint8(model(noise[start:start + args.batch_size])))
+            images.append(np.asarray(to_uint8(model(noise[start:start + args.batch_size]))))
             bar.update(len(images[-1]))
     images = np.concatenate(images)
     if args.output.lower().endswith(IMAGE_EXTENSIONS):
@@ -168,7 +169,7 @@ def _face_cropper(size):
 def _translate_image(model, image, crop):
     if crop is not None:
         image = crop(image)
-    return to_uint8(model((image.astype(np.float32) / 127.5 - 1.0)[None]))[0]
+    return np.asarray(to_uint8(model(to_unit_range(image)[None])))[0]
 
 
 def _output_name(relative):

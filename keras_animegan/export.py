@@ -34,18 +34,11 @@ import shutil
 import keras
 import tensorflow as tf
 
+from keras_animegan.utils.pixels import to_uint8
+from keras_animegan.utils.pixels import to_unit_range
+
 # Largest image a `translate_bytes` request may decode (pixels); bigger ones are an error, not an OOM.
 MAX_DECODED_PIXELS = 4096 * 4096
-
-
-def to_uint8(images):
-    """[-1, 1] floats -> uint8, rounded and clipped."""
-    return tf.cast(tf.clip_by_value(tf.round((tf.cast(images, tf.float32) + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
-
-
-def from_uint8(images):
-    """uint8 (or any integer/float in [0, 255]) -> float32 in [-1, 1]."""
-    return tf.cast(images, tf.float32) / 127.5 - 1.0
 
 
 def _is_noise_network(network):
@@ -108,13 +101,13 @@ def _image_endpoints(network):
             message=f"image larger than {MAX_DECODED_PIXELS} pixels",
         )
         image = tf.ensure_shape(image, (None, None, 3))
-        return tf.io.encode_png(to_uint8(translate(from_uint8(image)[None]))[0])
+        return tf.io.encode_png(to_uint8(translate(to_unit_range(image)[None]))[0])
 
     image_spec = tf.TensorSpec((None, None, None, 3), tf.uint8, name="images")
     float_spec = tf.TensorSpec((None, None, None, 3), tf.float32, name="images")
     bytes_spec = tf.TensorSpec((None,), tf.string, name="image_bytes")
     return [
-        ("serving_default", lambda images: {"images": to_uint8(translate(from_uint8(images)))}, [image_spec]),
+        ("serving_default", lambda images: {"images": to_uint8(translate(to_unit_range(images)))}, [image_spec]),
         (
             "translate_bytes",
             lambda image_bytes: {

@@ -36,6 +36,8 @@ import sys
 
 import numpy as np
 
+from keras_animegan.utils.versions import saved_model_versions
+
 logger = logging.getLogger("keras_animegan.serve")
 
 DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024
@@ -57,22 +59,15 @@ class RequestError(Exception):
 
 
 # ---------------------------------------------------------------------------- models
-def _versions(path):
-    if not os.path.isdir(path):
-        return {}
-    return {int(d): os.path.join(path, d) for d in os.listdir(path)
-            if d.isdigit() and os.path.exists(os.path.join(path, d, "saved_model.pb"))}
-
-
 def find_models(model_base_path, model_name=None):
     """`{name: {version: path}}` under `model_base_path` (a model folder, or a folder of model folders)."""
     base = os.path.abspath(os.fspath(model_base_path))
     if not os.path.isdir(base):
         raise FileNotFoundError(f"--model_base_path {model_base_path!r} is not a directory.")
-    versions = _versions(base)
+    versions = saved_model_versions(base)
     if versions:
         return {model_name or os.path.basename(base.rstrip(os.sep)): versions}
-    models = {name: _versions(os.path.join(base, name)) for name in sorted(os.listdir(base))}
+    models = {name: saved_model_versions(os.path.join(base, name)) for name in sorted(os.listdir(base))}
     models = {name: v for name, v in models.items() if v}
     if not models:
         raise FileNotFoundError(

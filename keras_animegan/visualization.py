@@ -6,11 +6,7 @@ import os
 import numpy as np
 from PIL import Image
 
-
-def to_uint8(images):
-    """[-1, 1] float images -> uint8 [0, 255]."""
-    images = np.asarray(images, dtype=np.float32)
-    return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
+from keras_animegan.utils.pixels import to_uint8
 
 
 def make_grid(images, ncols, padding=2, pad_value=255):

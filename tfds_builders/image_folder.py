@@ -30,8 +30,8 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from etils import epath
 
-from keras_animegan.data.images import decode_image
-from keras_animegan.data.images import is_image_name
+from keras_animegan.utils.decoding import decode_image
+from keras_animegan.utils.decoding import is_image_name
 
 logger = logging.getLogger("keras_animegan")
 
@@ -136,7 +136,15 @@ class ManualImages:
 
 
 def _manual_source(dl_manager):
-    """`manual_dir`, or the `.zip` file given as `manual_dir` (TFDS itself only accepts folders)."""
+    """`manual_dir`, or the `.zip` file given as `manual_dir` (TFDS itself only accepts folders).
+
+    TFDS's public `DownloadManager.manual_dir` raises when the path is a file
+    (tensorflow_datasets/core/download/download_manager.py), and no public
+    accessor gives the path as the user passed it, so this reads the private
+    `_manual_dir` it checks. No upstream issue asks for zips as `manual_dir`;
+    `tests/tfds_builders` builds from a zip, so a TFDS change that renames the
+    attribute fails there (the folder route keeps working).
+    """
     given = getattr(dl_manager, "_manual_dir", None)
     if given is not None and epath.Path(given).is_file():
         return epath.Path(given)

@@ -26,6 +26,8 @@ from keras_animegan.data import embedded
 from keras_animegan.models import CartoonGAN
 from keras_animegan.models import vgg_feature_extractor
 from train import common
+from train import inputs
+from train import options
 
 logger = logging.getLogger("keras_animegan")
 
@@ -59,8 +61,8 @@ EMBEDDED_DEFAULTS = {"report": _DEMO, "modern": _DEMO}
 
 
 @dataclasses.dataclass(frozen=True)
-class CartoonGANConfig(common.TrainConfig):
-    """Settings of a CartoonGAN run (shared ones in `common.TrainConfig`)."""
+class CartoonGANConfig(options.TrainConfig):
+    """Settings of a CartoonGAN run (shared ones in `options.TrainConfig`)."""
 
     photos: Optional[str] = None
     cartoons: Optional[str] = None
@@ -81,15 +83,15 @@ class CartoonGANConfig(common.TrainConfig):
 
 def make_data(config):
     """Batches `(photo, cartoon, smoothed_cartoon)`, plus the photo's weight map with `--landmark_weight`."""
-    common.refuse_single_source_flags(config, "train.cartoongan", "--photos and --cartoons")
-    photos = common.open_named_source(config.photos, embedded.cartoon_faces_64(), config, "Photos")
-    cartoons = common.open_named_source(config.cartoons, embedded.anime_avatars_64(), config, "Cartoons")
+    inputs.refuse_single_source_flags(config, "train.cartoongan", "--photos and --cartoons")
+    photos = inputs.open_named_source(config.photos, embedded.cartoon_faces_64(), config, "Photos")
+    cartoons = inputs.open_named_source(config.cartoons, embedded.anime_avatars_64(), config, "Cartoons")
     kernel = config.edge_kernel
 
     def smooth(image):
         return edge_smooth(image, kernel_size=kernel)
 
-    weights = common.landmark_weights(config)
+    weights = inputs.landmark_weights(config)
     ds_p = photos.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed, weight_fn=weights)
     ds_c = cartoons.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed + 1, paired_fn=smooth)
     dataset = tf.data.Dataset.zip((ds_p, ds_c))
@@ -98,7 +100,7 @@ def make_data(config):
     else:
         dataset = dataset.map(lambda p, c: (p, c[0], c[1]))
     dataset = dataset.prefetch(tf.data.AUTOTUNE)
-    return common.TrainData(dataset, max(len(photos), len(cartoons)), [photos, cartoons])
+    return inputs.TrainData(dataset, max(len(photos), len(cartoons)), [photos, cartoons])
 
 
 def build_feature_extractor(config):
@@ -118,7 +120,7 @@ def run(config, callbacks=()):
 
     `callbacks`: more Keras callbacks for `fit`.
     """
-    config = common.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "cartoongan")
+    config = options.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "cartoongan")
     if not 0 <= config.init_epochs <= config.epochs:
         raise ValueError(f"--init_epochs must be between 0 and --epochs ({config.epochs}); got {config.init_epochs}.")
     features = build_feature_extractor(config)
@@ -134,14 +136,14 @@ def run(config, callbacks=()):
             style_weight=config.style_weight,
             init_steps=config.init_epochs * steps_per_epoch,
             seed=config.seed,
-            **common.recipe_kwargs(config),
+            **options.recipe_kwargs(config),
         )
-        model.compile(g_optimizer=common.adam(config, "g"), d_optimizer=common.adam(config, "d"),
+        model.compile(g_optimizer=options.adam(config, "g"), d_optimizer=options.adam(config, "d"),
                       gan_mode=config.gan_mode)
         return model
 
     def sample_callbacks(model, paths, data):
-        photos = common.first_images(data.sources[0], config.image_size, 8)
+        photos = inputs.first_images(data.sources[0], config.image_size, 8)
         return [ka_callbacks.PairSamples(photos, paths.samples, log_dir=paths.logs)]
 
     return common.fit_and_export(config, "cartoongan", build_model, make_data, sample_callbacks,

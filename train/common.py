@@ -1,8 +1,8 @@
-"""What every trainer shares: flags (defined once, here), config, strategy, callbacks, fit and export.
+"""The training loop every trainer shares: run directory, restore, callbacks, fit, save and export.
 
-A trainer module (`train/dcgan.py`, ...) defines only its own flags, turns
-flags into a frozen config dataclass in `main(argv)`, and calls `run(config)`,
-which never reads flags; tests call `run()` directly with a tiny config.
+`fit_and_export` reads as the five steps of a run; each is a function below it.
+Settings and flags live in `train/options.py`, the strategy and precision in
+`train/runtime.py`, image sources in `train/inputs.py`.
 """
 
 import dataclasses
@@ -14,221 +14,19 @@ from typing import Optional
 
 import keras
 import numpy as np
-import tensorflow as tf
-from absl import flags
 
 from keras_animegan import callbacks as ka_callbacks
-from keras_animegan import data as ka_data
 from keras_animegan.export import export_generator
+from train.inputs import first_images
+from train.options import TrainConfig
+from train.options import config_from_flags
+from train.options import learning_rate
+from train.runtime import distribute_options
+from train.runtime import get_strategy
+from train.runtime import is_chief
+from train.runtime import set_mixed_precision
 
 logger = logging.getLogger("keras_animegan")
-
-# ----------------------------------------------------------------------------- flags
-# Defaults of None mean "the trainer's default" (see each trainer's DEFAULTS).
-flags.DEFINE_string("model_dir", None, "Run directory: checkpoints, samples, logs, final model. "
-                    "Rerunning with the same directory resumes. Default: runs/<model>.")
-flags.DEFINE_integer("epochs", None, "Number of epochs.")
-flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch. Default: one pass over the images.")
-flags.DEFINE_integer("batch_size", None, "Global batch size (split across replicas).")
-flags.DEFINE_integer("image_size", None, "Training image height and width.")
-flags.DEFINE_float("learning_rate", None, "Learning rate of both optimizers (Adam). Default: the recipe's.")
-flags.DEFINE_integer("seed", 0, "Random seed (weights, noise, shuffling).")
-flags.DEFINE_string("image_dir", None, "A folder (searched recursively) or .zip of images to train on.")
-flags.DEFINE_string("dataset", None, "A TensorFlow Datasets name to train on instead (e.g. faces/64px).")
-flags.DEFINE_string("data_dir", None, "TensorFlow Datasets data directory for --dataset.")
-flags.DEFINE_string("export_dir", None, "SavedModel export base directory. Default: <model_dir>/export.")
-flags.DEFINE_enum("mixed_precision", "none", ["none", "bf16", "fp16"],
-                  "Mixed precision: bf16 (mixed_bfloat16) or fp16 (mixed_float16 with dynamic loss scaling); "
-                  "network outputs and losses stay float32.")
-flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "one_device", "default"],
-                  "tf.distribute strategy; auto = MirroredStrategy when more than one GPU is visible; "
-                  "multi_worker = MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (only the chief writes).")
-flags.DEFINE_integer("checkpoint_every", 200, "Also checkpoint every N steps (0: only at epoch ends).")
-flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Keras fit verbosity (1 = progress bar).")
-flags.DEFINE_enum("gan_mode", None, ["vanilla", "lsgan", "hinge"],
-                  "Adversarial loss. Default: the model's (DCGAN vanilla, CycleGAN lsgan).")
-flags.DEFINE_float("landmark_weight", 0.0, "CycleGAN / CartoonGAN: strength of the face landmark loss (0 = off). "
-                   "Weights the A->B->A cycle loss / the content loss with MediaPipe face-mesh maps.")
-flags.DEFINE_integer("base_filters", None, "Network width (DCGAN: channels at the last hidden resolution; "
-                     "CycleGAN: ngf/ndf). Default: the recipe's (README tables).")
-
-flags.DEFINE_enum("recipe", "modern", ["modern", "report"],
-                  "Training recipe: modern = the measured best (EMA generator, DiffAugment, ...; see the README's "
-                  "KID table), report = the report's exact settings. Explicit flags override either.")
-flags.DEFINE_float("ema_decay", None, "EMA decay of the generator weights per step (0 = off). Default: the recipe's.")
-flags.DEFINE_string("augment", None, "DiffAugment policy for the discriminator inputs, e.g. color,translation,cutout "
-                    "('none' = off). Default: the recipe's.")
-flags.DEFINE_float("r1_gamma", None, "R1 gradient penalty weight on real images (0 = off). Default: the recipe's.")
-flags.DEFINE_float("g_learning_rate", None, "Generator learning rate (TTUR). Default: --learning_rate.")
-flags.DEFINE_float("d_learning_rate", None, "Discriminator learning rate (TTUR). Default: --learning_rate.")
-flags.DEFINE_float("beta_1", None, "Adam beta_1 of both optimizers. Default: the recipe's (0.5).")
-
-flags.DEFINE_integer("kid_every", 0, "Compute KID of samples against real images every N epochs (0: off); "
-                     "logged beside the losses (kid.csv, loss_curve.png, TensorBoard).")
-flags.DEFINE_string("kid_features", "inception", "KID feature network: inception (downloads ImageNet weights), "
-                    "vgg16, a local VGG16 .weights.h5 file, or a .keras feature model.")
-flags.DEFINE_integer("kid_samples", 1000, "Images on each side of the KID comparison.")
-
-FLAGS = flags.FLAGS
-
-SHARED_FLAGS = (
-    "model_dir", "epochs", "steps_per_epoch", "batch_size", "image_size", "learning_rate", "seed",
-    "image_dir", "dataset", "data_dir", "export_dir", "mixed_precision", "strategy",
-    "checkpoint_every", "verbose", "gan_mode", "base_filters", "landmark_weight", "kid_every", "kid_features",
-    "kid_samples", "recipe", "ema_decay", "augment", "r1_gamma", "g_learning_rate", "d_learning_rate", "beta_1",
-)
-
-
-@dataclasses.dataclass(frozen=True)
-class TrainConfig:
-    """Settings every trainer shares. `None` fields take the trainer's defaults in `resolve`."""
-
-    model_dir: Optional[str] = None
-    epochs: Optional[int] = None
-    steps_per_epoch: Optional[int] = None
-    batch_size: Optional[int] = None
-    image_size: Optional[int] = None
-    learning_rate: Optional[float] = None
-    seed: int = 0
-    image_dir: Optional[str] = None
-    dataset: Optional[str] = None
-    data_dir: Optional[str] = None
-    export_dir: Optional[str] = None
-    mixed_precision: str = "none"
-    strategy: str = "auto"
-    checkpoint_every: int = 200
-    verbose: str = "auto"
-    gan_mode: Optional[str] = None
-    base_filters: Optional[int] = None
-    landmark_weight: float = 0.0
-    kid_every: int = 0
-    kid_features: str = "inception"
-    kid_samples: int = 1000
-    recipe: str = "modern"
-    ema_decay: Optional[float] = None
-    augment: Optional[str] = None
-    r1_gamma: Optional[float] = None
-    g_learning_rate: Optional[float] = None
-    d_learning_rate: Optional[float] = None
-    beta_1: Optional[float] = None
-
-    @property
-    def uses_embedded_data(self):
-        return not (self.image_dir or self.dataset)
-
-
-def config_from_flags(config_cls, names=()):
-    """Builds `config_cls` from the shared flags plus the trainer's own flag `names`."""
-    return config_cls(**{name: FLAGS[name].value for name in SHARED_FLAGS + tuple(names)})
-
-
-# What every recipe sets unless the trainer's table says otherwise: the report trained with
-# none of the modern stabilizers.
-REPORT_TRAINING = dict(ema_decay=0.0, augment="", r1_gamma=0.0, beta_1=0.5)
-
-
-def resolve(config, defaults, embedded_defaults, model_name):
-    """Fills `None` fields from the tables of `config.recipe`.
-
-    `defaults` and `embedded_defaults` map a recipe name (`"report"`,
-    `"modern"`) to a table of field values; `embedded_defaults` is laid over
-    `defaults` when no data source is given (the demo on the embedded sets).
-    Fields the user set (not None) are kept.
-    """
-    if config.recipe not in defaults:
-        raise ValueError(f"--recipe must be one of {sorted(defaults)}; got {config.recipe!r}.")
-    table = dict(REPORT_TRAINING)
-    table.update(defaults[config.recipe])
-    if config.uses_embedded_data:
-        table.update(embedded_defaults[config.recipe])
-    table.setdefault("model_dir", os.path.join("runs", model_name))
-    updates = {k: v for k, v in table.items() if getattr(config, k) is None}
-    config = dataclasses.replace(config, **updates)
-    if config.export_dir is None:
-        config = dataclasses.replace(config, export_dir=os.path.join(config.model_dir, "export"))
-    for name in ("epochs", "batch_size", "image_size"):
-        if getattr(config, name) is None or getattr(config, name) < 1:
-            raise ValueError(f"--{name} must be a positive integer; got {getattr(config, name)!r}.")
-    if config.augment in ("none", "off"):
-        config = dataclasses.replace(config, augment="")
-    if config.ema_decay is not None and not 0.0 <= config.ema_decay < 1.0:
-        raise ValueError(f"--ema_decay must be in [0, 1); got {config.ema_decay!r}.")
-    if config.r1_gamma is not None and config.r1_gamma < 0:
-        raise ValueError(f"--r1_gamma must be >= 0; got {config.r1_gamma!r}.")
-    if config.steps_per_epoch is not None and config.steps_per_epoch < 1:
-        raise ValueError(f"--steps_per_epoch must be a positive integer; got {config.steps_per_epoch!r}.")
-    return config
-
-
-# ----------------------------------------------------------------- environment
-def set_mixed_precision(mode):
-    """Sets Keras's global dtype policy for `mode` in {"none", "bf16", "fp16"}."""
-    policies = {"none": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
-    if mode not in policies:
-        raise ValueError(f"--mixed_precision must be one of {sorted(policies)}; got {mode!r}.")
-    keras.mixed_precision.set_dtype_policy(policies[mode])
-
-
-def get_strategy(name):
-    """The `tf.distribute` strategy for `--strategy`.
-
-    `multi_worker` reads the cluster from the `TF_CONFIG` environment variable
-    (one process per machine, same command everywhere; see the README) and
-    must be created before TensorFlow runs any op, which `fit_and_export` does.
-    """
-    if name == "multi_worker":
-        if not os.environ.get("TF_CONFIG"):
-            raise ValueError("--strategy=multi_worker needs the TF_CONFIG environment variable "
-                             '(e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-                             '"task": {"type": "worker", "index": 0}}).')
-        try:
-            tf_config = json.loads(os.environ["TF_CONFIG"])
-        except json.JSONDecodeError as error:
-            raise ValueError(f"TF_CONFIG is not valid JSON: {error}") from None
-        if not isinstance(tf_config, dict) or "cluster" not in tf_config or "task" not in tf_config:
-            raise ValueError("TF_CONFIG must hold 'cluster' and 'task' for --strategy=multi_worker; "
-                             f"got {os.environ['TF_CONFIG']!r}.")
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    gpus = tf.config.list_logical_devices("GPU")
-    if name == "auto":
-        return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if name == "one_device":
-        return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
-    if name == "default":
-        return tf.distribute.get_strategy()
-    raise ValueError(f"Unknown --strategy={name!r}.")
-
-
-def is_chief(strategy):
-    """Whether this process writes checkpoints, samples, logs and exports.
-
-    Single-process strategies: always. Multi-worker: the `chief` task, or
-    worker 0 when the cluster has no chief (TF's convention).
-    """
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.task_type:
-        return True
-    if resolver.task_type == "chief":
-        return True
-    has_chief = "chief" in resolver.cluster_spec().as_dict()
-    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
-
-
-def distribute_options(dataset, strategy):
-    """Multi-worker: shard by element (our sources are generators and zips, not TFRecord files)."""
-    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        options = tf.data.Options()
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-        return dataset.with_options(options)
-    return dataset
-
-
-def open_source(config, embedded_path):
-    if config.uses_embedded_data:
-        return ka_data.ImageSource(embedded_path)
-    return ka_data.open_image_source(image_dir=config.image_dir, dataset=config.dataset, data_dir=config.data_dir)
 
 
 # ------------------------------------------------------------------------ runs
@@ -318,83 +116,6 @@ def _check_same_run(config, path):
         json.dump(current, f, indent=2, sort_keys=True)
 
 
-@dataclasses.dataclass
-class TrainData:
-    """What a trainer's `make_data` returns: the batches to fit on and where they come from."""
-
-    dataset: tf.data.Dataset
-    num_images: int  # images in one epoch's worth of data (sets the default steps per epoch)
-    sources: list  # ImageSource / TFDSImageSource objects (for skip counts and the log)
-
-    @property
-    def num_skipped(self):
-        return sum(source.num_skipped for source in self.sources)
-
-    def describe(self):
-        return " + ".join(f"{source.path} ({len(source)} images)" for source in self.sources)
-
-
-def open_named_source(spec, default_path, config, label):
-    """A trainer's named input (`--domain_a`, `--photos`, ...): folder, zip or TFDS name; else the embedded set."""
-    if spec:
-        return ka_data.resolve_image_source(spec, data_dir=config.data_dir)
-    logger.info("%s: the embedded set %s.", label, default_path)
-    return ka_data.ImageSource(default_path)
-
-
-def first_images(source, image_size, count):
-    """The first `count` readable images of `source` in file order, [-1, 1]: fixed inputs for sample grids."""
-    ds = source.dataset(image_size, count, shuffle=False, repeat=True, drop_remainder=True, cache=False)
-    return next(iter(ds)).numpy()
-
-
-def refuse_single_source_flags(config, trainer, flags_to_use):
-    """Two-source trainers name their inputs; `--image_dir` / `--dataset` would be silently ignored."""
-    if config.image_dir or config.dataset:
-        raise ValueError(f"{trainer} takes {flags_to_use} (folder, .zip or TFDS name each), "
-                         "not --image_dir / --dataset.")
-
-
-def learning_rate(config, network):
-    """The learning rate of `network` ("g" or "d"): `--g_learning_rate` / `--d_learning_rate`, else `--learning_rate`."""
-    if network not in ("g", "d"):
-        raise ValueError(f"network must be 'g' or 'd'; got {network!r}.")
-    value = config.g_learning_rate if network == "g" else config.d_learning_rate
-    return config.learning_rate if value is None else value
-
-
-def adam(config, network="g", schedule=None):
-    """The optimizer every trainer uses: Adam(learning rate of `network`, or `schedule(rate)`, `--beta_1`)."""
-    rate = learning_rate(config, network)
-    return keras.optimizers.Adam(schedule(rate) if schedule else rate, beta_1=config.beta_1)
-
-
-def recipe_kwargs(config):
-    """The `GANModel` arguments of the training recipe: EMA, augmentation, R1."""
-    return dict(ema_decay=config.ema_decay or None, augment=config.augment or None, r1_gamma=config.r1_gamma or 0.0)
-
-
-def landmark_weights(config):
-    """The weight-map function for `--landmark_weight`, or None when it is 0."""
-    if config.landmark_weight < 0:
-        raise ValueError(f"--landmark_weight must be >= 0; got {config.landmark_weight}.")
-    if not config.landmark_weight:
-        return None
-    from keras_animegan.landmarks import LandmarkWeights
-
-    return LandmarkWeights(strength=config.landmark_weight)
-
-
-def single_source_data(config, embedded_path):
-    """`make_data` for one image source: `--image_dir` / `--dataset`, else the embedded set."""
-    if config.landmark_weight:
-        raise ValueError("--landmark_weight applies to train.cyclegan and train.cartoongan (photo inputs), "
-                         "not to this trainer.")
-    source = open_source(config, embedded_path)
-    dataset = source.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed)
-    return TrainData(dataset, len(source), [source])
-
-
 def kid_monitor(config, model, data, paths, resumed_from):
     """A `KIDMonitor`: the model's outputs against the last source's images (DCGAN: the training images;
     CycleGAN: domain B; CartoonGAN: the cartoons), translators fed the first source's first images."""
@@ -420,11 +141,17 @@ def kid_monitor(config, model, data, paths, resumed_from):
                                    subset_size=min(1000, count), log_dir=paths.logs, csv_path=paths.kid_csv)
 
 
-def _set_learning_rate(optimizer, value):
-    # A restored checkpoint brings back the optimizer's learning-rate variable; the config
-    # wins. Learning-rate schedules are rebuilt from the config and have no variable.
-    if isinstance(optimizer._learning_rate, keras.Variable):
-        optimizer.learning_rate = value
+def set_learning_rate(optimizer, value):
+    """Sets a restored optimizer's constant learning rate to `value`; a schedule is left alone.
+
+    A restored checkpoint brings back the learning-rate variable, and the config
+    wins. Schedules are rebuilt from the config and have no variable. The
+    optimizer's public config tells them apart (a schedule serializes to a
+    dict); a loss-scale optimizer (fp16) holds the real one as `inner_optimizer`.
+    """
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    if not isinstance(inner.get_config()["learning_rate"], dict):
+        inner.learning_rate = value
 
 
 def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, finalize=None, exports=None,
@@ -432,7 +159,7 @@ def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, 
     """Trains a GAN from `config`, resuming from `<model_dir>/checkpoints`, then saves and exports.
 
     Args:
-        config: a resolved trainer config (see `resolve`).
+        config: a resolved trainer config (see `train.options.resolve`).
         model_name: `"dcgan"`, ...: names the `.keras` file (and the export folder by default).
         build_model: `(steps_per_epoch) -> GANModel`, compiled; called inside the strategy scope.
         make_data: `(config) -> TrainData`.
@@ -446,8 +173,37 @@ def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, 
         A `RunResult`.
     """
     start = time.time()
-    user_callbacks = list(callbacks)
-    # First: a multi-worker strategy must exist before TensorFlow runs any op.
+    run = start_run(config, model_name, build_model, make_data)
+    resumed_from = restore(run, config)
+    run_callbacks = training_callbacks(run, config, extra_callbacks, resumed_from) + list(callbacks)
+    train_seconds = fit(run, config, run_callbacks, resumed_from)
+    saved = save_and_export(run, config, model_name, finalize, exports)
+    steps = run.model.train_steps
+    trained = steps - resumed_from
+    return RunResult(
+        model=run.model, config=config, paths=run.paths, steps=steps, resumed_from_step=resumed_from,
+        num_images=run.data.num_images, num_skipped=run.data.num_skipped, seconds=time.time() - start,
+        images_per_second=trained * config.batch_size / train_seconds if trained and train_seconds > 0 else 0.0,
+        saved_model_path=next(iter(saved.values()), None), saved_model_paths=saved,
+        keras_path=os.path.join(config.model_dir, f"{model_name}.keras"), is_chief=run.chief,
+    )
+
+
+@dataclasses.dataclass
+class Run:
+    """What the steps of `fit_and_export` share."""
+
+    strategy: object
+    chief: bool
+    paths: "RunPaths"
+    data: object  # TrainData
+    steps_per_epoch: int
+    model: keras.Model
+    checkpoint: ka_callbacks.TrainingCheckpoint
+
+
+def start_run(config, model_name, build_model, make_data):
+    """Step 1: the strategy (first: a multi-worker one must exist before TF runs any op), data and model."""
     strategy = get_strategy(config.strategy)
     chief = is_chief(strategy)
     paths = RunPaths(config.model_dir)
@@ -464,79 +220,72 @@ def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, 
         model_name, data.describe(), config.epochs, steps_per_epoch, config.batch_size,
         strategy.num_replicas_in_sync,
     )
-
     with strategy.scope():
         model = build_model(steps_per_epoch)
-    # Every worker restores (so --model_dir must be storage all workers read); only the chief writes.
     checkpoint = ka_callbacks.TrainingCheckpoint(paths.checkpoints, config.checkpoint_every)
-    resumed_from = checkpoint.restore(model)
-    if resumed_from:
-        for optimizer, network in ((model.g_optimizer, "g"), (model.d_optimizer, "d")):
-            _set_learning_rate(optimizer, learning_rate(config, network))
-    total_steps = config.epochs * steps_per_epoch
-    if resumed_from:
-        logger.info("Resuming from step %d of %d (%s).", resumed_from, total_steps, checkpoint.path)
+    return Run(strategy, chief, paths, data, steps_per_epoch, model, checkpoint)
 
-    # Order matters: the guard raises before the checkpoint can save a broken state.
+
+def restore(run, config):
+    """Step 2: every worker restores the last checkpoint (so --model_dir must be storage all workers read).
+
+    Returns the step it resumes from (0 for a new run).
+    """
+    resumed_from = run.checkpoint.restore(run.model)
+    if resumed_from:
+        for optimizer, network in ((run.model.g_optimizer, "g"), (run.model.d_optimizer, "d")):
+            set_learning_rate(optimizer, learning_rate(config, network))
+        logger.info("Resuming from step %d of %d (%s).", resumed_from, config.epochs * run.steps_per_epoch,
+                    run.checkpoint.path)
+    return resumed_from
+
+
+def training_callbacks(run, config, extra_callbacks, resumed_from):
+    """Step 3: the callbacks, in order: the guard raises before the checkpoint can save a broken state."""
     callbacks = [ka_callbacks.NonFiniteLossGuard()]
-    if chief:
-        if config.kid_every:
-            # Before the loss logger: its epoch-end plot then includes this epoch's KID.
-            callbacks.append(kid_monitor(config, model, data, paths, resumed_from))
-        loss_logger = ka_callbacks.LossLogger(paths.losses_csv, paths.loss_curve, paths.logs, model.loss_names,
-                                              kid_csv=paths.kid_csv)
-        loss_logger.truncate_after(resumed_from)
-        callbacks.append(loss_logger)
-        callbacks += extra_callbacks(model, paths, data)
-    else:
+    if not run.chief:
         logger.info("Worker %s:%d: the chief writes checkpoints, samples, logs and exports.",
-                    strategy.cluster_resolver.task_type, strategy.cluster_resolver.task_id)
-    if chief:
-        callbacks.append(checkpoint)
-    callbacks += user_callbacks
+                    run.strategy.cluster_resolver.task_type, run.strategy.cluster_resolver.task_id)
+        return callbacks
+    if config.kid_every:
+        # Before the loss logger: its epoch-end plot then includes this epoch's KID.
+        callbacks.append(kid_monitor(config, run.model, run.data, run.paths, resumed_from))
+    loss_logger = ka_callbacks.LossLogger(run.paths.losses_csv, run.paths.loss_curve, run.paths.logs,
+                                          run.model.loss_names, kid_csv=run.paths.kid_csv)
+    loss_logger.truncate_after(resumed_from)
+    callbacks.append(loss_logger)
+    callbacks += extra_callbacks(run.model, run.paths, run.data)
+    callbacks.append(run.checkpoint)
+    return callbacks
 
+
+def fit(run, config, callbacks, resumed_from):
+    """Step 4: `model.fit` from the resumed step: first the rest of an interrupted epoch. Returns seconds."""
     verbose = int(config.verbose) if config.verbose != "auto" else "auto"
-    epoch, done_in_epoch = divmod(resumed_from, steps_per_epoch)
+    epoch, done_in_epoch = divmod(resumed_from, run.steps_per_epoch)
     t0 = time.time()
     if epoch < config.epochs and done_in_epoch:
-        # Finish the interrupted epoch first, with only its remaining steps.
-        model.fit(data.dataset, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=steps_per_epoch - done_in_epoch,
-                  callbacks=callbacks, verbose=verbose, shuffle=False)
+        run.model.fit(run.data.dataset, epochs=epoch + 1, initial_epoch=epoch,
+                      steps_per_epoch=run.steps_per_epoch - done_in_epoch, callbacks=callbacks, verbose=verbose,
+                      shuffle=False)
         epoch += 1
     if epoch < config.epochs:
-        model.fit(data.dataset, epochs=config.epochs, initial_epoch=epoch, steps_per_epoch=steps_per_epoch,
-                  callbacks=callbacks, verbose=verbose, shuffle=False)
-    train_seconds = time.time() - t0
-    steps = model.train_steps
-    trained = steps - resumed_from
-    if data.num_skipped:
-        logger.warning("Skipped %d unreadable image file(s) in %s.", data.num_skipped, data.describe())
+        run.model.fit(run.data.dataset, epochs=config.epochs, initial_epoch=epoch, steps_per_epoch=run.steps_per_epoch,
+                      callbacks=callbacks, verbose=verbose, shuffle=False)
+    if run.data.num_skipped:
+        logger.warning("Skipped %d unreadable image file(s) in %s.", run.data.num_skipped, run.data.describe())
+    return time.time() - t0
 
-    keras_path = os.path.join(config.model_dir, f"{model_name}.keras")
-    saved_model_paths = {}
-    if chief:
-        if finalize is not None:
-            finalize(model, paths)
-        model.save(keras_path)
-        targets = exports(model) if exports is not None else [(model_name, model.inference_network())]
-        saved_model_paths = {
-            name: export_generator(model, config.export_dir, name, network=network) for name, network in targets
-        }
-    return RunResult(
-        model=model,
-        config=config,
-        paths=paths,
-        steps=steps,
-        resumed_from_step=resumed_from,
-        num_images=data.num_images,
-        num_skipped=data.num_skipped,
-        seconds=time.time() - start,
-        images_per_second=trained * config.batch_size / train_seconds if trained and train_seconds > 0 else 0.0,
-        saved_model_path=next(iter(saved_model_paths.values()), None),
-        saved_model_paths=saved_model_paths,
-        keras_path=keras_path,
-        is_chief=chief,
-    )
+
+def save_and_export(run, config, model_name, finalize, exports):
+    """Step 5 (the chief only): finalize, the `.keras` file and the SavedModels. Returns `{name: path}`."""
+    if not run.chief:
+        return {}
+    if finalize is not None:
+        finalize(run.model, run.paths)
+    run.model.save(os.path.join(config.model_dir, f"{model_name}.keras"))
+    targets = exports(run.model) if exports is not None else [(model_name, run.model.inference_network())]
+    return {name: export_generator(run.model, config.export_dir, name, network=network) for name, network in targets}
 
 
 def run_main(argv, config_cls, model_flags, run):

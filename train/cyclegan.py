@@ -23,6 +23,8 @@ from keras_animegan.data import embedded
 from keras_animegan.models import CycleGAN
 from keras_animegan.models import LinearDecaySchedule
 from train import common
+from train import inputs
+from train import options
 
 logger = logging.getLogger("keras_animegan")
 
@@ -58,8 +60,8 @@ EMBEDDED_DEFAULTS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class CycleGANConfig(common.TrainConfig):
-    """Settings of a CycleGAN run (shared ones in `common.TrainConfig`)."""
+class CycleGANConfig(options.TrainConfig):
+    """Settings of a CycleGAN run (shared ones in `options.TrainConfig`)."""
 
     domain_a: Optional[str] = None
     domain_b: Optional[str] = None
@@ -78,10 +80,10 @@ class CycleGANConfig(common.TrainConfig):
 
 def make_data(config):
     """Batches `(a, b)` (or `(a, b, weight_a)` with `--landmark_weight`): the domains shuffled independently."""
-    common.refuse_single_source_flags(config, "train.cyclegan", "--domain_a and --domain_b")
-    source_a = common.open_named_source(config.domain_a, embedded.cartoon_faces_64(), config, "Domain A")
-    source_b = common.open_named_source(config.domain_b, embedded.anime_avatars_64(), config, "Domain B")
-    weights = common.landmark_weights(config)
+    inputs.refuse_single_source_flags(config, "train.cyclegan", "--domain_a and --domain_b")
+    source_a = inputs.open_named_source(config.domain_a, embedded.cartoon_faces_64(), config, "Domain A")
+    source_b = inputs.open_named_source(config.domain_b, embedded.anime_avatars_64(), config, "Domain B")
+    weights = inputs.landmark_weights(config)
     ds_a = source_a.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed, weight_fn=weights)
     ds_b = source_b.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed + 1)
     dataset = tf.data.Dataset.zip((ds_a, ds_b))
@@ -89,7 +91,7 @@ def make_data(config):
         dataset = dataset.map(lambda a, b: (a[0], b, a[1]))
     dataset = dataset.prefetch(tf.data.AUTOTUNE)
     # junyanz: an epoch is max(|A|, |B|) images.
-    return common.TrainData(dataset, max(len(source_a), len(source_b)), [source_a, source_b])
+    return inputs.TrainData(dataset, max(len(source_a), len(source_b)), [source_a, source_b])
 
 
 def run(config, callbacks=()):
@@ -97,7 +99,7 @@ def run(config, callbacks=()):
 
     `callbacks`: more Keras callbacks for `fit` (benchmarks use it for snapshots).
     """
-    config = common.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "cyclegan")
+    config = options.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "cyclegan")
     num_blocks = config.num_blocks or (9 if config.image_size >= 256 else 6)
     decay_epochs = config.decay_epochs if config.decay_epochs is not None else config.epochs // 2
     if not 0 <= decay_epochs <= config.epochs:
@@ -112,7 +114,7 @@ def run(config, callbacks=()):
                     decay_steps=decay_epochs * steps_per_epoch,
                 )
 
-            return common.adam(config, network, schedule=schedule)
+            return options.adam(config, network, schedule=schedule)
 
         model = CycleGAN(
             image_size=config.image_size,
@@ -123,13 +125,13 @@ def run(config, callbacks=()):
             lambda_identity=config.lambda_identity,
             pool_size=config.pool_size,
             seed=config.seed,
-            **common.recipe_kwargs(config),
+            **options.recipe_kwargs(config),
         )
         model.compile(g_optimizer=optimizer("g"), d_optimizer=optimizer("d"), gan_mode=config.gan_mode)
         return model
 
     def sample_callbacks(model, paths, data):
-        images_a, images_b = (common.first_images(s, config.image_size, config.num_grid_rows) for s in data.sources)
+        images_a, images_b = (inputs.first_images(s, config.image_size, config.num_grid_rows) for s in data.sources)
         return [ka_callbacks.TranslationSamples(images_a, images_b, paths.samples, log_dir=paths.logs)]
 
     def exports(model):

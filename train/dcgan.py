@@ -19,6 +19,8 @@ from keras_animegan import visualization
 from keras_animegan.data import embedded
 from keras_animegan.models import DCGAN
 from train import common
+from train import inputs
+from train import options
 
 flags.DEFINE_integer("latent_dim", 100, "Noise vector length.")
 flags.DEFINE_integer("n_extra_layers", 1, "Size-preserving conv layers in each network.")
@@ -48,8 +50,8 @@ EMBEDDED_DEFAULTS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class DCGANConfig(common.TrainConfig):
-    """Settings of a DCGAN run (shared ones in `common.TrainConfig`)."""
+class DCGANConfig(options.TrainConfig):
+    """Settings of a DCGAN run (shared ones in `options.TrainConfig`)."""
 
     latent_dim: int = 100
     n_extra_layers: int = 1
@@ -67,7 +69,7 @@ def run(config, callbacks=()):
 
     `callbacks`: more Keras callbacks for `fit` (benchmarks use it for snapshots).
     """
-    config = common.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "dcgan")
+    config = options.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "dcgan")
 
     def build_model(steps_per_epoch):
         model = DCGAN(
@@ -77,9 +79,9 @@ def run(config, callbacks=()):
             n_extra_layers=config.n_extra_layers,
             discriminator_norm=config.discriminator_norm,
             seed=config.seed,
-            **common.recipe_kwargs(config),
+            **options.recipe_kwargs(config),
         )
-        model.compile(g_optimizer=common.adam(config, "g"), d_optimizer=common.adam(config, "d"),
+        model.compile(g_optimizer=options.adam(config, "g"), d_optimizer=options.adam(config, "d"),
                       gan_mode=config.gan_mode)
         return model
 
@@ -102,7 +104,7 @@ def run(config, callbacks=()):
         visualization.save_png(visualization.make_grid(images, 10), os.path.join(config.model_dir, "interpolation.png"))
 
     def make_data(config):
-        return common.single_source_data(config, embedded.anime_avatars_64())
+        return inputs.single_source_data(config, embedded.anime_avatars_64())
 
     return common.fit_and_export(config, "dcgan", build_model, make_data, sample_callbacks, finalize,
                                  callbacks=callbacks)

@@ -2,9 +2,9 @@
 
 from keras_animegan.data import embedded
 from keras_animegan.data.edges import edge_smooth
-from keras_animegan.data.images import IMAGE_EXTENSIONS
+from keras_animegan.utils.decoding import IMAGE_EXTENSIONS
 from keras_animegan.data.images import ImageSource
-from keras_animegan.data.images import decode_image
+from keras_animegan.utils.decoding import decode_image
 from keras_animegan.data.images import image_dataset
 from keras_animegan.data.tfds_source import TFDSImageSource
 from keras_animegan.data.tfds_source import multi_hot

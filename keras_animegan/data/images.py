@@ -1,9 +1,8 @@
 """Image input: a folder or a `.zip` of images -> a `tf.data` pipeline of [-1, 1] batches.
 
-Decoding uses Pillow, which reads png, jpg, webp, bmp and gif (first frame)
-in every mode: grey, palette, RGBA (composited on white), CMYK and 16-bit
-images all come out as 8-bit RGB. Each image is resized so its short side
-matches the model size and then center-cropped (`PIL.ImageOps.fit`).
+Decoding is `keras_animegan.utils.decoding` (Pillow: every mode and format
+comes out as 8-bit RGB). Each image is resized so its short side matches the
+model size and then center-cropped (`PIL.ImageOps.fit`).
 
 A file that fails to decode is skipped: one warning line naming it, and a
 running count in `ImageSource.num_skipped` that the trainers report at the
@@ -18,68 +17,17 @@ import zipfile
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
-from PIL import ImageOps
+
+from keras_animegan.utils.decoding import IMAGE_EXTENSIONS  # noqa: F401 - re-exported
+from keras_animegan.utils.decoding import decode_image
+from keras_animegan.utils.decoding import is_image_name
+from keras_animegan.utils.pixels import to_unit_range
 
 logger = logging.getLogger("keras_animegan")
-
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 
 # Decoded datasets up to this size are cached in memory after the first pass.
 SHUFFLE_BUFFER_LIMIT = 10_000
 CACHE_BYTES_LIMIT = 1024**3
-
-
-def to_rgb(image):
-    """Converts a PIL image of any mode to 8-bit RGB; transparency is composited on white."""
-    image.load()
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
-        # 16-bit (and 32-bit int) greyscale: scale to 8 bits by the type's range.
-        array = np.asarray(image, dtype=np.int64)
-        top = 65535 if image.mode.startswith("I;16") or array.max() > 255 else 255
-        array = (np.clip(array, 0, top) * 255 // top).astype(np.uint8)
-        return Image.fromarray(array, "L").convert("RGB")
-    if image.mode == "F":
-        array = np.asarray(image, dtype=np.float32)
-        array = np.clip(array * (255.0 if array.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
-        return Image.fromarray(array, "L").convert("RGB")
-    if image.mode == "P" and "transparency" in image.info:
-        image = image.convert("RGBA")
-    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        image = image.convert("RGBA")
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, image).convert("RGB")
-    return image.convert("RGB")
-
-
-def decode_image(data, image_size=None):
-    """Decodes image bytes to a uint8 RGB array, optionally resized and center-cropped.
-
-    Args:
-        data: the encoded file's bytes.
-        image_size: int, or None to keep the image's own size.
-
-    Raises:
-        OSError / ValueError (from Pillow) when the bytes are not a readable image.
-    """
-    import io
-
-    with Image.open(io.BytesIO(data)) as image:
-        image = ImageOps.exif_transpose(image)
-        image = to_rgb(image)
-        if image_size is not None:
-            image = ImageOps.fit(image, (image_size, image_size), Image.Resampling.LANCZOS)
-        return np.asarray(image, dtype=np.uint8)
-
-
-def is_image_name(name):
-    """Whether a file name (or zip member path) is an image the pipelines read: by extension, not hidden."""
-    base = os.path.basename(name)
-    return (
-        not base.startswith(".")
-        and "__MACOSX" not in name
-        and base.lower().endswith(IMAGE_EXTENSIONS)
-    )
 
 
 class ImageSource:
@@ -269,11 +217,6 @@ def add_derived(ds, paired_fn=None, weight_fn=None):
 def _scale_images(x):
     """[0, 255] uint8 images -> [-1, 1]; anything else (weight maps) is left as it is."""
     return to_unit_range(x) if x.dtype == tf.uint8 else x
-
-
-def to_unit_range(images):
-    """uint8 [0, 255] -> float32 [-1, 1]."""
-    return tf.cast(images, tf.float32) / 127.5 - 1.0
 
 
 def finish_pipeline(ds, batch_size, repeat=True, drop_remainder=True):

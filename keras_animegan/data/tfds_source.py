@@ -58,11 +58,25 @@ def multi_hot(labels, num_classes):
     return tf.minimum(tf.reduce_sum(one_hot, axis=0), 1.0)
 
 
+def register_project_builders():
+    """Registers this project's TFDS builders (`anime`, `thumbs`, `faces`) so that their names resolve.
+
+    `tfds_builders` ships in the same distribution as this package, so a failing
+    import is a broken install and is raised, not hidden. The builders import
+    only `keras_animegan.utils` and `keras_animegan.landmarks` from this package
+    (never `keras_animegan.data`), and this import runs when a source is opened,
+    not when `keras_animegan` is imported, so there is no import cycle.
+    """
+    import tfds_builders  # noqa: F401 - importing it registers the builders with TFDS
+
+    return tfds_builders
+
+
 class TFDSImageSource:
     """The `image` feature of a TensorFlow Datasets split.
 
-    Importing `tfds_builders` first registers this project's builders
-    (`anime`, `thumbs`, `faces`), so their names work here too.
+    This project's builders (`anime`, `thumbs`, `faces`) are registered first
+    (`register_project_builders`), so their names work here too.
 
     Args:
         name: dataset name, optionally with config (`"faces/64px"`).
@@ -74,10 +88,7 @@ class TFDSImageSource:
     def __init__(self, name, data_dir=None, split="train", image_key="image"):
         import tensorflow_datasets as tfds
 
-        try:
-            import tfds_builders  # noqa: F401 - registers the project's builders
-        except ImportError:
-            pass
+        register_project_builders()
         self.name, self.split, self.image_key = name, split, image_key
         self.builder = tfds.builder(name, data_dir=data_dir)
         if not self.builder.is_prepared():

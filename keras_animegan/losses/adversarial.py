@@ -29,7 +29,6 @@ AdversarialLoss = collections.namedtuple(
 )
 
 
-
 def _sigmoid_cross_entropy(logits, label):
     # Numerically stable BCE from logits: max(x, 0) - x * z + log(1 + exp(-|x|)).
     return (
@@ -48,6 +47,16 @@ def minimax_generator_loss(fake_logits):
     return ops.mean(_sigmoid_cross_entropy(loss_dtype(fake_logits), 1.0))
 
 
+def minimax_real_term(real_logits):
+    """`-log(sigmoid(D(x)))`, mean over all axes: the real half of the minimax discriminator loss."""
+    return ops.mean(_sigmoid_cross_entropy(loss_dtype(real_logits), 1.0))
+
+
+def minimax_fake_term(fake_logits):
+    """`-log(1 - sigmoid(D(G(z))))`, mean over all axes: the fake half of the minimax discriminator loss."""
+    return ops.mean(_sigmoid_cross_entropy(loss_dtype(fake_logits), 0.0))
+
+
 def minimax_discriminator_loss(real_logits, fake_logits):
     """`-log(sigmoid(D(x))) - log(1 - sigmoid(D(G(z))))`, each term a mean over all axes.
 
@@ -55,9 +64,7 @@ def minimax_discriminator_loss(real_logits, fake_logits):
         real_logits: discriminator logits on real images.
         fake_logits: discriminator logits on generated images.
     """
-    return ops.mean(_sigmoid_cross_entropy(loss_dtype(real_logits), 1.0)) + ops.mean(
-        _sigmoid_cross_entropy(loss_dtype(fake_logits), 0.0)
-    )
+    return minimax_real_term(real_logits) + minimax_fake_term(fake_logits)
 
 
 def least_squares_generator_loss(fake_logits):
@@ -71,6 +78,16 @@ def least_squares_generator_loss(fake_logits):
     return 0.5 * ops.mean(ops.square(loss_dtype(fake_logits) - 1.0))
 
 
+def least_squares_real_term(real_logits):
+    """`0.5 * mean((D(x) - 1)^2)`: the real half of the LSGAN discriminator loss."""
+    return 0.5 * ops.mean(ops.square(loss_dtype(real_logits) - 1.0))
+
+
+def least_squares_fake_term(fake_logits):
+    """`0.5 * mean(D(G(z))^2)`: the fake half of the LSGAN discriminator loss."""
+    return 0.5 * ops.mean(ops.square(loss_dtype(fake_logits)))
+
+
 def least_squares_discriminator_loss(real_logits, fake_logits):
     """LSGAN discriminator loss `0.5 * mean((D(x) - 1)^2) + 0.5 * mean(D(G(z))^2)`.
 
@@ -78,9 +95,7 @@ def least_squares_discriminator_loss(real_logits, fake_logits):
         real_logits: discriminator outputs on real images.
         fake_logits: discriminator outputs on generated images.
     """
-    return 0.5 * ops.mean(ops.square(loss_dtype(real_logits) - 1.0)) + 0.5 * ops.mean(
-        ops.square(loss_dtype(fake_logits))
-    )
+    return least_squares_real_term(real_logits) + least_squares_fake_term(fake_logits)
 
 
 def hinge_generator_loss(fake_logits):
@@ -92,6 +107,16 @@ def hinge_generator_loss(fake_logits):
     return -ops.mean(loss_dtype(fake_logits))
 
 
+def hinge_real_term(real_logits):
+    """`mean(relu(1 - D(x)))`: the real half of the hinge discriminator loss."""
+    return ops.mean(ops.relu(1.0 - loss_dtype(real_logits)))
+
+
+def hinge_fake_term(fake_logits):
+    """`mean(relu(1 + D(G(z))))`: the fake half of the hinge discriminator loss."""
+    return ops.mean(ops.relu(1.0 + loss_dtype(fake_logits)))
+
+
 def hinge_discriminator_loss(real_logits, fake_logits):
     """Hinge discriminator loss `mean(relu(1 - D(x))) + mean(relu(1 + D(G(z))))`.
 
@@ -99,26 +124,15 @@ def hinge_discriminator_loss(real_logits, fake_logits):
         real_logits: discriminator outputs on real images.
         fake_logits: discriminator outputs on generated images.
     """
-    return ops.mean(ops.relu(1.0 - loss_dtype(real_logits))) + ops.mean(
-        ops.relu(1.0 + loss_dtype(fake_logits))
-    )
+    return hinge_real_term(real_logits) + hinge_fake_term(fake_logits)
 
 
 # The two terms of each discriminator loss, for losses with more than one kind of fake
 # (CartoonGAN's edge-promoting loss: generated images and edge-smoothed cartoons).
 _DISCRIMINATOR_TERMS = {
-    "vanilla": (
-        lambda real: ops.mean(_sigmoid_cross_entropy(loss_dtype(real), 1.0)),
-        lambda fake: ops.mean(_sigmoid_cross_entropy(loss_dtype(fake), 0.0)),
-    ),
-    "lsgan": (
-        lambda real: 0.5 * ops.mean(ops.square(loss_dtype(real) - 1.0)),
-        lambda fake: 0.5 * ops.mean(ops.square(loss_dtype(fake))),
-    ),
-    "hinge": (
-        lambda real: ops.mean(ops.relu(1.0 - loss_dtype(real))),
-        lambda fake: ops.mean(ops.relu(1.0 + loss_dtype(fake))),
-    ),
+    "vanilla": (minimax_real_term, minimax_fake_term),
+    "lsgan": (least_squares_real_term, least_squares_fake_term),
+    "hinge": (hinge_real_term, hinge_fake_term),
 }
 
 _REGISTRY = {

@@ -1,17 +1,17 @@
-"""GAN models and their networks."""
+"""GAN models and their networks: one model per file, each network in a file named for it."""
 
+from keras_animegan.models.cartoon_discriminator import cartoon_discriminator
+from keras_animegan.models.cartoon_generator import cartoon_generator
 from keras_animegan.models.cartoongan import CartoonGAN
-from keras_animegan.models.cartoongan import CartoonGANPhase
-from keras_animegan.models.cartoongan import cartoon_discriminator
-from keras_animegan.models.cartoongan import cartoon_generator
+from keras_animegan.models.cartoongan_phase import CartoonGANPhase
 from keras_animegan.models.cyclegan import CycleGAN
-from keras_animegan.models.cyclegan import ImagePool
-from keras_animegan.models.cyclegan import LinearDecaySchedule
-from keras_animegan.models.cyclegan import patch_discriminator
-from keras_animegan.models.cyclegan import resnet_generator
 from keras_animegan.models.dcgan import DCGAN
-from keras_animegan.models.dcgan import dcgan_discriminator
-from keras_animegan.models.dcgan import dcgan_generator
-from keras_animegan.models.gan_model import GANModel
+from keras_animegan.models.dcgan_discriminator import dcgan_discriminator
+from keras_animegan.models.dcgan_generator import dcgan_generator
 from keras_animegan.models.feature_extractors import VGGPreprocess
 from keras_animegan.models.feature_extractors import vgg_feature_extractor
+from keras_animegan.models.gan_model import GANModel
+from keras_animegan.models.image_pool import ImagePool
+from keras_animegan.models.linear_decay_schedule import LinearDecaySchedule
+from keras_animegan.models.patch_discriminator import patch_discriminator
+from keras_animegan.models.resnet_generator import resnet_generator

@@ -2,105 +2,15 @@
 
 import keras
 import tensorflow as tf
-from keras import layers
 
-from keras_animegan.layers import output_dtype
-from keras_animegan.layers import SyncBatchNormalization
-from keras_animegan.layers import instance_norm
 from keras_animegan.losses import content_loss
 from keras_animegan.losses import get_discriminator_terms
 from keras_animegan.losses import mean_gram_matrix
 from keras_animegan.losses import style_loss
 from keras_animegan.models.gan_model import GANModel
-
-
-def _init():
-    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
-
-
-def _norm(kind, name):
-    if kind == "instance":
-        return instance_norm(name, affine=True)
-    if kind == "batch":
-        return SyncBatchNormalization(name=name)
-    raise ValueError(f"norm must be 'instance' or 'batch'; got {kind!r}.")
-
-
-def cartoon_generator(image_size=256, base_filters=64, num_blocks=8, norm="instance", name="generator"):
-    """The CartoonGAN generator (Chen et al., 2018, Fig. 2), as a functional `keras.Model`.
-
-    Flat 7x7 conv (base_filters) -> two down-conv blocks [3x3 stride-2 conv, 3x3 conv, norm, ReLU]
-    (x2, x4 channels) -> `num_blocks` residual blocks -> two up-conv blocks [3x3 stride-2 transposed
-    conv, 3x3 conv, norm, ReLU] -> 7x7 conv to RGB -> tanh.
-
-    Args:
-        image_size: input size (a multiple of 4), or None for any.
-        base_filters: channels of the flat conv (paper: 64).
-        num_blocks: residual blocks (paper: 8).
-        norm: `"instance"` (default, batch-size independent) or `"batch"` (the paper's).
-        name: model name.
-    """
-    if image_size is not None and image_size % 4:
-        raise ValueError(f"image_size must be a multiple of 4; got {image_size}.")
-    init = _init()
-    photos = keras.Input((image_size, image_size, 3), name="photos")
-    x = layers.Conv2D(base_filters, 7, padding="same", kernel_initializer=init, name="flat_conv")(photos)
-    x = _norm(norm, "flat_norm")(x)
-    x = layers.ReLU()(x)
-    filters = base_filters
-    for i in range(2):
-        filters *= 2
-        x = layers.Conv2D(filters, 3, strides=2, padding="same", kernel_initializer=init, name=f"down{i}_conv1")(x)
-        x = layers.Conv2D(filters, 3, padding="same", kernel_initializer=init, name=f"down{i}_conv2")(x)
-        x = _norm(norm, f"down{i}_norm")(x)
-        x = layers.ReLU()(x)
-    for i in range(num_blocks):
-        y = layers.Conv2D(filters, 3, padding="same", kernel_initializer=init, name=f"block{i}_conv1")(x)
-        y = _norm(norm, f"block{i}_norm1")(y)
-        y = layers.ReLU()(y)
-        y = layers.Conv2D(filters, 3, padding="same", kernel_initializer=init, name=f"block{i}_conv2")(y)
-        y = _norm(norm, f"block{i}_norm2")(y)
-        x = layers.Add(name=f"block{i}_add")([x, y])
-    for i in range(2):
-        filters //= 2
-        x = layers.Conv2DTranspose(filters, 3, strides=2, padding="same", kernel_initializer=init, name=f"up{i}_conv1")(x)
-        x = layers.Conv2D(filters, 3, padding="same", kernel_initializer=init, name=f"up{i}_conv2")(x)
-        x = _norm(norm, f"up{i}_norm")(x)
-        x = layers.ReLU()(x)
-    x = layers.Conv2D(3, 7, padding="same", kernel_initializer=init, name="to_rgb")(x)
-    return keras.Model(photos, layers.Activation("tanh", dtype=output_dtype(), name="tanh")(x), name=name)
-
-
-def cartoon_discriminator(image_size=256, base_filters=32, norm="instance", name="discriminator"):
-    """The CartoonGAN patch discriminator.
-
-    Flat 3x3 conv (base_filters) + LeakyReLU(0.2) -> two blocks [3x3 stride-2 conv (x2), LeakyReLU,
-    3x3 conv (x4, then x8), norm, LeakyReLU] -> 3x3 conv (x8), norm, LeakyReLU -> 3x3 conv to a
-    one-channel map of logits at 1/4 of the input size.
-
-    Args:
-        image_size: input size, or None for any.
-        base_filters: channels of the flat conv (paper: 32).
-        norm: `"instance"` or `"batch"`.
-        name: model name.
-    """
-    init = _init()
-    images = keras.Input((image_size, image_size, 3), name="images")
-    x = layers.Conv2D(base_filters, 3, padding="same", kernel_initializer=init, name="flat_conv")(images)
-    x = layers.LeakyReLU(0.2)(x)
-    filters = base_filters
-    for i in range(2):
-        x = layers.Conv2D(filters * 2, 3, strides=2, padding="same", kernel_initializer=init, name=f"block{i}_conv1")(x)
-        x = layers.LeakyReLU(0.2)(x)
-        filters *= 4 if i == 0 else 2
-        x = layers.Conv2D(filters, 3, padding="same", kernel_initializer=init, name=f"block{i}_conv2")(x)
-        x = _norm(norm, f"block{i}_norm")(x)
-        x = layers.LeakyReLU(0.2)(x)
-    x = layers.Conv2D(filters, 3, padding="same", kernel_initializer=init, name="feature_conv")(x)
-    x = _norm(norm, "feature_norm")(x)
-    x = layers.LeakyReLU(0.2)(x)
-    logits = layers.Conv2D(1, 3, padding="same", kernel_initializer=init, dtype=output_dtype(), name="logits")(x)
-    return keras.Model(images, logits, name=name)
+from keras_animegan.models.cartoon_generator import cartoon_generator
+from keras_animegan.models.cartoon_discriminator import cartoon_discriminator
+from keras_animegan.models.cartoongan_phase import CartoonGANPhase
 
 
 @keras.saving.register_keras_serializable(package="keras_animegan")
@@ -280,19 +190,3 @@ class CartoonGAN(GANModel):
         return config
 
 
-class CartoonGANPhase(keras.callbacks.Callback):
-    """Keeps `CartoonGAN.initializing` in step with the step count and retraces the train step when it flips."""
-
-    def _sync(self):
-        model = self.model
-        initializing = model.train_steps < model.init_steps
-        if initializing != model.initializing:
-            model.initializing = initializing
-            model.make_train_function(force=True)
-
-    def on_train_begin(self, logs=None):
-        self._sync()
-
-    def on_train_batch_begin(self, batch, logs=None):
-        if self.model.initializing:  # only the init phase can end
-            self._sync()

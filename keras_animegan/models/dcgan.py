@@ -1,127 +1,12 @@
 """DCGAN: 64x64 anime avatars from noise, with the report's networks."""
 
-import math
 
 import keras
 import tensorflow as tf
-from keras import layers
 
-from keras_animegan.layers import output_dtype
-from keras_animegan.layers import SyncBatchNormalization
 from keras_animegan.models.gan_model import GANModel
-
-_INIT = {"mean": 0.0, "stddev": 0.02}
-
-
-def _num_upsamplings(image_size):
-    if image_size not in (32, 64, 128, 256):
-        raise ValueError(f"image_size must be one of 32, 64, 128, 256; got {image_size!r}.")
-    # 4x4 start, then (n) stride-2 transposed convs, then the final stride-2 one.
-    return int(math.log2(image_size // 4)) - 1
-
-
-def dcgan_generator(latent_dim=100, image_size=64, base_filters=64, n_extra_layers=1, name="generator"):
-    """The report's DCGAN generator (Figure 2), as a functional `keras.Model`.
-
-    z (latent_dim) -> (4, 4, base_filters * 2**n) -> n stride-2 transposed
-    convs halving the channels to (image_size/2, image_size/2, base_filters)
-    -> `n_extra_layers` size-preserving 3x3 convs -> a final stride-2
-    transposed conv to (image_size, image_size, 3) and tanh. Every conv but
-    the last is followed by batch norm and LeakyReLU(0.2). For the defaults,
-    n = 3 and the path is 512x4x4 -> 256x8x8 -> 128x16x16 -> 64x32x32 ->
-    extra -> 3x64x64, as in the report.
-
-    The extra layers keep `base_filters` channels (the report's extra layer
-    narrows to 3 channels before the last transposed conv; a 3-channel batch
-    norm bottleneck throws away capacity, and `n_extra_layers` as in DCGAN's
-    reference code keeps the width). Weights start at N(0, 0.02), as in the
-    DCGAN paper.
-
-    Args:
-        latent_dim: length of the noise vector.
-        image_size: output height and width: 32, 64, 128 or 256.
-        base_filters: channels at the last hidden resolution (`ngf`).
-        n_extra_layers: number of size-preserving conv layers.
-        name: model name.
-    """
-    n_up = _num_upsamplings(image_size)
-    init = keras.initializers.RandomNormal(**_INIT)
-    gamma_init = keras.initializers.RandomNormal(mean=1.0, stddev=0.02)
-    z = keras.Input((latent_dim,), name="noise")
-    filters = base_filters * 2**n_up
-    x = layers.Dense(4 * 4 * filters, use_bias=False, kernel_initializer=init, name="project")(z)
-    x = layers.Reshape((4, 4, filters))(x)
-    x = SyncBatchNormalization(gamma_initializer=gamma_init, name="project_bn")(x)
-    x = layers.LeakyReLU(0.2)(x)
-    for i in range(n_up):
-        filters //= 2
-        x = layers.Conv2DTranspose(
-            filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=init, name=f"up{i}"
-        )(x)
-        x = SyncBatchNormalization(gamma_initializer=gamma_init, name=f"up{i}_bn")(x)
-        x = layers.LeakyReLU(0.2)(x)
-    for i in range(n_extra_layers):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer=init, name=f"extra{i}")(x)
-        x = SyncBatchNormalization(gamma_initializer=gamma_init, name=f"extra{i}_bn")(x)
-        x = layers.LeakyReLU(0.2)(x)
-    x = layers.Conv2DTranspose(3, 4, strides=2, padding="same", kernel_initializer=init, name="to_rgb")(x)
-    # Outputs stay float32 under mixed precision.
-    images = layers.Activation("tanh", dtype=output_dtype(), name="tanh")(x)
-    return keras.Model(z, images, name=name)
-
-
-def dcgan_discriminator(image_size=64, base_filters=64, n_extra_layers=1, norm="batch", name="discriminator"):
-    """The DCGAN discriminator, mirroring `dcgan_generator` down to one logit.
-
-    (image_size, image_size, 3) -> stride-2 4x4 conv to `base_filters`
-    (no batch norm, as in DCGAN) -> `n_extra_layers` size-preserving convs ->
-    stride-2 convs doubling the channels down to 4x4 -> a 4x4 valid conv to
-    one logit. Batch norm and LeakyReLU(0.2) after every conv but the first
-    and the last.
-
-    `norm="spectral"` wraps every conv in `keras.layers.SpectralNormalization`
-    and drops the batch norms (Miyato et al. 2018: the discriminator is kept
-    1-Lipschitz per layer instead of normalized per batch, so its output for an
-    image does not depend on the rest of the batch).
-
-    Args:
-        image_size: input height and width: 32, 64, 128 or 256.
-        base_filters: channels after the first conv (`ndf`).
-        n_extra_layers: number of size-preserving conv layers.
-        norm: `"batch"` (DCGAN, the report) or `"spectral"`.
-        name: model name.
-    """
-    if norm not in ("batch", "spectral"):
-        raise ValueError(f"norm must be 'batch' or 'spectral'; got {norm!r}.")
-    spectral = norm == "spectral"
-
-    def conv(layer):
-        return layers.SpectralNormalization(layer, name=f"sn_{layer.name}") if spectral else layer
-
-    def normalize(x, name):
-        return x if spectral else SyncBatchNormalization(gamma_initializer=gamma_init, name=name)(x)
-
-    n_down = _num_upsamplings(image_size)
-    init = keras.initializers.RandomNormal(**_INIT)
-    gamma_init = keras.initializers.RandomNormal(mean=1.0, stddev=0.02)
-    images = keras.Input((image_size, image_size, 3), name="images")
-    filters = base_filters
-    x = conv(layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init, name="from_rgb"))(images)
-    x = layers.LeakyReLU(0.2)(x)
-    for i in range(n_extra_layers):
-        x = conv(layers.Conv2D(filters, 3, padding="same", use_bias=spectral, kernel_initializer=init,
-                               name=f"extra{i}"))(x)
-        x = normalize(x, f"extra{i}_bn")
-        x = layers.LeakyReLU(0.2)(x)
-    for i in range(n_down):
-        filters *= 2
-        x = conv(layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=spectral, kernel_initializer=init,
-                               name=f"down{i}"))(x)
-        x = normalize(x, f"down{i}_bn")
-        x = layers.LeakyReLU(0.2)(x)
-    x = conv(layers.Conv2D(1, 4, padding="valid", kernel_initializer=init, name="logit"))(x)
-    logits = layers.Flatten(dtype=output_dtype(), name="flatten")(x)
-    return keras.Model(images, logits, name=name)
+from keras_animegan.models.dcgan_generator import dcgan_generator
+from keras_animegan.models.dcgan_discriminator import dcgan_discriminator
 
 
 @keras.saving.register_keras_serializable(package="keras_animegan")

@@ -11,6 +11,20 @@ from keras_animegan.models.augment import diff_augment
 from keras_animegan.models.augment import parse_policy
 
 
+def keras_reduces_across_workers(strategy):
+    """Whether Keras's `fit` reduces step outputs across workers (with `axis=0`, which fails on scalars).
+
+    This is Keras 3's own test (`_collective_all_reduce_multi_worker` in
+    keras/src/backend/tensorflow/trainer.py), and it needs TF's private
+    `_in_multi_worker_mode()`: a `MultiWorkerMirroredStrategy` without a
+    cluster runs as a local strategy, and no public API tells the two apart.
+    Upstream: tensorflow/tensorflow#72388 (Keras 3 multi-worker reduction of
+    scalar outputs, closed without a fix). The only private call in the package.
+    """
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode())
+
+
 def _loss_scaled(optimizer):
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return optimizer
@@ -274,8 +288,7 @@ class GANModel(keras.Model):
         reduction dimension 0 for input with 0 dimensions"); a length-1 axis
         reduces to the same scalar.
         """
-        strategy = tf.distribute.get_strategy()
-        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and strategy.extended._in_multi_worker_mode():
+        if keras_reduces_across_workers(tf.distribute.get_strategy()):
             return {name: tf.reshape(value, (1,)) for name, value in logs.items()}
         return logs
 

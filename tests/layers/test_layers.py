@@ -72,3 +72,22 @@ def test_sync_batch_norm_fused_path_equals_keras_batch_norm(policy, tol):
     assert out.dtype == tf.bfloat16
     np.testing.assert_allclose(np.asarray(tf.cast(out, tf.float32)),
                                np.asarray(keras.layers.BatchNormalization()(x, training=True)), atol=0.05)
+
+
+def test_layers_config_round_trips():
+    """Every layer the package registers survives get_config / from_config and Keras (de)serialization."""
+    from keras_animegan.layers import SyncBatchNormalization
+    from keras_animegan.models import ImagePool
+    from keras_animegan.models import VGGPreprocess
+    from tests.testing import assert_layer_config_round_trip
+
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 4, 4, 3)).astype(np.float32)
+    bn = SyncBatchNormalization(momentum=0.8, epsilon=1e-4, center=False)
+    bn(x, training=True)  # moves the statistics away from their initial values
+    clone = assert_layer_config_round_trip(bn, inputs=x)
+    assert clone.momentum == 0.8 and clone.epsilon == 1e-4 and not clone.center
+    for mode in ("caffe", "torch"):
+        assert assert_layer_config_round_trip(VGGPreprocess(mode), inputs=x).mode == mode
+    pool = assert_layer_config_round_trip(ImagePool(pool_size=3, image_shape=(4, 4, 3)))
+    assert pool.pool_size == 3 and tuple(pool.image_shape) == (4, 4, 3)
+    assert_layer_config_round_trip(ReflectionPadding2D((2, 1)), inputs=x)

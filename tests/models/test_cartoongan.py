@@ -1,6 +1,5 @@
 """CartoonGAN, its losses and edge smoothing, with tiny networks and a tiny stand-in feature network."""
 
-import os
 
 import keras
 import numpy as np
@@ -9,7 +8,6 @@ import tensorflow as tf
 
 from keras_animegan import CartoonGAN
 from keras_animegan.data import edge_smooth
-from keras_animegan.export import export_generator
 from keras_animegan.losses import content_loss
 from keras_animegan.losses import gram_matrix
 from keras_animegan.losses import style_loss
@@ -17,6 +15,7 @@ from keras_animegan.models import VGGPreprocess
 from keras_animegan.models import cartoon_discriminator
 from keras_animegan.models import cartoon_generator
 from keras_animegan.models import vgg_feature_extractor
+from tests import testing
 
 SIZE, BATCH = 32, 2
 
@@ -38,19 +37,11 @@ def batches():
     return tf.data.Dataset.from_tensors((photo, cartoon, smoothed)).repeat()
 
 
-def weights_of(network):
-    return [w.numpy().copy() for w in network.trainable_weights]
-
-
-def changed(before, network):
-    return any(not np.allclose(a, b.numpy()) for a, b in zip(before, network.trainable_weights))
-
-
 @pytest.fixture(scope="module")
 def trained():
     model = tiny_cartoongan()
     model.compile()
-    g0, d0 = weights_of(model.generator), weights_of(model.discriminator)
+    g0, d0 = testing.weights_of(model.generator), testing.weights_of(model.discriminator)
     history = model.fit(batches(), epochs=1, steps_per_epoch=1, verbose=0)
     return model, g0, d0, history
 
@@ -74,7 +65,7 @@ def test_full_step_reports_every_loss_and_changes_both_networks(trained):
     model, g0, d0, history = trained
     assert set(history.history) == set(CartoonGAN.loss_names)
     assert all(np.isfinite(v[0]) for v in history.history.values())
-    assert changed(g0, model.generator) and changed(d0, model.discriminator)
+    assert testing.changed(g0, model.generator) and testing.changed(d0, model.discriminator)
     h = {k: v[0] for k, v in history.history.items()}
     assert h["g_loss"] == pytest.approx(h["adv_loss"] + 10 * h["content_loss"] + 1.0 * h["style_loss"], rel=1e-5)
 
@@ -82,16 +73,16 @@ def test_full_step_reports_every_loss_and_changes_both_networks(trained):
 def test_init_phase_trains_only_the_generator_on_content():
     model = tiny_cartoongan(init_steps=2)
     model.compile()
-    g0, d0 = weights_of(model.generator), weights_of(model.discriminator)
+    g0, d0 = testing.weights_of(model.generator), testing.weights_of(model.discriminator)
     history = model.fit(batches(), epochs=1, steps_per_epoch=2, verbose=0)
     assert set(history.history) == {"content_loss"}
-    assert changed(g0, model.generator)
-    assert not changed(d0, model.discriminator)
+    assert testing.changed(g0, model.generator)
+    assert not testing.changed(d0, model.discriminator)
     assert int(keras.ops.convert_to_numpy(model.d_optimizer.iterations)) == 0
     # Then, in the same history of a longer fit, the adversarial phase.
     history = model.fit(batches(), epochs=2, steps_per_epoch=1, verbose=0)
     assert len(history.history["content_loss"]) == 2 and len(history.history["d_loss"]) == 2
-    assert changed(d0, model.discriminator)
+    assert testing.changed(d0, model.discriminator)
 
 
 def test_phase_switches_inside_one_fit_and_follows_the_step_count():
@@ -106,23 +97,16 @@ def test_phase_switches_inside_one_fit_and_follows_the_step_count():
 def test_config_and_keras_round_trips(trained, tmp_path):
     model = trained[0]
     x = tf.random.stateless_uniform((BATCH, SIZE, SIZE, 3), (9, 9), minval=-1, maxval=1)
-    clone = CartoonGAN.from_config(model.get_config())
-    clone.set_weights(model.get_weights())
-    np.testing.assert_allclose(clone(x), model(x), atol=1e-5)
-    path = str(tmp_path / "cartoongan.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    np.testing.assert_allclose(loaded(x), model(x), atol=1e-5)
-    np.testing.assert_allclose(loaded.feature_extractor(x), model.feature_extractor(x), atol=1e-5)
+    testing.assert_config_round_trip(model, x)
+    loaded = testing.assert_keras_file_round_trip(model, tmp_path, x,
+                                                  calls=(lambda m, x: m(x), lambda m, x: m.feature_extractor(x)))
     assert loaded.init_steps == model.init_steps and loaded.train_steps == 1
 
 
 def test_export_round_trip(trained, tmp_path):
     model = trained[0]
-    path = export_generator(model, str(tmp_path), "cartoongan")
-    loaded = tf.saved_model.load(path)
     x = tf.random.stateless_uniform((3, SIZE, SIZE, 3), (4, 4), minval=-1, maxval=1)
-    np.testing.assert_allclose(loaded.serve(x)["images"], model(x), atol=1e-5)
+    testing.assert_export_round_trip(model, tmp_path, "cartoongan", x, model(x))
 
 
 def test_gram_matrix_hand_made_case():

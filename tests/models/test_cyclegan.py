@@ -1,22 +1,22 @@
 """CycleGAN with tiny networks built once for the module."""
 
-import os
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from keras_animegan import CycleGAN
-from keras_animegan.export import export_generator
 from keras_animegan.models import ImagePool
 from keras_animegan.models import LinearDecaySchedule
 from keras_animegan.models import patch_discriminator
 from keras_animegan.models import resnet_generator
 from keras_animegan.losses import weighted_l1
+from tests import testing
 
 SIZE, BATCH = 32, 2
 NETWORKS = ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b")
+# What a round trip must preserve: A -> B (the model's call) and B -> A.
+BOTH_DIRECTIONS = (lambda m, ab: m(ab[0]), lambda m, ab: m.translate(ab[1], "ba"))
 
 
 def tiny_cyclegan(**kwargs):
@@ -32,10 +32,8 @@ def batches():
 @pytest.fixture(scope="module")
 def trained():
     model = tiny_cyclegan()
-    model.compile()
-    before = {name: [w.numpy().copy() for w in getattr(model, name).trainable_weights] for name in NETWORKS}
     a, b = batches()
-    history = model.fit(tf.data.Dataset.from_tensors((a, b)).repeat(), epochs=1, steps_per_epoch=1, verbose=0)
+    before, history = testing.fit_steps(model, tf.data.Dataset.from_tensors((a, b)).repeat(), NETWORKS)
     return model, before, history
 
 
@@ -63,11 +61,9 @@ def test_tiny_shapes_and_directions(trained):
 
 def test_fit_step_reports_every_loss_and_updates_all_four_networks(trained):
     model, before, history = trained
-    assert set(history.history) == set(CycleGAN.loss_names)
-    assert all(np.isfinite(v[0]) for v in history.history.values())
+    testing.assert_finite_history(history, CycleGAN.loss_names)
     for name in NETWORKS:
-        after = getattr(model, name).trainable_weights
-        assert any(not np.allclose(w0, w1.numpy()) for w0, w1 in zip(before[name], after)), name
+        assert testing.changed(before[name], getattr(model, name)), name
     # The generator total is the weighted sum of its parts (lambda 10, identity 0.5 x 10).
     h = {k: v[0] for k, v in history.history.items()}
     expected = h["adv_ab"] + h["adv_ba"] + 10 * (h["cycle_a"] + h["cycle_b"]) + 5 * (h["identity_a"] + h["identity_b"])
@@ -76,22 +72,13 @@ def test_fit_step_reports_every_loss_and_updates_all_four_networks(trained):
 
 def test_config_round_trip(trained):
     model = trained[0]
-    clone = CycleGAN.from_config(model.get_config())
-    clone.set_weights(model.get_weights())
     a, b = batches()
-    np.testing.assert_allclose(clone(a), model(a), atol=1e-5)
-    np.testing.assert_allclose(clone.translate(b, "ba"), model.translate(b, "ba"), atol=1e-5)
-    assert clone.get_config() == model.get_config()
+    testing.assert_config_round_trip(model, (a, b), calls=BOTH_DIRECTIONS)
 
 
 def test_keras_file_round_trip(trained, tmp_path):
     model = trained[0]
-    path = str(tmp_path / "cyclegan.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    a, b = batches()
-    np.testing.assert_allclose(loaded(a), model(a), atol=1e-5)
-    np.testing.assert_allclose(loaded.translate(b, "ba"), model.translate(b, "ba"), atol=1e-5)
+    loaded = testing.assert_keras_file_round_trip(model, tmp_path, batches(), calls=BOTH_DIRECTIONS)
     assert loaded.train_steps == 1
     np.testing.assert_array_equal(loaded.pool_a.images.numpy(), model.pool_a.images.numpy())
 
@@ -100,10 +87,8 @@ def test_export_round_trip_both_directions(trained, tmp_path):
     model = trained[0]
     a, b = batches()
     for name, network, x in (("ab", model.generator_ab, a), ("ba", model.generator_ba, b)):
-        path = export_generator(model, str(tmp_path), f"cyclegan_{name}", network=network)
-        assert path == os.path.join(str(tmp_path), f"cyclegan_{name}", "1")
-        loaded = tf.saved_model.load(path)
-        np.testing.assert_allclose(loaded.serve(x)["images"], model.translate(x, name), atol=1e-5)
+        testing.assert_export_round_trip(model, tmp_path, f"cyclegan_{name}", x, model.translate(x, name),
+                                         network=network)
 
 
 def test_image_pool_fills_then_swaps_half():

@@ -1,6 +1,5 @@
 """DCGAN and the GANModel base, with tiny networks built once for the module."""
 
-import os
 
 import keras
 import numpy as np
@@ -8,9 +7,9 @@ import pytest
 import tensorflow as tf
 
 from keras_animegan import DCGAN
-from keras_animegan.export import export_generator
 from keras_animegan.models import dcgan_discriminator
 from keras_animegan.models import dcgan_generator
+from tests import testing
 
 LATENT, SIZE, WIDTH, BATCH = 16, 32, 4, 4
 
@@ -28,11 +27,8 @@ def real_batches():
 def trained():
     """A tiny DCGAN before and after one fit step (weights captured before)."""
     model = tiny_dcgan()
-    model.compile()
-    before_g = [w.numpy().copy() for w in model.generator.trainable_weights]
-    before_d = [w.numpy().copy() for w in model.discriminator.trainable_weights]
-    history = model.fit(real_batches(), epochs=1, steps_per_epoch=1, verbose=0)
-    return model, before_g, before_d, history
+    before, history = testing.fit_steps(model, real_batches(), ("generator", "discriminator"))
+    return model, before["generator"], before["discriminator"], history
 
 
 def test_report_architecture_shapes():
@@ -77,11 +73,10 @@ def test_output_shapes_and_range(trained):
 
 def test_fit_step_reports_finite_named_losses_and_updates_both_networks(trained):
     model, before_g, before_d, history = trained
-    assert set(history.history) == {"d_loss", "g_loss"}
-    assert all(np.isfinite(v[0]) for v in history.history.values())
+    testing.assert_finite_history(history, {"d_loss", "g_loss"})
     assert int(model.g_optimizer.iterations) == 1 and int(model.d_optimizer.iterations) == 1
-    assert any(not np.allclose(a, b.numpy()) for a, b in zip(before_g, model.generator.trainable_weights))
-    assert any(not np.allclose(a, b.numpy()) for a, b in zip(before_d, model.discriminator.trainable_weights))
+    assert testing.changed(before_g, model.generator)
+    assert testing.changed(before_d, model.discriminator)
     assert [m.name for m in model.metrics] == ["d_loss", "g_loss"]
 
 
@@ -89,21 +84,14 @@ def test_config_round_trip_gives_equal_outputs(trained):
     model = trained[0]
     config = model.get_config()
     assert config["latent_dim"] == LATENT and config["seed"] == 1
-    clone = DCGAN.from_config(config)
-    clone.set_weights(model.get_weights())
-    noise = np.ones((2, LATENT), np.float32)
-    np.testing.assert_allclose(clone(noise), model(noise), atol=1e-6)
-    assert clone.get_config() == config
+    testing.assert_config_round_trip(model, np.ones((2, LATENT), np.float32), atol=1e-6)
 
 
 def test_keras_file_round_trip(trained, tmp_path):
     model = trained[0]
-    path = str(tmp_path / "dcgan.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    assert isinstance(loaded, DCGAN)
     noise = np.random.default_rng(1).standard_normal((2, LATENT)).astype(np.float32)
-    np.testing.assert_allclose(loaded(noise), model(noise), atol=1e-6)
+    loaded = testing.assert_keras_file_round_trip(model, tmp_path, noise, atol=1e-6)
+    assert isinstance(loaded, DCGAN)
     # Compile state and optimizer progress come back too, so training can continue.
     assert loaded.gan_mode == "vanilla"
     assert int(loaded.g_optimizer.iterations) == 1
@@ -111,12 +99,8 @@ def test_keras_file_round_trip(trained, tmp_path):
 
 def test_saved_model_export_matches(trained, tmp_path):
     model = trained[0]
-    path = export_generator(model, str(tmp_path), "dcgan")
-    assert path == os.path.join(str(tmp_path), "dcgan", "1")
-    loaded = tf.saved_model.load(path)  # keep the reference while calling it
     noise = np.random.default_rng(2).standard_normal((5, LATENT)).astype(np.float32)
-    np.testing.assert_allclose(loaded.serve(noise)["images"], model(noise), atol=1e-5)
-    assert "serving_default" in loaded.signatures
+    testing.assert_export_round_trip(model, tmp_path, "dcgan", noise, model(noise))
 
 
 def test_seeded_sampling_is_deterministic(trained):

@@ -43,7 +43,7 @@ class Builder(image_folder.ImageFolderBuilder):
     def decode(self, data):
         if not self.builder_config.crop_faces:
             return super().decode(data)
-        from keras_animegan.data import decode_image
+        from keras_animegan.utils.decoding import decode_image
         from keras_animegan.landmarks import crop_face
 
         image = decode_image(data)

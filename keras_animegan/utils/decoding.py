@@ -1,0 +1,66 @@
+"""Image decoding: encoded bytes -> 8-bit RGB arrays, and which file names are images.
+
+Pillow reads png, jpg, webp, bmp and gif (first frame) in every mode: grey,
+palette, RGBA (composited on white), CMYK and 16-bit images all come out as
+8-bit RGB. This module imports no TensorFlow, so the TFDS builders, the
+command line and the data pipelines share it without importing each other.
+"""
+
+import io
+import os
+
+import numpy as np
+from PIL import Image
+from PIL import ImageOps
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
+
+
+def to_rgb(image):
+    """Converts a PIL image of any mode to 8-bit RGB; transparency is composited on white."""
+    image.load()
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+        # 16-bit (and 32-bit int) greyscale: scale to 8 bits by the type's range.
+        array = np.asarray(image, dtype=np.int64)
+        top = 65535 if image.mode.startswith("I;16") or array.max() > 255 else 255
+        array = (np.clip(array, 0, top) * 255 // top).astype(np.uint8)
+        return Image.fromarray(array, "L").convert("RGB")
+    if image.mode == "F":
+        array = np.asarray(image, dtype=np.float32)
+        array = np.clip(array * (255.0 if array.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+        return Image.fromarray(array, "L").convert("RGB")
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, image).convert("RGB")
+    return image.convert("RGB")
+
+
+def decode_image(data, image_size=None):
+    """Decodes image bytes to a uint8 RGB array, optionally resized and center-cropped.
+
+    Args:
+        data: the encoded file's bytes.
+        image_size: int, or None to keep the image's own size.
+
+    Raises:
+        OSError / ValueError (from Pillow) when the bytes are not a readable image.
+    """
+    with Image.open(io.BytesIO(data)) as image:
+        image = ImageOps.exif_transpose(image)
+        image = to_rgb(image)
+        if image_size is not None:
+            image = ImageOps.fit(image, (image_size, image_size), Image.Resampling.LANCZOS)
+        return np.asarray(image, dtype=np.uint8)
+
+
+def is_image_name(name):
+    """Whether a file name (or zip member path) is an image the pipelines read: by extension, not hidden."""
+    base = os.path.basename(name)
+    return (
+        not base.startswith(".")
+        and "__MACOSX" not in name
+        and base.lower().endswith(IMAGE_EXTENSIONS)
+    )

@@ -1,0 +1,15 @@
+"""TF Serving's model layout: `<model_name>/<version>/saved_model.pb`, where the highest version serves."""
+
+import os
+
+
+def saved_model_versions(model_path):
+    """`{version: folder}` of the numbered subfolders of `model_path` that hold a `saved_model.pb`.
+
+    Anything else (a half-written export's temporary folder, `README`, ...) is
+    ignored, as TF Serving ignores it. A missing folder has no versions.
+    """
+    if not os.path.isdir(model_path):
+        return {}
+    return {int(name): os.path.join(model_path, name) for name in os.listdir(model_path)
+            if name.isdigit() and os.path.exists(os.path.join(model_path, name, "saved_model.pb"))}

@@ -1,0 +1,198 @@
+"""The package's layering: no import cycle between its parts, and each part imports only what DEVELOPERS.md allows.
+
+Parts are `keras_animegan`'s subpackages and top-level modules, `tfds_builders`
+and `train`; `keras_animegan/__init__.py` (the public facade) is its own part,
+which no library part may import. Every import counts, also those inside
+functions (a lazy import still makes a cycle).
+"""
+
+import ast
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACKAGES = ("keras_animegan", "tfds_builders", "train")
+FACADE = "keras_animegan"
+
+# What each part may import (the module map in DEVELOPERS.md says the same).
+ALLOWED = {
+    "keras_animegan.utils": set(),
+    "keras_animegan.version": set(),
+    "keras_animegan.layers": set(),
+    "keras_animegan.losses": set(),
+    "keras_animegan.landmarks": set(),
+    "keras_animegan.metrics": {"keras_animegan.models"},
+    "keras_animegan.visualization": {"keras_animegan.utils"},
+    "keras_animegan.models": {"keras_animegan.layers", "keras_animegan.losses"},
+    "tfds_builders": {"keras_animegan.utils", "keras_animegan.landmarks"},
+    "keras_animegan.data": {"keras_animegan.utils", "tfds_builders"},
+    "keras_animegan.callbacks": {"keras_animegan.visualization", "keras_animegan.metrics"},
+    "keras_animegan.export": {"keras_animegan.utils"},
+    "keras_animegan.serve": {"keras_animegan.utils"},
+    "keras_animegan.cli": {"keras_animegan.utils", "keras_animegan.visualization", "keras_animegan.export",
+                           "keras_animegan.landmarks", FACADE},
+    FACADE: {"keras_animegan.version", "keras_animegan.data", "keras_animegan.losses", "keras_animegan.models"},
+}
+# Programs on top of the library: they may import any part of it (and nothing imports them).
+PROGRAMS = {"train"}
+
+
+def part_of_module(module):
+    """`keras_animegan.models.dcgan` -> `keras_animegan.models`; `train.common` -> `train`."""
+    names = module.split(".")
+    if names[0] != FACADE:
+        return names[0] if names[0] in PACKAGES else None
+    if len(names) == 1 or names[1] in ("__init__", "__main__"):
+        return FACADE
+    return f"{FACADE}.{names[1]}"
+
+
+def module_name(path):
+    relative = os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".")
+    return relative[: -len(".__init__")] if relative.endswith(".__init__") else relative
+
+
+def imports_of(path):
+    """The parts `path` imports (resolving `from keras_animegan import models` to the submodule)."""
+    with open(path) as f:
+        tree = ast.parse(f.read(), path)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(part_of_module(alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == FACADE:
+                for alias in node.names:
+                    is_module = os.path.exists(os.path.join(ROOT, FACADE, alias.name)) or os.path.exists(
+                        os.path.join(ROOT, FACADE, alias.name + ".py"))
+                    found.add(f"{FACADE}.{alias.name}" if is_module else FACADE)
+            else:
+                found.add(part_of_module(node.module))
+    found.discard(None)
+    return found
+
+
+def import_graph():
+    graph = {}
+    for package in PACKAGES:
+        for folder, _, files in os.walk(os.path.join(ROOT, package)):
+            for name in files:
+                if not name.endswith(".py") or name.endswith("_test.py"):
+                    continue
+                path = os.path.join(folder, name)
+                part = part_of_module(module_name(path))
+                if os.path.basename(path) == "__main__.py":
+                    continue  # `python -m keras_animegan`: an entry point, like a program
+                graph.setdefault(part, set()).update(imports_of(path) - {part})
+    return graph
+
+
+def find_cycle(graph):
+    """One import cycle as a list of parts, or None."""
+    state, stack = {}, []
+
+    def visit(node):
+        state[node] = "open"
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state:
+                cycle = visit(nxt)
+                if cycle:
+                    return cycle
+        state[node] = "done"
+        stack.pop()
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            cycle = visit(node)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_find_cycle_finds_one():
+    # The checker itself: the cycle this issue removed (data -> tfds_builders -> data) is found.
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_no_import_cycle():
+    graph = import_graph()
+    assert {"keras_animegan.data", "tfds_builders", "keras_animegan.models", "train"} <= set(graph)
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
+
+
+def test_each_part_imports_only_what_the_module_map_allows():
+    graph = import_graph()
+    unknown = set(graph) - set(ALLOWED) - PROGRAMS
+    assert not unknown, f"parts missing from the module map: {sorted(unknown)}"
+    extra = {part: sorted(graph[part] - ALLOWED[part]) for part in ALLOWED if graph.get(part, set()) - ALLOWED[part]}
+    assert not extra, f"imports the module map does not allow: {extra}"
+    assert not any(PROGRAMS & deps for part, deps in graph.items() if part not in PROGRAMS)
+
+
+def test_module_map_is_in_developers_md():
+    with open(os.path.join(ROOT, "DEVELOPERS.md")) as f:
+        text = f.read()
+    for part in ALLOWED:
+        assert f"`{part}`" in text, part
+
+
+def test_decoding_is_a_leaf_without_tensorflow():
+    """`keras_animegan.utils.decoding` imports no TensorFlow and no other part of the package."""
+    path = os.path.join(ROOT, "keras_animegan", "utils", "decoding.py")
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    top = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    top |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not top & {"tensorflow", "keras", "keras_animegan", "tfds_builders"}, top
+
+
+@pytest.mark.parametrize("first", ["tfds_builders", "keras_animegan.data"])
+def test_builders_and_data_layer_import_first_in_a_fresh_interpreter(first):
+    """Either side of the old cycle imports first, and the data layer then resolves the project's dataset names."""
+    code = (f"import {first}; from keras_animegan.data import tfds_source; import tensorflow_datasets as tfds; "
+            "tfds_source.register_project_builders(); print(sorted({'anime', 'thumbs', 'faces'} & set(tfds.list_builders())))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "['anime', 'faces', 'thumbs']"
+
+
+def test_set_learning_rate_uses_public_optimizer_api():
+    """A restored constant rate is overwritten by the config; schedules (also under fp16 loss scaling) are kept."""
+    import keras
+
+    from keras_animegan.models import LinearDecaySchedule
+    from train.common import set_learning_rate
+
+    constant = keras.optimizers.Adam(0.1)
+    set_learning_rate(constant, 0.01)
+    assert float(constant.learning_rate) == pytest.approx(0.01)
+    scaled = keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(0.1))
+    set_learning_rate(scaled, 0.02)
+    assert float(scaled.inner_optimizer.learning_rate) == pytest.approx(0.02)
+    schedule = LinearDecaySchedule(0.1, 10, 10)
+    for optimizer in (keras.optimizers.Adam(schedule), keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(schedule))):
+        set_learning_rate(optimizer, 0.5)  # no error, and the schedule stays
+        inner = getattr(optimizer, "inner_optimizer", optimizer)
+        assert inner.get_config()["learning_rate"]["class_name"] == "LinearDecaySchedule"
+
+
+def test_keras_reduces_across_workers_only_for_a_real_cluster(mirrored_strategy):
+    """The isolated private call: a local strategy (default, mirrored) is not a multi-worker cluster.
+
+    The cluster case runs in `tests/distribute/test_multi_worker.py` (two worker processes).
+    """
+    import tensorflow as tf
+
+    from keras_animegan.models.gan_model import keras_reduces_across_workers
+
+    assert not keras_reduces_across_workers(tf.distribute.get_strategy())
+    assert not keras_reduces_across_workers(mirrored_strategy)

@@ -1,0 +1,171 @@
+"""Trainer settings: the shared absl flags (defined once, here), the config dataclass, the recipes' tables.
+
+A trainer module (`train/dcgan.py`, ...) defines only its own flags, turns
+flags into a frozen config dataclass in `main(argv)` (`config_from_flags`),
+fills what the user left unset from its recipe tables (`resolve`), and calls
+`run(config)`, which never reads flags; tests call `run()` directly.
+"""
+
+import dataclasses
+import os
+from typing import Optional
+
+import keras
+from absl import flags
+
+# ----------------------------------------------------------------------------- flags
+# Defaults of None mean "the trainer's default" (see each trainer's DEFAULTS).
+flags.DEFINE_string("model_dir", None, "Run directory: checkpoints, samples, logs, final model. "
+                    "Rerunning with the same directory resumes. Default: runs/<model>.")
+flags.DEFINE_integer("epochs", None, "Number of epochs.")
+flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch. Default: one pass over the images.")
+flags.DEFINE_integer("batch_size", None, "Global batch size (split across replicas).")
+flags.DEFINE_integer("image_size", None, "Training image height and width.")
+flags.DEFINE_float("learning_rate", None, "Learning rate of both optimizers (Adam). Default: the recipe's.")
+flags.DEFINE_integer("seed", 0, "Random seed (weights, noise, shuffling).")
+flags.DEFINE_string("image_dir", None, "A folder (searched recursively) or .zip of images to train on.")
+flags.DEFINE_string("dataset", None, "A TensorFlow Datasets name to train on instead (e.g. faces/64px).")
+flags.DEFINE_string("data_dir", None, "TensorFlow Datasets data directory for --dataset.")
+flags.DEFINE_string("export_dir", None, "SavedModel export base directory. Default: <model_dir>/export.")
+flags.DEFINE_enum("mixed_precision", "none", ["none", "bf16", "fp16"],
+                  "Mixed precision: bf16 (mixed_bfloat16) or fp16 (mixed_float16 with dynamic loss scaling); "
+                  "network outputs and losses stay float32.")
+flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "one_device", "default"],
+                  "tf.distribute strategy; auto = MirroredStrategy when more than one GPU is visible; "
+                  "multi_worker = MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (only the chief writes).")
+flags.DEFINE_integer("checkpoint_every", 200, "Also checkpoint every N steps (0: only at epoch ends).")
+flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Keras fit verbosity (1 = progress bar).")
+flags.DEFINE_enum("gan_mode", None, ["vanilla", "lsgan", "hinge"],
+                  "Adversarial loss. Default: the model's (DCGAN vanilla, CycleGAN lsgan).")
+flags.DEFINE_float("landmark_weight", 0.0, "CycleGAN / CartoonGAN: strength of the face landmark loss (0 = off). "
+                   "Weights the A->B->A cycle loss / the content loss with MediaPipe face-mesh maps.")
+flags.DEFINE_integer("base_filters", None, "Network width (DCGAN: channels at the last hidden resolution; "
+                     "CycleGAN: ngf/ndf). Default: the recipe's (README tables).")
+
+flags.DEFINE_enum("recipe", "modern", ["modern", "report"],
+                  "Training recipe: modern = the measured best (EMA generator, DiffAugment, ...; see the README's "
+                  "KID table), report = the report's exact settings. Explicit flags override either.")
+flags.DEFINE_float("ema_decay", None, "EMA decay of the generator weights per step (0 = off). Default: the recipe's.")
+flags.DEFINE_string("augment", None, "DiffAugment policy for the discriminator inputs, e.g. color,translation,cutout "
+                    "('none' = off). Default: the recipe's.")
+flags.DEFINE_float("r1_gamma", None, "R1 gradient penalty weight on real images (0 = off). Default: the recipe's.")
+flags.DEFINE_float("g_learning_rate", None, "Generator learning rate (TTUR). Default: --learning_rate.")
+flags.DEFINE_float("d_learning_rate", None, "Discriminator learning rate (TTUR). Default: --learning_rate.")
+flags.DEFINE_float("beta_1", None, "Adam beta_1 of both optimizers. Default: the recipe's (0.5).")
+
+flags.DEFINE_integer("kid_every", 0, "Compute KID of samples against real images every N epochs (0: off); "
+                     "logged beside the losses (kid.csv, loss_curve.png, TensorBoard).")
+flags.DEFINE_string("kid_features", "inception", "KID feature network: inception (downloads ImageNet weights), "
+                    "vgg16, a local VGG16 .weights.h5 file, or a .keras feature model.")
+flags.DEFINE_integer("kid_samples", 1000, "Images on each side of the KID comparison.")
+
+FLAGS = flags.FLAGS
+
+SHARED_FLAGS = (
+    "model_dir", "epochs", "steps_per_epoch", "batch_size", "image_size", "learning_rate", "seed",
+    "image_dir", "dataset", "data_dir", "export_dir", "mixed_precision", "strategy",
+    "checkpoint_every", "verbose", "gan_mode", "base_filters", "landmark_weight", "kid_every", "kid_features",
+    "kid_samples", "recipe", "ema_decay", "augment", "r1_gamma", "g_learning_rate", "d_learning_rate", "beta_1",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Settings every trainer shares. `None` fields take the trainer's defaults in `resolve`."""
+
+    model_dir: Optional[str] = None
+    epochs: Optional[int] = None
+    steps_per_epoch: Optional[int] = None
+    batch_size: Optional[int] = None
+    image_size: Optional[int] = None
+    learning_rate: Optional[float] = None
+    seed: int = 0
+    image_dir: Optional[str] = None
+    dataset: Optional[str] = None
+    data_dir: Optional[str] = None
+    export_dir: Optional[str] = None
+    mixed_precision: str = "none"
+    strategy: str = "auto"
+    checkpoint_every: int = 200
+    verbose: str = "auto"
+    gan_mode: Optional[str] = None
+    base_filters: Optional[int] = None
+    landmark_weight: float = 0.0
+    kid_every: int = 0
+    kid_features: str = "inception"
+    kid_samples: int = 1000
+    recipe: str = "modern"
+    ema_decay: Optional[float] = None
+    augment: Optional[str] = None
+    r1_gamma: Optional[float] = None
+    g_learning_rate: Optional[float] = None
+    d_learning_rate: Optional[float] = None
+    beta_1: Optional[float] = None
+
+    @property
+    def uses_embedded_data(self):
+        return not (self.image_dir or self.dataset)
+
+
+def config_from_flags(config_cls, names=()):
+    """Builds `config_cls` from the shared flags plus the trainer's own flag `names`."""
+    return config_cls(**{name: FLAGS[name].value for name in SHARED_FLAGS + tuple(names)})
+
+
+# What every recipe sets unless the trainer's table says otherwise: the report trained with
+# none of the modern stabilizers.
+REPORT_TRAINING = dict(ema_decay=0.0, augment="", r1_gamma=0.0, beta_1=0.5)
+
+
+def resolve(config, defaults, embedded_defaults, model_name):
+    """Fills `None` fields from the tables of `config.recipe`.
+
+    `defaults` and `embedded_defaults` map a recipe name (`"report"`,
+    `"modern"`) to a table of field values; `embedded_defaults` is laid over
+    `defaults` when no data source is given (the demo on the embedded sets).
+    Fields the user set (not None) are kept.
+    """
+    if config.recipe not in defaults:
+        raise ValueError(f"--recipe must be one of {sorted(defaults)}; got {config.recipe!r}.")
+    table = dict(REPORT_TRAINING)
+    table.update(defaults[config.recipe])
+    if config.uses_embedded_data:
+        table.update(embedded_defaults[config.recipe])
+    table.setdefault("model_dir", os.path.join("runs", model_name))
+    updates = {k: v for k, v in table.items() if getattr(config, k) is None}
+    config = dataclasses.replace(config, **updates)
+    if config.export_dir is None:
+        config = dataclasses.replace(config, export_dir=os.path.join(config.model_dir, "export"))
+    for name in ("epochs", "batch_size", "image_size"):
+        if getattr(config, name) is None or getattr(config, name) < 1:
+            raise ValueError(f"--{name} must be a positive integer; got {getattr(config, name)!r}.")
+    if config.augment in ("none", "off"):
+        config = dataclasses.replace(config, augment="")
+    if config.ema_decay is not None and not 0.0 <= config.ema_decay < 1.0:
+        raise ValueError(f"--ema_decay must be in [0, 1); got {config.ema_decay!r}.")
+    if config.r1_gamma is not None and config.r1_gamma < 0:
+        raise ValueError(f"--r1_gamma must be >= 0; got {config.r1_gamma!r}.")
+    if config.steps_per_epoch is not None and config.steps_per_epoch < 1:
+        raise ValueError(f"--steps_per_epoch must be a positive integer; got {config.steps_per_epoch!r}.")
+    return config
+
+
+
+
+def learning_rate(config, network):
+    """The learning rate of `network` ("g" or "d"): `--g_learning_rate` / `--d_learning_rate`, else `--learning_rate`."""
+    if network not in ("g", "d"):
+        raise ValueError(f"network must be 'g' or 'd'; got {network!r}.")
+    value = config.g_learning_rate if network == "g" else config.d_learning_rate
+    return config.learning_rate if value is None else value
+
+
+def adam(config, network="g", schedule=None):
+    """The optimizer every trainer uses: Adam(learning rate of `network`, or `schedule(rate)`, `--beta_1`)."""
+    rate = learning_rate(config, network)
+    return keras.optimizers.Adam(schedule(rate) if schedule else rate, beta_1=config.beta_1)
+
+
+def recipe_kwargs(config):
+    """The `GANModel` arguments of the training recipe: EMA, augmentation, R1."""
+    return dict(ema_decay=config.ema_decay or None, augment=config.augment or None, r1_gamma=config.r1_gamma or 0.0)
