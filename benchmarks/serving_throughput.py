@@ -68,15 +68,22 @@ def post(url, body):
         return response.read()
 
 
-def start_server(export_dir, port):
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(export_dir, port, model="dcgan", max_request_bytes=200_000_000):
+    """`python -m keras_animegan.serve` on 127.0.0.1:`port` in a subprocess, once `model` answers."""
     process = subprocess.Popen(
         [sys.executable, "-m", "keras_animegan.serve", f"--model_base_path={export_dir}", f"--rest_api_port={port}",
-         "--rest_api_host=127.0.0.1", "--max_request_bytes=200000000"],
+         "--rest_api_host=127.0.0.1", f"--max_request_bytes={max_request_bytes}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 180
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models/dcgan", timeout=2)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models/{model}", timeout=2)
             return process
         except OSError:
             time.sleep(0.5)

@@ -30,6 +30,7 @@ Output names ending in `_bytes` are what TF Serving's REST API returns as
 
 import os
 import shutil
+import tempfile
 
 import keras
 import tensorflow as tf
@@ -89,12 +90,74 @@ def translate_any_size(network, images):
     return tf.clip_by_value(outputs, -1.0, 1.0)
 
 
+def _le(head, offset, length):
+    """Unsigned little-endian integer of `length` bytes at `offset` of a (padded) header string."""
+    raw = tf.cast(tf.io.decode_raw(tf.strings.substr(head, offset, length), tf.uint8), tf.int64)
+    return tf.reduce_sum(raw * tf.constant([256**i for i in range(length)], tf.int64))
+
+
+def _be(head, offset, length):
+    raw = tf.cast(tf.io.decode_raw(tf.strings.substr(head, offset, length), tf.uint8), tf.int64)
+    return tf.reduce_sum(raw * tf.constant([256**i for i in reversed(range(length))], tf.int64))
+
+
+_HEADER_BYTES = 64
+
+
+def encoded_image_size(data):
+    """`[height, width]` (int64) of an encoded image from its header, without decoding it; `[-1, -1]` if unknown.
+
+    PNG (IHDR), GIF (logical screen), BMP (DIB header), WebP (VP8 / VP8L / VP8X)
+    and JPEG (its SOF marker, via `tf.image.extract_jpeg_shape`). Any other
+    bytes give `[-1, -1]`; `tf.io.decode_image` then refuses them on its own.
+    """
+    padding = "\0" * _HEADER_BYTES
+    head = tf.strings.substr(tf.strings.join([tf.strings.substr(data, 0, _HEADER_BYTES), padding]), 0, _HEADER_BYTES)
+
+    def starts(offset, magic):
+        return tf.equal(tf.strings.substr(head, offset, len(magic)), magic)
+
+    def size(height, width):
+        return lambda: tf.stack([height(), width()])
+
+    def bmp():
+        core = tf.equal(_le(head, 14, 4), 12)  # BITMAPCOREHEADER: 16-bit sizes
+        height = tf.where(core, _le(head, 20, 2), _le(head, 22, 4))
+        height = tf.where(height >= 2**31, 2**32 - height, height)  # negative height: a top-down bitmap
+        return tf.stack([height, tf.where(core, _le(head, 18, 2), _le(head, 18, 4))])
+
+    def webp():
+        chunk = tf.strings.substr(head, 12, 4)
+        vp8l = _le(head, 21, 4)
+        return tf.case([
+            (tf.equal(chunk, "VP8X"), lambda: tf.stack([_le(head, 27, 3) + 1, _le(head, 24, 3) + 1])),
+            (tf.equal(chunk, "VP8L"), lambda: tf.stack([(vp8l // 2**14) % 2**14 + 1, vp8l % 2**14 + 1])),
+            (tf.equal(chunk, "VP8 "), lambda: tf.stack([_le(head, 28, 2) % 2**14, _le(head, 26, 2) % 2**14])),
+        ], default=lambda: tf.constant([-1, -1], tf.int64))
+
+    return tf.case([
+        (starts(0, b"\x89PNG\r\n\x1a\n"), size(lambda: _be(head, 20, 4), lambda: _be(head, 16, 4))),
+        (starts(0, b"GIF"), size(lambda: _le(head, 8, 2), lambda: _le(head, 6, 2))),
+        (starts(0, b"BM"), bmp),
+        (tf.logical_and(starts(0, b"RIFF"), starts(8, b"WEBP")), webp),
+        (starts(0, b"\xff\xd8"), lambda: tf.cast(tf.image.extract_jpeg_shape(data)[:2], tf.int64)),
+    ], default=lambda: tf.constant([-1, -1], tf.int64))
+
+
 def _image_endpoints(network):
     def translate(images):
         return translate_any_size(network, images)
 
     def translate_one_encoded(data):
-        image = tf.io.decode_image(data, channels=3, expand_animations=False)
+        # The size comes from the header, before anything is decoded: a 1 MB PNG can claim 20,000 x 20,000
+        # pixels, and decoding it first would allocate gigabytes.
+        height_width = encoded_image_size(data)
+        too_large = tf.debugging.assert_less_equal(
+            height_width[0] * height_width[1], tf.constant(MAX_DECODED_PIXELS, tf.int64),
+            message=f"image larger than {MAX_DECODED_PIXELS} pixels (read from its header; not decoded)",
+        )
+        with tf.control_dependencies([too_large]):
+            image = tf.io.decode_image(data, channels=3, expand_animations=False)
         shape = tf.shape(image)
         tf.debugging.assert_less_equal(
             tf.cast(shape[0], tf.int64) * tf.cast(shape[1], tf.int64), tf.constant(MAX_DECODED_PIXELS, tf.int64),
@@ -152,13 +215,55 @@ def export_generator(model, export_dir, model_name, version=1, network=None):
     if int(version) < 1:
         raise ValueError(f"version must be a positive integer (TF Serving's version folders); got {version!r}.")
     path = os.path.join(os.fspath(export_dir), model_name, str(int(version)))
-    tmp = f"{path}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    archive = keras.export.ExportArchive()
-    archive.track(network)
-    for name, fn, signature in serving_endpoints(network):
-        archive.add_endpoint(name, fn, input_signature=signature)
-    archive.write_out(tmp, verbose=False)
-    shutil.rmtree(path, ignore_errors=True)
-    os.replace(tmp, path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    # Written beside the old version under a name TF Serving ignores (not a number), then swapped in.
+    tmp = tempfile.mkdtemp(prefix=f".{int(version)}.tmp-", dir=os.path.dirname(path))
+    try:
+        archive = keras.export.ExportArchive()
+        archive.track(network)
+        for name, fn, signature in serving_endpoints(network):
+            archive.add_endpoint(name, fn, input_signature=signature)
+        archive.write_out(tmp, verbose=False)
+        swap_in(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # after a swap: the old version
     return path
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a, b):
+    """Atomically swaps two existing paths (Linux `renameat2(RENAME_EXCHANGE)`); False where unsupported."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return done == 0
+
+
+def swap_in(new, path):
+    """Makes the folder `new` appear at `path` in one step; the previous `path` (if any) ends up at `new`.
+
+    A new version is one `rename`. An existing one is exchanged with the new in
+    one `renameat2(RENAME_EXCHANGE)` on Linux, so a server watching the folder
+    sees the old version or the new one, never a half-written or missing one.
+    Elsewhere, the old version is renamed aside first (a brief gap).
+    """
+    if not os.path.exists(path):
+        os.rename(new, path)
+        return
+    if _exchange(new, path):
+        return
+    aside = tempfile.mkdtemp(prefix=".old-", dir=os.path.dirname(path))
+    os.rmdir(aside)
+    os.rename(path, aside)
+    os.rename(new, path)
+    os.rename(aside, new)

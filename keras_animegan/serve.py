@@ -81,6 +81,13 @@ def find_models(model_base_path, model_name=None):
     return models
 
 
+def tf_serving_dtype(dtype):
+    """TF Serving's name of a dtype in `/metadata`: the `DataType` enum name (`DT_FLOAT`, `DT_UINT8`, ...)."""
+    from tensorflow.core.framework import types_pb2
+
+    return types_pb2.DataType.Name(dtype.as_datatype_enum)
+
+
 class Signature:
     """One signature of a loaded SavedModel: its input specs, output names, and a numpy-in numpy-out call."""
 
@@ -93,7 +100,7 @@ class Signature:
     def describe(self):
         def spec(name, s):
             dims = [{"size": str(-1 if d is None else d)} for d in s.shape]
-            return {"dtype": "DT_" + s.dtype.name.upper(), "tensor_shape": {"dim": dims, "unknown_rank": False},
+            return {"dtype": tf_serving_dtype(s.dtype), "tensor_shape": {"dim": dims, "unknown_rank": False},
                     "name": name}
 
         return {
@@ -221,9 +228,16 @@ class Server:
 
     def predict(self, name, body, version=None, label=None):
         """`body`: the request bytes. Returns the response dict; raises `RequestError`."""
+        servable = self.servable(name, version, label)
+        try:
+            return self._predict(servable, body)
+        except RecursionError:
+            # json.loads (and walking what it returns) recurses once per nesting level.
+            raise RequestError(400, "JSON Parse error: the request nests too deeply.") from None
+
+    def _predict(self, servable, body):
         import tensorflow as tf
 
-        servable = self.servable(name, version, label)
         try:
             request = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -295,6 +309,35 @@ class Server:
 
 
 # ------------------------------------------------------------------------------ web
+# An oversized body is read to its end (and dropped, so memory stays bounded) before the 413:
+# answering while the client still sends makes the client see a reset connection, not the error.
+# Past this many bytes the connection is closed instead.
+MAX_DRAIN_BYTES = 256 * 1024 * 1024
+
+
+async def read_body(request, max_request_bytes):
+    """The request body, or `RequestError(413)` once it is over `max_request_bytes` (after draining the rest)."""
+    length = request.headers.get("content-length")
+    too_large = None
+    if length is not None and length.isdigit() and int(length) > max_request_bytes:
+        too_large = (f"Request body of {int(length)} bytes is over the {max_request_bytes}-byte limit "
+                     "(--max_request_bytes).")
+    body, drained = bytearray(), 0
+    async for chunk in request.stream():
+        if too_large is None:
+            body += chunk
+            if len(body) > max_request_bytes:
+                too_large = f"Request body is over the {max_request_bytes}-byte limit (--max_request_bytes)."
+                drained, body = len(body), bytearray()
+        else:
+            drained += len(chunk)
+            if drained > MAX_DRAIN_BYTES:
+                break
+    if too_large is not None:
+        raise RequestError(413, too_large)
+    return bytes(body)
+
+
 def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES):
     """The FastAPI application speaking TF Serving's REST API over `server`."""
     from fastapi import FastAPI
@@ -333,18 +376,9 @@ def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES):
                     raise RequestError(400, f"{parts['verb'][1:]} needs a classification/regression signature; "
                                             "these models have predict signatures only.")
                 raise RequestError(405, "POST /v1/models/<name>:predict")
-            length = request.headers.get("content-length")
-            if length is not None and length.isdigit() and int(length) > max_request_bytes:
-                raise RequestError(413, f"Request body of {int(length)} bytes is over the {max_request_bytes}-byte "
-                                        "limit (--max_request_bytes).")
-            body = bytearray()
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > max_request_bytes:
-                    raise RequestError(413, f"Request body is over the {max_request_bytes}-byte limit "
-                                            "(--max_request_bytes).")
+            body = await read_body(request, max_request_bytes)
             return JSONResponse(await run_in_threadpool(
-                server.predict, parts["name"], bytes(body), parts["version"], parts["label"]))
+                server.predict, parts["name"], body, parts["version"], parts["label"]))
         except RequestError as e:
             return error(e.status, e.message)
         except Exception as e:  # noqa: BLE001 - a bug must not take the server down; say what it was

@@ -77,3 +77,108 @@ def test_translator_signatures_any_size(tiny_models, loaded):
 def test_export_rejects_version_zero(tiny_models, tmp_path):
     with pytest.raises(ValueError, match="version"):
         export_generator(tiny_models["dcgan"], tmp_path, "dcgan", version=0)
+
+
+def encode(fmt, height=5, width=7, mode="RGB", **kwargs):
+    import io
+
+    from PIL import Image
+
+    pixels = np.random.default_rng(0).integers(0, 256, (height, width, len(mode)), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode).save(buffer, fmt, **kwargs)
+    return buffer.getvalue()
+
+
+FORMATS = {"png": ("PNG", {}), "gif": ("GIF", {}), "bmp": ("BMP", {}), "jpeg": ("JPEG", {}),
+           "webp lossy": ("WEBP", {}), "webp lossless": ("WEBP", {"lossless": True}),
+           "webp extended": ("WEBP", {"mode": "RGBA"})}
+
+
+def claim_size(data, height, width):
+    """The same file with a header that claims `height` x `width` (the pixel data is left as it is)."""
+    import struct
+
+    data = bytearray(data)
+    if data.startswith(b"\x89PNG"):
+        data[16:24] = struct.pack(">II", width, height)
+    elif data.startswith(b"GIF"):
+        data[6:10] = struct.pack("<HH", width, height)
+    elif data.startswith(b"BM"):
+        data[18:26] = struct.pack("<ii", width, height)
+    elif data.startswith(b"RIFF"):
+        chunk = bytes(data[12:16])
+        if chunk == b"VP8X":
+            data[24:30] = (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+        elif chunk == b"VP8L":
+            bits = int.from_bytes(data[21:25], "little") & ~((1 << 28) - 1)
+            data[21:25] = (bits | (width - 1) | ((height - 1) << 14)).to_bytes(4, "little")
+        else:
+            data[26:30] = struct.pack("<HH", width, height)
+    else:  # JPEG: the SOF0 marker's height and width
+        at = bytes(data).index(b"\xff\xc0")
+        data[at + 5:at + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("kind", sorted(FORMATS))
+def test_encoded_image_size_reads_headers(kind):
+    from keras_animegan.export import encoded_image_size
+
+    fmt, kwargs = FORMATS[kind]
+    kwargs = dict(kwargs)
+    data = encode(fmt, mode=kwargs.pop("mode", "RGB"), **kwargs)
+    assert encoded_image_size(tf.constant(data)).numpy().tolist() == [5, 7]
+    assert encoded_image_size(tf.constant(claim_size(data, 9000, 11000))).numpy().tolist() == [9000, 11000]
+    assert encoded_image_size(tf.constant(b"not an image")).numpy().tolist() == [-1, -1]
+
+
+def test_oversized_images_are_refused_from_the_header_before_decoding(loaded):
+    """A small file claiming 16,000 x 16,000 pixels (WebP's 14-bit limit) is refused before `decode_image`
+    allocates 768 MB for it."""
+    translate = loaded["cyclegan"].signatures["translate_bytes"]
+    for kind, (fmt, kwargs) in sorted(FORMATS.items()):
+        kwargs = dict(kwargs)
+        bomb = claim_size(encode(fmt, mode=kwargs.pop("mode", "RGB"), **kwargs), 16000, 16000)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="read from its header"):
+            translate(image_bytes=tf.constant([bomb]))
+    # A small image of each format still translates.
+    out = translate(image_bytes=tf.constant([encode("PNG", 12, 10), encode("JPEG", 12, 10)]))["image_bytes"]
+    assert [tuple(tf.io.decode_png(p).shape) for p in out.numpy()] == [(12, 10, 3), (12, 10, 3)]
+
+
+def test_export_swaps_versions_atomically(tiny_models, tmp_path):
+    """Re-exporting a version replaces it in one step: a watcher never sees it missing or half-written."""
+    import os
+    import threading
+
+    from keras_animegan.export import swap_in
+    from keras_animegan.utils.versions import saved_model_versions
+
+    model = tiny_models["dcgan"]
+    path = export_generator(model, tmp_path, "dcgan")
+    seen, stop = [], threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            versions = saved_model_versions(str(tmp_path / "dcgan"))
+            seen.append(sorted(versions) == [1] and os.path.exists(os.path.join(path, "variables")))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for _ in range(2):
+            assert export_generator(model, tmp_path, "dcgan") == path
+    finally:
+        stop.set()
+        watcher.join()
+    assert len(seen) > 10 and all(seen), f"{seen.count(False)} of {len(seen)} looks saw no complete version 1"
+    assert sorted(os.listdir(tmp_path / "dcgan")) == ["1"]  # no temporary folder left behind
+    # swap_in itself: the old folder ends up where the new one was.
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    (old / "mark").write_text("old")
+    (new / "mark").write_text("new")
+    swap_in(str(new), str(old))
+    assert (old / "mark").read_text() == "new" and (new / "mark").read_text() == "old"

@@ -95,6 +95,12 @@ def test_status_and_metadata(client):
     signatures = meta["metadata"]["signature_def"]["signature_def"]
     assert set(signatures) == {"serving_default", "translate_bytes", "serve"}
     assert signatures["serving_default"]["inputs"]["images"]["dtype"] == "DT_UINT8"
+    # TF Serving's dtype names (the DataType enum), which clients parse: DT_FLOAT, not DT_FLOAT32.
+    assert signatures["serve"]["inputs"]["images"]["dtype"] == "DT_FLOAT"
+    assert signatures["translate_bytes"]["inputs"]["image_bytes"]["dtype"] == "DT_STRING"
+    status, meta = c.request("/dcgan/metadata")
+    generate = meta["metadata"]["signature_def"]["signature_def"]["generate_images"]
+    assert generate["inputs"]["count"]["dtype"] == "DT_INT32" and generate["outputs"]["images"]["dtype"] == "DT_UINT8"
 
 
 def test_good_requests(client, tiny_models):
@@ -133,7 +139,20 @@ def test_good_requests(client, tiny_models):
                                atol=1e-4)
 
 
+def png_claiming(height, width):
+    """A small PNG whose header claims `height` x `width` pixels (a decompression-bomb stand-in)."""
+    import struct
+
+    data = bytearray(base64.b64decode(png_b64(np.zeros((4, 4, 3), np.uint8))))
+    data[16:24] = struct.pack(">II", width, height)
+    return base64.b64encode(bytes(data)).decode()
+
+
 BAD = {
+    "nested too deeply": ("/dcgan:predict", b'{"instances": ' + b"[" * 5000 + b"]" * 5000 + b"}", 400, "nests"),
+    "image bomb": ("/cyclegan:predict", {"signature_name": "translate_bytes", "instances": [
+        {"b64": png_claiming(20000, 20000)}]}, 400, "header"),
+    "200,000 rows over the byte limit": ("/dcgan:predict", {"instances": [[0.0] * LATENT] * 200_000}, 413, "limit"),
     "malformed json": ("/dcgan:predict", b'{"instances": [1, 2', 400, "JSON"),
     "not an object": ("/dcgan:predict", b"[1, 2]", 400, "JSON object"),
     "neither format": ("/dcgan:predict", {"signature_name": "serving_default"}, 400, "exactly one"),
