@@ -138,7 +138,8 @@ def kid_monitor(config, model, data, paths, resumed_from):
             return np.concatenate([np.asarray(m(inputs[i:i + chunk], training=False)) for i in range(0, count, chunk)])
     ka_callbacks.truncate_csv(paths.kid_csv, resumed_from, "step")  # a resumed run recomputes them
     return ka_callbacks.KIDMonitor(real, features, sample_fn, every_n_epochs=config.kid_every,
-                                   subset_size=min(1000, count), log_dir=paths.logs, csv_path=paths.kid_csv)
+                                   num_subsets=50, subset_size=max(2, count // 2), log_dir=paths.logs,
+                                   csv_path=paths.kid_csv)
 
 
 def set_learning_rate(optimizer, value):

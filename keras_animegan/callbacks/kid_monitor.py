@@ -26,8 +26,8 @@ class KIDMonitor(keras.callbacks.Callback):
         csv_path: CSV of epoch, step, kid, kid_std (or None).
     """
 
-    def __init__(self, real_images, feature_model, sample_fn, every_n_epochs=1, num_subsets=100,
-                 subset_size=1000, log_dir=None, csv_path=None):
+    def __init__(self, real_images, feature_model, sample_fn, every_n_epochs=1, num_subsets=50,
+                 subset_size=500, log_dir=None, csv_path=None):
         super().__init__()
         self.real_images, self.feature_model, self.sample_fn = real_images, feature_model, sample_fn
         self.every_n_epochs, self.num_subsets, self.subset_size = every_n_epochs, num_subsets, subset_size

@@ -134,7 +134,7 @@ class CartoonGAN(GANModel):
                 content = content_loss(photo_features, self.feature_extractor(generated, training=False), weight)
                 scaled = self.scale_loss_for_replicas(self.content_weight * content, self.g_optimizer)
             variables = self.generator_trainable_variables
-            self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
+            self.apply_update(self.g_optimizer, tape.gradient(scaled, variables), variables)
             self.update_ema()
             return {"content_loss": self.update_loss_trackers(content_loss=content)["content_loss"]}
 
@@ -154,7 +154,7 @@ class CartoonGAN(GANModel):
             )
             scaled = self.scale_loss_for_replicas(d_loss + penalty, self.d_optimizer)
         variables = self.discriminator_trainable_variables
-        self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
+        self.apply_update(self.d_optimizer, tape.gradient(scaled, variables), variables)
 
         with tf.GradientTape() as tape:
             generated = self.generator(photo, training=True)
@@ -172,7 +172,7 @@ class CartoonGAN(GANModel):
                 style = tf.zeros(())
             scaled = self.scale_loss_for_replicas(g_loss, self.g_optimizer)
         variables = self.generator_trainable_variables
-        self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
+        self.apply_update(self.g_optimizer, tape.gradient(scaled, variables), variables)
         self.update_ema()
         return self.update_loss_trackers(d_loss=d_loss, adv_loss=adv, content_loss=content, style_loss=style, g_loss=g_loss)
 

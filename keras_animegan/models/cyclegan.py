@@ -175,7 +175,7 @@ class CycleGAN(GANModel):
             g_loss, terms, fake_a, fake_b = self.generator_losses(real_a, real_b, weight_a)
             scaled = self.scale_loss_for_replicas(g_loss, self.g_optimizer)
         variables = self.generator_trainable_variables
-        self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
+        self.apply_update(self.g_optimizer, tape.gradient(scaled, variables), variables)
         self.update_ema()
 
         # Discriminators on real images and on fakes drawn from the history pools (both through
@@ -199,7 +199,7 @@ class CycleGAN(GANModel):
             )
             scaled = self.scale_loss_for_replicas(d_a_loss + d_b_loss + penalty, self.d_optimizer)
         variables = self.discriminator_trainable_variables
-        self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
+        self.apply_update(self.d_optimizer, tape.gradient(scaled, variables), variables)
 
         return self.update_loss_trackers(d_a_loss=d_a_loss, d_b_loss=d_b_loss, g_loss=g_loss, **terms)
 

@@ -146,7 +146,7 @@ class DCGAN(GANModel):
             total = d_loss + tf.cast(r1, d_loss.dtype) if self.r1_gamma else d_loss
             scaled = self.scale_loss_for_replicas(total, self.d_optimizer)
         variables = self.discriminator_trainable_variables
-        self.d_optimizer.apply(tape.gradient(scaled, variables), variables)
+        self.apply_update(self.d_optimizer, tape.gradient(scaled, variables), variables)
 
         # Generator: fresh noise, make the discriminator call it real.
         noise = self.replica_noise(batch_size, salt=1)
@@ -156,7 +156,7 @@ class DCGAN(GANModel):
             g_loss = self.generator_loss_fn(fake_logits)
             scaled = self.scale_loss_for_replicas(g_loss, self.g_optimizer)
         variables = self.generator_trainable_variables
-        self.g_optimizer.apply(tape.gradient(scaled, variables), variables)
+        self.apply_update(self.g_optimizer, tape.gradient(scaled, variables), variables)
         self.update_ema()
 
         return self.update_loss_trackers(d_loss=d_loss, g_loss=g_loss)

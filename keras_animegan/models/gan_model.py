@@ -209,6 +209,25 @@ class GANModel(keras.Model):
                                self.ema_rampup * tf.maximum(tf.cast(step, tf.float32), 1.0))
         return tf.pow(0.5, 1.0 / half_life)
 
+    def apply_update(self, optimizer, grads, variables):
+        """`optimizer.apply(grads, variables)`, and the step is counted even when the optimizer skips it.
+
+        Under fp16 a `LossScaleOptimizer` skips a step whose gradients overflow
+        and leaves `iterations` as it was. The step count drives resume,
+        checkpoint cadence, the loss log, CartoonGAN's phase switch, noise seeds
+        and the EMA ramp, so a skipped step still advances `iterations`: it is
+        the one counter every step advances.
+        """
+        if not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            optimizer.apply(grads, variables)
+            return
+        # Before and after, through the same variable: unchanged means the update was skipped. (The
+        # optimizer decides on the all-reduced gradients, so this replica's own cannot tell.)
+        iterations = optimizer.iterations
+        before = tf.identity(iterations)
+        optimizer.apply(grads, variables)
+        iterations.assign_add(tf.cast(tf.equal(tf.identity(iterations), before), iterations.dtype))
+
     def update_ema(self):
         """Moves the EMA networks toward the raw ones; call after the generator update of a step."""
         if not self.ema_decay:

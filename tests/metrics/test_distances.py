@@ -79,3 +79,12 @@ def test_image_level_metrics_use_the_given_feature_network():
     assert metrics.fid(dark, light, features) > 1.0
     assert metrics.kid(dark, light, features, num_subsets=5, subset_size=20)[0] > \
         metrics.kid(dark, dark[::-1].copy(), features, num_subsets=5, subset_size=20)[0]
+
+
+def test_kid_std_is_positive_on_random_data():
+    """Subsets smaller than the sets differ, so the std over them is positive (it was 0 at the trainers' defaults)."""
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(40, 8)), rng.normal(0.3, 1.0, size=(40, 8))
+    for subset_size in (20, 40, 1000):  # 40 and 1000: as large as the sets, or larger
+        mean, std = metrics.kid_from_activations(x, y, num_subsets=10, subset_size=subset_size)
+        assert np.isfinite(mean) and std > 0, subset_size

@@ -194,7 +194,8 @@ def test_kid_every_epoch_is_logged_beside_the_losses(tmp_path):
         rows = list(csv.DictReader(f))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert [int(r["step"]) for r in rows] == [3, 6]
-    assert all(np.isfinite(float(r["kid"])) and float(r["kid_std"]) >= 0 for r in rows)
+    # Subsets of half the samples differ from each other, so the std measures something (it was always 0).
+    assert all(np.isfinite(float(r["kid"])) and float(r["kid_std"]) > 0 for r in rows)
     # The loss curve gets a KID panel: a taller figure than the losses-only plot.
     assert Image.open(os.path.join(result.config.model_dir, "loss_curve.png")).size == (800, 700)
     with pytest.raises(ValueError, match="feature network 'nope'"):
