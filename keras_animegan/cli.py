@@ -152,18 +152,32 @@ def _read_image(path):
         return decode_image(f.read())
 
 
-def _face_cropper(size):
-    try:
-        from keras_animegan.landmarks import FaceMesh
-        from keras_animegan.landmarks import crop_face
-    except ImportError as error:
-        raise CLIError(f"--crop_faces needs the landmarks module's dependencies ({error}).") from None
-    mesh = FaceMesh()
+class FaceCropper:
+    """`--crop_faces`: a square crop around the face of each image, counting the images without one.
 
-    def crop(image):
-        return crop_face(image, mesh(image), size=size)
+    An image without a face gets its center square (as `crop_face` does), and
+    is counted in `no_face`, so the command can say how many.
+    """
 
-    return crop
+    def __init__(self, size=None):
+        try:
+            from keras_animegan.landmarks import FaceMesh
+            from keras_animegan.landmarks import crop_face
+        except ImportError as error:
+            raise CLIError(f"--crop_faces needs the landmarks module's dependencies ({error}).") from None
+        self.mesh, self.crop_face, self.size, self.no_face = FaceMesh(), crop_face, size, 0
+
+    def __call__(self, image):
+        result = self.mesh(image)
+        if not result.found:
+            self.no_face += 1
+        return self.crop_face(image, result, size=self.size)
+
+    def report(self, what="image(s)"):
+        if self.no_face:
+            print(f"warning: {self.no_face} {what} had no face: center-cropped instead (--crop_faces).",
+                  file=sys.stderr)
+        return f"; {self.no_face} without a face (center-cropped)"
 
 
 def _translate_image(model, image, crop):
@@ -181,7 +195,7 @@ def translate(args):
     if model.kind != "image":
         raise CLIError(f"MODEL {args.model!r} generates from noise; use `keras-animegan generate`.")
     source = args.input
-    crop = _face_cropper(args.crop_size) if args.crop_faces else None
+    crop = FaceCropper(args.crop_size) if args.crop_faces else None
     if not os.path.exists(source):
         raise CLIError(f"INPUT {source!r}: no such file or folder.")
     if os.path.isdir(source):
@@ -199,7 +213,7 @@ def translate(args):
     if os.path.isdir(output) or not output.lower().endswith(IMAGE_EXTENSIONS):
         output = os.path.join(output, _output_name(os.path.basename(source)))
     _save(_translate_image(model, image, crop), output)
-    print(f"Wrote {output}.")
+    print(f"Wrote {output}{crop.report() if crop else ''}.")
     return 0
 
 
@@ -219,7 +233,8 @@ def _translate_folder(model, source, output, crop):
             skipped.append(name)
             continue
         _save(_translate_image(model, image, crop), os.path.join(output, _output_name(name)))
-    print(f"Wrote {len(names) - len(skipped)} images to {output}/; skipped {len(skipped)} unreadable file(s).")
+    print(f"Wrote {len(names) - len(skipped)} images to {output}/; skipped {len(skipped)} unreadable file(s)"
+          f"{crop.report() if crop else ''}.")
     return 0
 
 
@@ -241,13 +256,22 @@ def _translate_video(model, source, output, crop):
                 ok, frame = capture.read()
                 if not ok:
                     break
-                out = _translate_image(model, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), crop)
+                rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                if crop is not None and crop.size is None and writer is None:
+                    # A video has one frame size: the first face crop's side, kept for every frame
+                    # (OpenCV's writer silently drops frames of any other size).
+                    crop.size = crop(rgb).shape[0]
+                    crop.no_face = 0
+                out = _translate_image(model, rgb, crop)
                 if writer is None:
                     fourcc = cv2.VideoWriter_fourcc(*("mp4v" if output.lower().endswith((".mp4", ".m4v", ".mov"))
                                                       else "MJPG"))
-                    writer = cv2.VideoWriter(output, fourcc, fps, (out.shape[1], out.shape[0]))
+                    size = (out.shape[1], out.shape[0])
+                    writer = cv2.VideoWriter(output, fourcc, fps, size)
                     if not writer.isOpened():
                         raise CLIError(f"--output {output!r}: OpenCV cannot write this video format.")
+                if (out.shape[1], out.shape[0]) != size:
+                    out = cv2.resize(out, size, interpolation=cv2.INTER_AREA)
                 writer.write(cv2.cvtColor(out, cv2.COLOR_RGB2BGR))
                 frames += 1
                 bar.update(1)
@@ -257,8 +281,25 @@ def _translate_video(model, source, output, crop):
             writer.release()
     if not frames:
         raise CLIError(f"INPUT {source!r}: no frames could be read.")
-    print(f"Wrote {frames} frames to {output}.")
+    written = _count_frames(output)
+    if written != frames:
+        raise CLIError(f"--output {output!r}: OpenCV wrote {written} of {frames} frames.")
+    print(f"Wrote {written} frames ({size[0]}x{size[1]}) to {output}{crop.report('frame(s)') if crop else ''}.")
     return 0
+
+
+def _count_frames(path):
+    """Frames in a written video, counted by reading it back (the container's count can be an estimate)."""
+    import cv2
+
+    capture = cv2.VideoCapture(path)
+    count = 0
+    try:
+        while capture.grab():
+            count += 1
+    finally:
+        capture.release()
+    return count
 
 
 # ------------------------------------------------------------------------- export

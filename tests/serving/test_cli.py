@@ -1,6 +1,5 @@
 """`keras-animegan generate | translate | export` on the tiny exported and saved models."""
 
-import configparser
 import os
 import subprocess
 import sys
@@ -17,11 +16,14 @@ from tests.serving.conftest import SIZE
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def test_console_script_is_declared():
-    config = configparser.ConfigParser()
-    config.read(os.path.join(ROOT, "setup.cfg"))
-    scripts = config["options.entry_points"]["console_scripts"]
-    assert "keras-animegan = keras_animegan.cli:main" in scripts
+def test_installed_console_script_runs():
+    """The `keras-animegan` entry point that `pip install` put beside this Python runs (not just declared)."""
+    script = os.path.join(os.path.dirname(sys.executable), "keras-animegan")
+    assert os.path.exists(script), f"{script} is missing: install the package (pip install -e .) first"
+    done = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert all(command in done.stdout for command in ("generate", "translate", "export"))
 
 
 @pytest.mark.parametrize("model_key", ["dcgan_export", "dcgan.keras"])
@@ -91,13 +93,90 @@ def test_translate_video(tiny_models, tmp_path):
     assert fps == pytest.approx(10.0)
 
 
-def test_translate_with_face_crop(tiny_models, tmp_path):
+@pytest.fixture(scope="module")
+def identity_export(tmp_path_factory):
+    """An exported 'translator' that returns its input: the CLI's output is then the face crop itself."""
+    import keras
+
+    from keras_animegan.export import export_generator
+
+    inputs = keras.Input((CROP, CROP, 3))
+    network = keras.Model(inputs, keras.layers.Activation("linear")(inputs), name="identity")
+    return export_generator(network, tmp_path_factory.mktemp("identity"), "identity")
+
+
+CROP = 192
+
+
+def face_box(image):
+    """(center x, center y, side) of the face mesh's landmark box, as fractions of the image size."""
+    from keras_animegan.landmarks import FaceMesh
+
+    result = FaceMesh()(np.asarray(image))
+    assert result.found, "no face in the output"
+    h, w = np.asarray(image).shape[:2]
+    points = result.pixels(w, h)
+    low, high = points.min(0), points.max(0)
+    return (low[0] + high[0]) / 2 / w, (low[1] + high[1]) / 2 / h, (high - low).max() / max(h, w)
+
+
+def test_translate_with_face_crop(tiny_models, identity_export, tmp_path, capsys):
     from skimage import data
 
     Image.fromarray(data.astronaut()).save(tmp_path / "astronaut.png")
     assert main(["translate", tiny_models["cyclegan_export"], str(tmp_path / "astronaut.png"), "--crop_faces",
                  "--crop_size", "48", "--output", str(tmp_path / "face.png")]) == 0
     assert Image.open(tmp_path / "face.png").size == (48, 48)
+    # The crop holds the face, centered and large (the whole 512 px photo's face spans about a quarter of it,
+    # so a center crop fails this).
+    assert main(["translate", identity_export, str(tmp_path / "astronaut.png"), "--crop_faces", "--crop_size",
+                 str(CROP), "--output", str(tmp_path / "crop.png")]) == 0
+    x, y, side = face_box(Image.open(tmp_path / "crop.png"))
+    assert abs(x - 0.5) < 0.1 and abs(y - 0.5) < 0.1 and side > 0.45, (x, y, side)
+    assert "without a face" in capsys.readouterr().out
+
+
+def test_crop_faces_counts_photos_without_a_face(identity_export, tmp_path, capsys):
+    from skimage import data
+
+    (tmp_path / "in").mkdir()
+    Image.fromarray(data.astronaut()).save(tmp_path / "in" / "face.png")
+    Image.fromarray(np.full((100, 140, 3), 200, np.uint8)).save(tmp_path / "in" / "wall.png")
+    assert main(["translate", identity_export, str(tmp_path / "in"), "--crop_faces", "--crop_size", str(CROP),
+                 "--output", str(tmp_path / "out")]) == 0
+    captured = capsys.readouterr()
+    assert "1 without a face" in captured.out and "1 image(s) had no face" in captured.err
+    assert sorted(os.listdir(tmp_path / "out")) == ["face.png", "wall.png"]  # written, and said so
+
+
+def test_video_with_a_moving_face_keeps_every_frame(identity_export, tmp_path, capsys):
+    """--crop_faces without --crop_size: the face moves and changes size, yet every frame is written at one size."""
+    from skimage import data
+
+    face = data.astronaut()
+    writer = cv2.VideoWriter(str(tmp_path / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, (400, 300))
+    for i in range(6):
+        side = 280 + 8 * i  # the face grows ...
+        frame = np.full((300, 400, 3), 90, np.uint8)
+        x0 = 5 + 12 * i  # ... and moves right
+        frame[:side, x0:x0 + side] = cv2.resize(face, (side, side))[:300]
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    writer.release()
+    assert main(["translate", identity_export, str(tmp_path / "clip.mp4"), "--crop_faces", "--output",
+                 str(tmp_path / "out.mp4")]) == 0
+    assert "Wrote 6 frames" in capsys.readouterr().out
+    capture = cv2.VideoCapture(str(tmp_path / "out.mp4"))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    assert len(frames) == 6 and len({f.shape for f in frames}) == 1
+    for frame in (frames[0], frames[-1]):  # the face stays in the crop as it moves
+        x, y, side = face_box(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        assert abs(x - 0.5) < 0.15 and abs(y - 0.5) < 0.15 and side > 0.4, (x, y, side)
 
 
 def test_export_keras_to_serving_layout(tiny_models, tmp_path):
