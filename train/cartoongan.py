@@ -8,8 +8,9 @@ is edge-smoothed once (OpenCV) in the input pipeline.
 The content/style network: `--vgg vgg19` (CartoonGAN's, block4_conv4) or
 `vgg16` (block4_conv3); `--vgg_weights imagenet` (downloaded by Keras on first
 use), `none` (random: smoke runs), or a local weights file; the preprocessing
-follows the weights (`--vgg_preprocessing auto`: caffe for imagenet, torch
-for a local file such as the torchvision-converted VGG16).
+follows the weights (`--vgg_preprocessing auto`: caffe for imagenet; a local
+file only if the package knows it, such as the project machines'
+torchvision-converted VGG16; say `caffe` or `torch` for any other).
 """
 
 import dataclasses
@@ -25,6 +26,7 @@ from keras_animegan.data import edge_smooth
 from keras_animegan.data import embedded
 from keras_animegan.models import CartoonGAN
 from keras_animegan.models import vgg_feature_extractor
+from keras_animegan.models.feature_extractors import resolve_vgg_preprocessing
 from train import common
 from train import inputs
 from train import options
@@ -39,7 +41,8 @@ flags.DEFINE_float("style_weight", 1.0, "Weight of the Gram style loss (0 = off)
 flags.DEFINE_enum("vgg", "vgg19", ["vgg19", "vgg16"], "Feature network for the content and style losses.")
 flags.DEFINE_string("vgg_weights", "imagenet", "imagenet | none | PATH to a local VGG weights file.")
 flags.DEFINE_enum("vgg_preprocessing", "auto", ["auto", "caffe", "torch"],
-                  "Input preprocessing of the VGG: auto = caffe for imagenet/none, torch for a local file.")
+                  "Input preprocessing of the VGG: auto = caffe for imagenet/none; a local file must be one "
+                  "the package knows (the project machines' torchvision VGG16) or be named caffe/torch.")
 flags.DEFINE_integer("cartoon_blocks", 8, "Residual blocks in the generator (paper: 8).")
 flags.DEFINE_enum("norm", "instance", ["instance", "batch"], "Normalization in both networks.")
 flags.DEFINE_integer("edge_kernel", 5, "Kernel size of the edge dilation and Gaussian blur.")
@@ -103,8 +106,21 @@ def make_data(config):
     return inputs.TrainData(dataset, max(len(photos), len(cartoons)), [photos, cartoons])
 
 
+def _vgg_weights(config):
+    return None if config.vgg_weights in ("none", "") else config.vgg_weights
+
+
+def check_vgg_flags(config):
+    """A clear ValueError for a missing `--vgg_weights` file or an `auto` preprocessing it cannot tell."""
+    try:
+        resolve_vgg_preprocessing(_vgg_weights(config), config.vgg_preprocessing)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"--vgg_weights={config.vgg_weights!r}, --vgg_preprocessing="
+                         f"{config.vgg_preprocessing!r}: {error}") from error
+
+
 def build_feature_extractor(config):
-    weights = None if config.vgg_weights in ("none", "") else config.vgg_weights
+    weights = _vgg_weights(config)
     try:
         return vgg_feature_extractor(config.vgg, weights=weights, image_size=config.image_size,
                                      preprocessing=config.vgg_preprocessing)
@@ -123,11 +139,13 @@ def run(config, callbacks=()):
     config = options.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "cartoongan")
     if not 0 <= config.init_epochs <= config.epochs:
         raise ValueError(f"--init_epochs must be between 0 and --epochs ({config.epochs}); got {config.init_epochs}.")
-    features = build_feature_extractor(config)
+    check_vgg_flags(config)  # before the data is read; the network itself is built in build_model
 
     def build_model(steps_per_epoch):
+        # Inside the strategy's scope and after the seed is set (both by common.start_run): replicas
+        # share one VGG, and `--vgg_weights none` gives the same random VGG on every run.
         model = CartoonGAN(
-            features,
+            build_feature_extractor(config),
             image_size=config.image_size,
             base_filters=config.base_filters,
             num_blocks=config.cartoon_blocks,

@@ -36,7 +36,7 @@ flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "one_
 flags.DEFINE_integer("checkpoint_every", 200, "Also checkpoint every N steps (0: only at epoch ends).")
 flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Keras fit verbosity (1 = progress bar).")
 flags.DEFINE_enum("gan_mode", None, ["vanilla", "lsgan", "hinge"],
-                  "Adversarial loss. Default: the model's (DCGAN vanilla, CycleGAN lsgan).")
+                  "Adversarial loss. Default: the model's (DCGAN and CartoonGAN vanilla, CycleGAN lsgan).")
 flags.DEFINE_float("landmark_weight", 0.0, "CycleGAN / CartoonGAN: strength of the face landmark loss (0 = off). "
                    "Weights the A->B->A cycle loss / the content loss with MediaPipe face-mesh maps.")
 flags.DEFINE_integer("base_filters", None, "Network width (DCGAN: channels at the last hidden resolution; "

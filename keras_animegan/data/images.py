@@ -145,7 +145,8 @@ class ImageSource:
             drop_remainder: drop a last partial batch (keeps shapes static and
                 replica batches equal under `tf.distribute`).
             cache: `True`, `False` or `"auto"`: keep decoded images in memory
-                after the first pass; `"auto"` does so when they fit in 1 GiB.
+                after the first pass; `"auto"` does so when everything cached (images,
+                pairs, weight maps) fits in 1 GiB.
             paired_fn: optional `uint8 image -> uint8 image` (numpy), computed once per
                 image before the cache; batches are then `(images, paired_fn(images))`
                 (CartoonGAN's edge-smoothed cartoons).
@@ -155,7 +156,8 @@ class ImageSource:
         """
         self.check_readable(image_size)
         if cache == "auto":
-            cache = fits_in_cache(len(self.files), image_size)
+            one = tf.data.Dataset.from_tensors(tf.zeros((image_size, image_size, 3), tf.uint8))
+            cache = fits_in_cache(len(self.files), add_derived(one, paired_fn, weight_fn).element_spec)
         if not shuffle:
             seed = None
 
@@ -185,9 +187,17 @@ class ImageSource:
         return finish_pipeline(ds, batch_size, repeat=repeat, drop_remainder=drop_remainder)
 
 
-def fits_in_cache(num_images, image_size):
-    """Whether `num_images` decoded RGB images of `image_size` fit the in-memory cache budget."""
-    return num_images * image_size * image_size * 3 <= CACHE_BYTES_LIMIT
+def cached_bytes(num_examples, element_spec):
+    """Bytes that caching `num_examples` elements of `element_spec` holds: every tensor of an element
+    (the image, and its edge-smoothed pair or float32 weight map when there is one)."""
+    per_example = sum(
+        int(np.prod(spec.shape)) * spec.dtype.size for spec in tf.nest.flatten(element_spec))
+    return num_examples * per_example
+
+
+def fits_in_cache(num_examples, element_spec):
+    """Whether `num_examples` elements of `element_spec` fit the in-memory cache budget."""
+    return cached_bytes(num_examples, element_spec) <= CACHE_BYTES_LIMIT
 
 
 def _is_ok(image, ok):

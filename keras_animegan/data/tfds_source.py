@@ -138,7 +138,7 @@ class TFDSImageSource:
             )
         ds = add_derived(ds, paired_fn, weight_fn)
         if cache == "auto":
-            cache = fits_in_cache(self.num_examples, image_size)
+            cache = fits_in_cache(self.num_examples, ds.element_spec)
         if cache:
             ds = ds.cache()
         if shuffle:

@@ -20,16 +20,17 @@ def inception_features(weights="imagenet"):
     return model
 
 
-def vgg_features(weights="imagenet", image_size=None, layer="block5_conv3"):
+def vgg_features(weights="imagenet", image_size=None, layer="block5_conv3", preprocessing="auto"):
     """VGG16 features at `layer`, global-average pooled (512-d), from [-1, 1] images.
 
     `weights`: `"imagenet"` (download), None (random: tests), or a local
-    `include_top=False` weights file (torchvision-converted files are
-    preprocessed the torch way, see `vgg_feature_extractor`).
+    `include_top=False` weights file; `preprocessing` as in `vgg_feature_extractor`
+    (`"auto"` refuses a local file it does not know).
     """
     from keras_animegan.models.feature_extractors import vgg_feature_extractor
 
-    extractor = vgg_feature_extractor("vgg16", weights=weights, layer=layer, image_size=image_size)
+    extractor = vgg_feature_extractor("vgg16", weights=weights, layer=layer, image_size=image_size,
+                                      preprocessing=preprocessing)
     images = keras.Input((image_size, image_size, 3), name="images")
     pooled = keras.layers.GlobalAveragePooling2D(name="pool")(extractor(images))
     model = keras.Model(images, pooled, name=f"vgg16_{layer}_pool")
@@ -37,7 +38,7 @@ def vgg_features(weights="imagenet", image_size=None, layer="block5_conv3"):
     return model
 
 
-def vgg16_pool_features(weights="imagenet", resize_to=224, preprocessing="torch"):
+def vgg16_pool_features(weights="imagenet", resize_to=224, preprocessing="auto"):
     """The quality benchmark's features: VGG16 `include_top=False, pooling="avg"` (512-d) at `resize_to` px.
 
     [-1, 1] images of any size are resized bilinearly to `resize_to`, mapped to
@@ -49,9 +50,13 @@ def vgg16_pool_features(weights="imagenet", resize_to=224, preprocessing="torch"
         weights: `"imagenet"` (Keras downloads them), None (random), or a local
             `include_top=False` VGG16 weights file.
         resize_to: the side the images are resized to (ImageNet's 224).
-        preprocessing: `"torch"` or `"caffe"`, matching `weights`.
+        preprocessing: `"torch"` or `"caffe"`, matching `weights`; `"auto"`: caffe for Keras's
+            `"imagenet"`, and for a local file what `resolve_vgg_preprocessing` knows of it.
     """
     from keras_animegan.models.feature_extractors import VGGPreprocess
+    from keras_animegan.models.feature_extractors import resolve_vgg_preprocessing
+
+    preprocessing = resolve_vgg_preprocessing(weights, preprocessing)
 
     images = keras.Input((None, None, 3), name="images")
     x = keras.layers.Resizing(resize_to, resize_to, interpolation="bilinear", name=f"to_{resize_to}")(images)
@@ -65,7 +70,9 @@ def vgg16_pool_features(weights="imagenet", resize_to=224, preprocessing="torch"
 
 def feature_model(spec, image_size=None):
     """The feature network named by `spec`: `"inception"`, `"vgg16"`, `"random"` (random VGG16: smoke runs),
-    a VGG16 `.weights.h5` file, or a `.keras` model file (any model from [-1, 1] images to features).
+    a VGG16 `.weights.h5` file (`caffe:PATH` or `torch:PATH` to say its preprocessing; a bare path only
+    for a file `resolve_vgg_preprocessing` knows), or a `.keras` model file (any model from [-1, 1]
+    images to features).
 
     Raises:
         ValueError naming `spec` when it cannot be built (e.g. no internet for the ImageNet download).
@@ -82,9 +89,10 @@ def feature_model(spec, image_size=None):
                 raise FileNotFoundError(spec)
             return keras.saving.load_model(spec, compile=False)
         if spec.endswith(".h5"):
-            if not os.path.exists(spec):
-                raise FileNotFoundError(spec)
-            return vgg_features(spec, image_size)
+            preprocessing, _, path = spec.partition(":") if spec.startswith(("caffe:", "torch:")) else ("auto", "", spec)
+            if not os.path.exists(path):
+                raise FileNotFoundError(path)
+            return vgg_features(path, image_size, preprocessing=preprocessing)
     except Exception as error:  # noqa: BLE001 - downloads and bad files fail in many ways
         raise ValueError(
             f"Could not build the KID feature network {spec!r}: {error}. Without internet, pass a local VGG16 "

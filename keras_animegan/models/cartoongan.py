@@ -101,8 +101,11 @@ class CartoonGAN(GANModel):
         self.build_ema()
         self.built = True
 
-    def compile(self, *, g_optimizer=None, d_optimizer=None, gan_mode="lsgan", **kwargs):
-        """Configures training; default optimizers Adam(2e-4, beta_1=0.5), `gan_mode="lsgan"`."""
+    def compile(self, *, g_optimizer=None, d_optimizer=None, gan_mode="vanilla", **kwargs):
+        """Configures training; default optimizers Adam(2e-4, beta_1=0.5), `gan_mode="vanilla"`.
+
+        The paper's adversarial loss is the standard (vanilla) one, which `train.cartoongan` uses too.
+        """
         super().compile(g_optimizer=g_optimizer, d_optimizer=d_optimizer, gan_mode=gan_mode, **kwargs)
         self.real_term, self.fake_term = get_discriminator_terms(gan_mode)
 

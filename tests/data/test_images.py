@@ -178,3 +178,31 @@ def test_embedded_dataset_ships_with_the_package():
     assert len(source) == 2000
     assert source.load(source.files[0]).shape == (64, 64, 3)
     assert os.path.isfile(os.path.join(os.path.dirname(path), "ATTRIBUTION.md"))
+
+
+def test_cache_budget_counts_pairs_and_weight_maps(tmp_path, monkeypatch):
+    from keras_animegan.data import images
+
+    for i in range(4):
+        Image.new("RGB", (8, 8), (60 * i, 0, 0)).save(tmp_path / f"{i}.png")
+    # The budget holds the 4 RGB images exactly, nothing more.
+    monkeypatch.setattr(images, "CACHE_BYTES_LIMIT", 4 * SIZE * SIZE * 3)
+
+    def decodes_in_two_passes(**derived):
+        source = data.open_image_source(str(tmp_path))
+        calls = []
+        load = source.load
+        monkeypatch.setattr(source, "load", lambda *args: calls.append(1) or load(*args))
+        ds = source.dataset(SIZE, batch_size=1, shuffle=False, repeat=False, cache="auto", **derived)
+        calls.clear()  # dataset() reads one image to check the source
+        for _ in range(2):  # two full passes; a memory cache filled by the first serves the second
+            for _ in ds:
+                pass
+        return len(calls)
+
+    assert decodes_in_two_passes() == 4  # fits: decoded once, then served from the cache
+    # An edge-smoothed pair doubles what is cached, a float32 weight map adds 4/3: neither fits.
+    assert decodes_in_two_passes(paired_fn=lambda image: image) == 8
+    assert decodes_in_two_passes(weight_fn=lambda image: np.ones(image.shape[:2] + (1,), np.float32)) == 8
+    assert images.cached_bytes(4, (tf.TensorSpec((SIZE, SIZE, 3), tf.uint8),
+                                   tf.TensorSpec((SIZE, SIZE, 1), tf.float32))) == 4 * SIZE * SIZE * 7

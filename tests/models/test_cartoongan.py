@@ -1,5 +1,6 @@
 """CartoonGAN, its losses and edge smoothing, with tiny networks and a tiny stand-in feature network."""
 
+import hashlib
 
 import keras
 import numpy as np
@@ -168,3 +169,46 @@ def test_vgg_feature_extractor_random_weights():
     assert model.output_shape == (None, SIZE // 8, SIZE // 8, 512)  # block4_conv3
     assert not model.trainable_weights
     assert model.get_layer("vgg_preprocess").mode == "caffe"
+
+
+def test_compile_defaults_to_the_trainers_vanilla_loss():
+    model = tiny_cartoongan()
+    model.compile()
+    assert model.gan_mode == "vanilla"  # train.cartoongan's default too (the paper's loss)
+
+
+@pytest.fixture(scope="module")
+def keras_saved_vgg16(tmp_path_factory):
+    """A VGG16 saved by Keras (random weights: the layout of `VGG16(weights="imagenet").save_weights`)."""
+    path = tmp_path_factory.mktemp("vgg") / "keras_vgg16.weights.h5"
+    keras.applications.VGG16(include_top=False, weights=None, input_shape=(SIZE, SIZE, 3)).save_weights(path)
+    return str(path)
+
+
+def test_auto_preprocessing_refuses_a_vgg_file_it_cannot_tell(keras_saved_vgg16, monkeypatch):
+    from keras_animegan.models import feature_extractors
+
+    # A Keras-saved file has the same layout as a torchvision conversion: auto must not guess "torch".
+    with pytest.raises(ValueError, match=r"keras_vgg16\.weights\.h5.*caffe.*torch"):
+        vgg_feature_extractor("vgg16", weights=keras_saved_vgg16, image_size=SIZE)
+    named = vgg_feature_extractor("vgg16", weights=keras_saved_vgg16, image_size=SIZE, preprocessing="caffe")
+    assert named.get_layer("vgg_preprocess").mode == "caffe"
+    # A file the package knows (by its SHA-256) resolves to its recorded preprocessing.
+    with open(keras_saved_vgg16, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    monkeypatch.setitem(feature_extractors.KNOWN_VGG_FILES, digest, "torch")
+    assert feature_extractors.resolve_vgg_preprocessing(keras_saved_vgg16) == "torch"
+    assert feature_extractors.resolve_vgg_preprocessing("imagenet") == "caffe"
+    with pytest.raises(FileNotFoundError, match="missing.h5"):
+        feature_extractors.resolve_vgg_preprocessing("missing.h5")
+
+
+def test_kid_features_take_the_preprocessing_with_a_local_vgg(keras_saved_vgg16):
+    from keras_animegan.metrics.features import feature_model
+
+    with pytest.raises(ValueError, match="keras_vgg16"):
+        feature_model(keras_saved_vgg16, image_size=SIZE)
+    model = feature_model("caffe:" + keras_saved_vgg16, image_size=SIZE)
+    assert model.output_shape == (None, 512)
+    extractor = next(layer for layer in model.layers if isinstance(layer, keras.Model))
+    assert extractor.get_layer("vgg_preprocess").mode == "caffe"
