@@ -154,6 +154,7 @@ def test_decoding_is_a_leaf_without_tensorflow():
     assert not top & {"tensorflow", "keras", "keras_animegan", "tfds_builders"}, top
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("first", ["tfds_builders", "keras_animegan.data"])
 def test_builders_and_data_layer_import_first_in_a_fresh_interpreter(first):
     """Either side of the old cycle imports first, and the data layer then resolves the project's dataset names."""

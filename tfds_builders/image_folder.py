@@ -72,6 +72,11 @@ def split_of(key):
     return "test" if bucket < TEST_PERCENT else "train"
 
 
+def split_counts(manual_dir):
+    """`{split: number of images}` that `manual_dir` gives by the hash rule (unreadable files included)."""
+    return dict(collections.Counter(split_of(key) for key in ManualImages(manual_dir).keys()))
+
+
 class ManualImages:
     """The image files of a manual dir: loose files and members of its zip archives, by key."""
 

@@ -59,6 +59,7 @@ def one_step(model, batch):
     return {name: values[-1] for name, values in history.history.items()}, weights
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_two_replicas_match_one_device(mirrored_strategy, name, dtype):

@@ -14,6 +14,8 @@ import sys
 import pytest
 import tensorflow as tf
 
+pytestmark = pytest.mark.slow  # see setup.cfg: subprocesses, servers or many traced models
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TIMEOUT_S = 300
 

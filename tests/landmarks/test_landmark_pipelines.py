@@ -7,6 +7,7 @@ import tensorflow_datasets as tfds
 from PIL import Image
 
 import tfds_builders  # noqa: F401 - registers the builders
+from tfds_builders import image_folder
 from keras_animegan.landmarks import FaceMesh
 from train import cartoongan
 from train import cyclegan
@@ -64,8 +65,69 @@ def test_thumbs_dataset_feeds_weight_maps_from_stored_landmarks(photo_dir, tmp_p
     from keras_animegan.landmarks import LandmarkWeights
 
     weights = LandmarkWeights(strength=2.0)
-    source = TFDSImageSource("thumbs/64px", data_dir=str(tmp_path), split="train")  # 4 photos: all in train
+    # Each photo is in the split its name hashes to (image_folder.split_of); read every split there is.
+    splits = {image_folder.split_of(path.name) for path in photo_dir.iterdir()}
+    assert set(builder.info.splits) == splits
+    source = TFDSImageSource("thumbs/64px", data_dir=str(tmp_path), split="+".join(sorted(splits)))
     images, maps = next(iter(source.dataset(64, 4, shuffle=False, repeat=False, weight_fn=weights)))
     assert images.shape == (4, 64, 64, 3) and maps.shape == (4, 64, 64, 1)
     np.testing.assert_allclose(maps.numpy().mean(axis=(1, 2, 3)), 1.0, atol=1e-5)
     assert weights.found == 3 and weights.missed == 1  # from the stored flags, no mesh run
+
+
+class RecordingWeights:
+    """A weight_fn that records the landmarks the pipeline hands it (normalized to the cropped frame)."""
+
+    def __init__(self):
+        self.seen = []
+
+    def from_landmarks(self, landmarks, found, height, width):
+        self.seen.append((np.array(landmarks), bool(found)))
+        return np.ones((height, width, 1), np.float32)
+
+    def __call__(self, image):  # never used here: the landmarks come from the stored ones
+        raise AssertionError("the face mesh ran again instead of using the stored landmarks")
+
+
+def _pixel_error(landmarks, image, mesh):
+    """Mean distance in pixels between `landmarks` (normalized) and the face mesh run on `image`."""
+    image = np.asarray(image)
+    found = mesh(image)
+    assert found.found
+    size = np.array(image.shape[1::-1], np.float32)
+    error = float(np.linalg.norm((landmarks[:, :2] - found.landmarks[:, :2]) * size, axis=1).mean())
+    return error
+
+
+def test_stored_landmarks_land_on_the_face_after_resize_and_crop(tmp_path):
+    """The stored landmarks, moved by the pipeline's resize and crop, sit where the mesh finds the face
+    in the image the pipeline outputs (a wrong scale or crop offset moves them by many pixels)."""
+    from keras_animegan.data import TFDSImageSource
+    from keras_animegan.data.tfds_source import stored_landmark_weights
+
+    mesh = FaceMesh()
+    astronaut = skimage.data.astronaut()
+    wide = np.pad(astronaut, ((0, 0), (96, 32), (0, 0)), constant_values=128)  # 512 x 640, face off-centre
+    # The pipeline's own step on a non-square stored image: short side 512 -> 192, width 240, 24 px cut each side.
+    recorder = RecordingWeights()
+    example = {"image": wide, "landmarks": mesh(wide).landmarks, "face_found": True}
+    image, _ = stored_landmark_weights(example, "image", 192, recorder)
+    assert image.shape == (192, 192, 3)
+    (landmarks, found), = recorder.seen
+    assert found and _pixel_error(landmarks, image.numpy(), mesh) < 1.0  # measured 0.3
+    nose = landmarks[1, :2] * 192  # mesh point 1: the nose tip, moved by the 24 px crop
+    unmoved = example["landmarks"][1, :2] * (240, 192)
+    assert abs((unmoved[0] - 24) - nose[0]) < 0.5 and abs(unmoved[1] - nose[1]) < 0.5
+
+    # End to end: a wide photo through the thumbs builder (crop + resize to 128) and the dataset (to 96).
+    (tmp_path / "photos").mkdir()
+    Image.fromarray(wide).save(tmp_path / "photos" / "wide.png")
+    builder = tfds.builder("thumbs/128px", data_dir=str(tmp_path / "tfds"))
+    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=str(tmp_path / "photos")))
+    split = next(name for name, info in builder.info.splits.items() if info.num_examples)  # wherever it hashed
+    recorder = RecordingWeights()
+    source = TFDSImageSource("thumbs/128px", data_dir=str(tmp_path / "tfds"), split=split)
+    images, _ = next(iter(source.dataset(96, 1, shuffle=False, repeat=False, weight_fn=recorder)))
+    (landmarks, found), = recorder.seen
+    output = np.round((images.numpy()[0] + 1) * 127.5).astype(np.uint8)
+    assert found and _pixel_error(landmarks, output, mesh) < 1.0  # measured 0.2

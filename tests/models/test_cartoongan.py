@@ -71,6 +71,7 @@ def test_full_step_reports_every_loss_and_changes_both_networks(trained):
     assert h["g_loss"] == pytest.approx(h["adv_loss"] + 10 * h["content_loss"] + 1.0 * h["style_loss"], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_init_phase_trains_only_the_generator_on_content():
     model = tiny_cartoongan(init_steps=2)
     model.compile()
@@ -86,6 +87,7 @@ def test_init_phase_trains_only_the_generator_on_content():
     assert testing.changed(d0, model.discriminator)
 
 
+@pytest.mark.slow
 def test_phase_switches_inside_one_fit_and_follows_the_step_count():
     model = tiny_cartoongan(init_steps=1)
     model.compile()

@@ -137,6 +137,7 @@ def test_mismatched_networks_are_rejected():
         )
 
 
+@pytest.mark.slow
 def test_mirrored_replicas_draw_different_noise_and_scale_losses(mirrored_strategy):
     strategy = mirrored_strategy
     with strategy.scope():

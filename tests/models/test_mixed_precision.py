@@ -10,6 +10,8 @@ from keras_animegan import CycleGAN
 from keras_animegan import DCGAN
 from tests.models.test_cartoongan import tiny_features
 
+pytestmark = pytest.mark.slow  # see setup.cfg: subprocesses, servers or many traced models
+
 SIZE = 32
 
 

@@ -110,6 +110,7 @@ def test_ema_is_what_call_sample_keras_and_exports_use(ema_model, tmp_path):
     np.testing.assert_allclose(np.asarray(served.serve(noise)["images"]), ema_out, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_cyclegan_translates_with_both_ema_generators():
     model = CycleGAN(image_size=SIZE, base_filters=WIDTH, num_blocks=1, seed=0, ema_decay=0.5, pool_size=2)
     model.compile(g_optimizer=keras.optimizers.Adam(1e-2), d_optimizer=keras.optimizers.Adam(1e-2))
@@ -181,6 +182,7 @@ def test_spectral_discriminator_has_no_batch_norm_and_trains():
         DCGAN(latent_dim=LATENT, image_size=SIZE, base_filters=WIDTH, discriminator_norm="layer")
 
 
+@pytest.mark.slow
 def test_ema_and_augmentation_under_two_replicas(mirrored_strategy):
     """Two replicas (EMA updated in merge_call, augmentation drawn for the global batch and sliced)
     take the step one device takes with the same global batch."""

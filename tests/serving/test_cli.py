@@ -13,6 +13,8 @@ from PIL import Image
 from keras_animegan.cli import main
 from tests.serving.conftest import SIZE
 
+pytestmark = pytest.mark.slow  # see setup.cfg: subprocesses, servers or many traced models
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 

@@ -18,6 +18,7 @@ def loaded(tiny_models):
     return {name: tf.saved_model.load(tiny_models[f"{name}_export"]) for name in ("dcgan", "cyclegan")}
 
 
+@pytest.mark.slow
 def test_layout_and_saved_model_cli_lists_the_signatures(tiny_models):
     assert tiny_models["dcgan_export"].endswith(f"export/dcgan/1")
     shown = {}

@@ -19,6 +19,8 @@ from keras_animegan.serve import find_models
 from tests.serving.conftest import LATENT
 from tests.serving.conftest import SIZE
 
+pytestmark = pytest.mark.slow  # see setup.cfg: subprocesses, servers or many traced models
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 

@@ -67,16 +67,26 @@ def test_unavailable_vgg_weights_are_a_clear_error(tmp_path):
         cartoongan.run(config)
 
 
-def test_vgg_is_built_in_the_strategy_scope_after_the_seed(tmp_path):
+def test_vgg_is_built_in_the_strategy_scope_after_the_seed(tmp_path, monkeypatch):
+    scopes = []
+    build = cartoongan.build_feature_extractor
+
+    def recording_build(config):
+        scopes.append(tf.distribute.has_strategy() and tf.distribute.get_strategy())
+        return build(config)
+
+    monkeypatch.setattr(cartoongan, "build_feature_extractor", recording_build)
+
     def run(name):
         config = cartoongan.CartoonGANConfig(
             model_dir=str(tmp_path / name), epochs=1, init_epochs=1, steps_per_epoch=1, batch_size=2, image_size=32,
-            base_filters=4, cartoon_blocks=1, vgg="vgg16", vgg_weights="none", strategy="mirrored", verbose="0")
-        return cartoongan.run(config).model.feature_extractor
+            base_filters=4, cartoon_blocks=1, vgg="vgg16", vgg_weights="none", strategy="one_device", verbose="0")
+        result = cartoongan.run(config)
+        return result.model.feature_extractor, result.model.distribute_strategy
 
-    first, second = run("a"), run("b")
-    # The seed is set before the VGG is built: --vgg_weights none gives the same random VGG every run.
+    (first, strategy), (second, _) = run("a"), run("b")
+    # Built inside the run's strategy scope (so every replica of a multi-worker run holds the same VGG) ...
+    assert isinstance(scopes[0], tf.distribute.OneDeviceStrategy) and scopes[0] is strategy
+    # ... after the seed is set: --vgg_weights none gives the same random VGG every run.
     for a, b in zip(first.weights, second.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
-    # Built inside the strategy's scope: one mirrored copy per replica, not a different VGG on each.
-    assert all(isinstance(w.value, tf.distribute.DistributedValues) for w in first.weights)
