@@ -26,7 +26,8 @@ ALLOWED = {
     "keras_animegan.landmarks": set(),
     "keras_animegan.metrics": {"keras_animegan.models"},
     "keras_animegan.visualization": {"keras_animegan.utils"},
-    "keras_animegan.models": {"keras_animegan.layers", "keras_animegan.losses"},
+    "keras_animegan.presets": set(),
+    "keras_animegan.models": {"keras_animegan.layers", "keras_animegan.losses", "keras_animegan.presets"},
     "tfds_builders": {"keras_animegan.utils", "keras_animegan.landmarks"},
     "keras_animegan.data": {"keras_animegan.utils", "tfds_builders"},
     "keras_animegan.callbacks": {"keras_animegan.visualization", "keras_animegan.metrics"},
@@ -34,7 +35,8 @@ ALLOWED = {
     "keras_animegan.serve": {"keras_animegan.utils"},
     "keras_animegan.cli": {"keras_animegan.utils", "keras_animegan.visualization", "keras_animegan.export",
                            "keras_animegan.landmarks", FACADE},
-    FACADE: {"keras_animegan.version", "keras_animegan.data", "keras_animegan.losses", "keras_animegan.models"},
+    FACADE: {"keras_animegan.version", "keras_animegan.data", "keras_animegan.losses", "keras_animegan.models",
+             "keras_animegan.presets"},
 }
 # Programs on top of the library: they may import any part of it (and nothing imports them).
 PROGRAMS = {"train"}

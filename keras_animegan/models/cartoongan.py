@@ -39,7 +39,8 @@ class CartoonGAN(GANModel):
     Args:
         feature_extractor: a frozen model from [-1, 1] images to features, e.g.
             `keras_animegan.models.vgg_feature_extractor("vgg19")` (VGG19 at
-            block4_conv4, CartoonGAN's). Required: it is passed in, never fetched here.
+            block4_conv4, CartoonGAN's). Passed in, never fetched here; None builds a model
+            that only translates (training it raises).
         generator, discriminator: networks, or None for the defaults.
         image_size: training image size.
         base_filters: generator width (paper 64); the discriminator uses half.
@@ -68,7 +69,7 @@ class CartoonGAN(GANModel):
 
     def __init__(
         self,
-        feature_extractor,
+        feature_extractor=None,
         generator=None,
         discriminator=None,
         image_size=256,
@@ -82,8 +83,6 @@ class CartoonGAN(GANModel):
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
-        if feature_extractor is None:
-            raise ValueError("CartoonGAN needs a feature_extractor (e.g. models.vgg_feature_extractor()).")
         self.image_size = image_size
         self.base_filters = base_filters
         self.num_blocks = num_blocks
@@ -91,8 +90,9 @@ class CartoonGAN(GANModel):
         self.content_weight = float(content_weight)
         self.style_weight = float(style_weight)
         self.init_steps = int(init_steps)
-        self.feature_extractor = feature_extractor
-        self.feature_extractor.trainable = False
+        self.feature_extractor = feature_extractor  # None: inference only (e.g. a preset loaded without one)
+        if feature_extractor is not None:
+            self.feature_extractor.trainable = False
         self.generator = generator if generator is not None else cartoon_generator(
             image_size, base_filters, num_blocks, norm)
         self.discriminator = discriminator if discriminator is not None else cartoon_discriminator(
@@ -106,6 +106,9 @@ class CartoonGAN(GANModel):
 
         The paper's adversarial loss is the standard (vanilla) one, which `train.cartoongan` uses too.
         """
+        if self.feature_extractor is None:
+            raise ValueError("CartoonGAN needs a feature_extractor to train (its content and style losses), e.g. "
+                             "CartoonGAN.from_preset(name, feature_extractor=models.vgg_feature_extractor()).")
         super().compile(g_optimizer=g_optimizer, d_optimizer=d_optimizer, gan_mode=gan_mode, **kwargs)
         self.real_term, self.fake_term = get_discriminator_terms(gan_mode)
 

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_animegan import presets
 from keras_animegan.losses import get_adversarial_loss
 from keras_animegan.models.augment import diff_augment
 from keras_animegan.models.augment import parse_policy
@@ -373,6 +374,22 @@ class GANModel(keras.Model):
         return self.inference_network("generator")(inputs, training=training)
 
     # ------------------------------------------------------------ serialization
+    @classmethod
+    def from_preset(cls, preset, **kwargs):
+        """A model from a preset: a shipped one by name (`keras_animegan.list_presets()`) or a folder
+        written by `save_to_preset`. `kwargs` override its constructor settings (e.g. CartoonGAN's
+        `feature_extractor`, needed to train it further). The generators (and their EMA copies) get the
+        preset's weights; discriminators start fresh. `GANModel.from_preset` loads any preset.
+
+        >>> model = keras_animegan.DCGAN.from_preset("dcgan_avatars_64")
+        """
+        return presets.load(cls, preset, **kwargs)
+
+    def save_to_preset(self, path, metadata=None, model_card=None, weights_dtype="float16"):
+        """Writes a preset folder (settings, inference generator weights, metadata, model card) that
+        `from_preset(path)` loads; see `keras_animegan.presets`."""
+        return presets.save(self, path, metadata=metadata, model_card=model_card, weights_dtype=weights_dtype)
+
     def get_config(self):
         config = super().get_config()
         config["seed"] = self.seed
