@@ -41,14 +41,20 @@ class Generator:
     input size, resized to the network's `image_size` and back).
     """
 
-    def __init__(self, path, direction="ab"):
+    def __init__(self, path=None, direction="ab", preset=None):
         import tensorflow as tf
 
-        self.path = os.fspath(path)
-        if self.path.endswith(".keras"):
-            self._from_keras(self.path, direction)
+        if (path is None) == (preset is None):
+            raise CLIError("Give MODEL (an export folder or .keras file) or --preset NAME, not both or neither.")
+        if preset is not None:
+            self.path = preset
+            self._from_preset(preset, direction)
         else:
-            self._from_saved_model(self.path)
+            self.path = os.fspath(path)
+            if self.path.endswith(".keras"):
+                self._from_keras(self.path, direction)
+            else:
+                self._from_saved_model(self.path)
         self._tf = tf
 
     def _from_saved_model(self, path):
@@ -77,7 +83,6 @@ class Generator:
         import keras
 
         import keras_animegan  # noqa: F401 - registers the serializable classes
-        from keras_animegan.export import translate_any_size
 
         if not os.path.exists(path):
             raise CLIError(f"MODEL {path!r}: no such file.")
@@ -85,6 +90,20 @@ class Generator:
             model = keras.saving.load_model(path, compile=False)
         except Exception as error:  # noqa: BLE001 - Keras raises many kinds; name the file
             raise CLIError(f"MODEL {path!r} could not be loaded: {error}") from None
+        self._use_model(model, direction)
+
+    def _from_preset(self, preset, direction):
+        import keras_animegan
+
+        try:
+            model = keras_animegan.GANModel.from_preset(preset)
+        except ValueError as error:  # unknown name (lists the shipped ones), or a broken folder
+            raise CLIError(f"--preset: {error}") from None
+        self._use_model(model, direction)
+
+    def _use_model(self, model, direction):
+        from keras_animegan.export import translate_any_size
+
         self.model = model
         # The EMA generators when the model keeps them (what the trainers' recipes sample with).
         network = model.inference_network("generator")
@@ -120,9 +139,9 @@ def _save(image, path):
 
 # ----------------------------------------------------------------------- generate
 def generate(args):
-    model = Generator(args.model)
+    model = Generator(args.model, preset=args.preset)
     if model.kind != "noise":
-        raise CLIError(f"MODEL {args.model!r} translates images; use `keras-animegan translate`.")
+        raise CLIError(f"MODEL {model.path!r} translates images; use `keras-animegan translate`.")
     if args.num < 1:
         raise CLIError(f"--num must be a positive integer; got {args.num}.")
     noise = np.random.default_rng(args.seed).standard_normal((args.num, model.latent_dim)).astype(np.float32)
@@ -191,9 +210,13 @@ def _output_name(relative):
 
 
 def translate(args):
-    model = Generator(args.model, direction=args.direction)
+    if args.preset is not None and args.input is None:  # `translate --preset NAME face.png`: one positional
+        args.model, args.input = None, args.model
+    if args.input is None:
+        raise CLIError("INPUT is missing: `keras-animegan translate MODEL INPUT` or `translate --preset NAME INPUT`.")
+    model = Generator(args.model, direction=args.direction, preset=args.preset)
     if model.kind != "image":
-        raise CLIError(f"MODEL {args.model!r} generates from noise; use `keras-animegan generate`.")
+        raise CLIError(f"MODEL {model.path!r} generates from noise; use `keras-animegan generate`.")
     source = args.input
     crop = FaceCropper(args.crop_size) if args.crop_faces else None
     if not os.path.exists(source):
@@ -346,7 +369,9 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser("generate", help="N avatars from a DCGAN export or .keras to a folder or one grid PNG.")
-    p.add_argument("model", help="DCGAN SavedModel folder or .keras file.")
+    p.add_argument("model", nargs="?", help="DCGAN SavedModel folder or .keras file (or use --preset).")
+    p.add_argument("--preset", default=None, help="A shipped preset name (keras_animegan.list_presets()) or a "
+                                                  "preset folder, instead of MODEL.")
     p.add_argument("--num", type=int, default=64, help="Number of images.")
     p.add_argument("--output", required=True, help="A folder (one PNG per image) or a .png/.jpg path (one grid).")
     p.add_argument("--seed", type=int, default=0, help="Noise seed (same seed, same images).")
@@ -356,8 +381,10 @@ def build_parser():
     p.set_defaults(run=generate)
 
     p = commands.add_parser("translate", help="An image, a folder or a video through a CycleGAN/CartoonGAN model.")
-    p.add_argument("model", help="Translator SavedModel folder or .keras file.")
-    p.add_argument("input", help="Image file, folder of images (recursive) or video file.")
+    p.add_argument("model", nargs="?", help="Translator SavedModel folder or .keras file (or use --preset).")
+    p.add_argument("input", nargs="?", help="Image file, folder of images (recursive) or video file.")
+    p.add_argument("--preset", default=None, help="A shipped preset name (keras_animegan.list_presets()) or a "
+                                                  "preset folder, instead of MODEL.")
     p.add_argument("--output", required=True, help="Output file (image/video) or folder.")
     p.add_argument("--direction", default="ab", choices=["ab", "ba"], help="CycleGAN .keras: A->B or B->A.")
     p.add_argument("--crop_faces", action="store_true", help="Crop each image to its face first (MediaPipe mesh).")

@@ -214,3 +214,24 @@ def test_export_onnx_matches_keras(tiny_models, tmp_path):
         session = ReferenceEvaluator(str(tmp_path / f"{name}.onnx"))
         out = session.run(None, {"inputs": x})[0]
         np.testing.assert_allclose(out, tiny_models["cyclegan"].translate(x, direction), atol=1e-4)
+
+
+def test_generate_and_translate_from_a_preset(tiny_models, tmp_path, capsys):
+    dcgan = tiny_models["dcgan"].save_to_preset(str(tmp_path / "dcgan_preset"), weights_dtype="float32")
+    cyclegan = tiny_models["cyclegan"].save_to_preset(str(tmp_path / "cyclegan_preset"))
+    assert main(["generate", "--preset", dcgan, "--num", "4", "--seed", "3", "--output", str(tmp_path / "p")]) == 0
+    assert main(["generate", str(tiny_models["dir"] / "dcgan.keras"), "--num", "4", "--seed", "3",
+                 "--output", str(tmp_path / "k")]) == 0
+    for i in range(4):  # the preset samples exactly what the model it was saved from samples
+        np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "p" / f"avatar_{i:05d}.png")),
+                                      np.asarray(Image.open(tmp_path / "k" / f"avatar_{i:05d}.png")))
+    write_images(tmp_path / "in", [(40, 24)])
+    assert main(["translate", "--preset", cyclegan, str(tmp_path / "in" / "img0.jpg"),
+                 "--output", str(tmp_path / "one.png")]) == 0
+    assert Image.open(tmp_path / "one.png").size == (24, 40)
+    capsys.readouterr()
+    assert main(["generate", "--preset", "no_such_preset", "--output", str(tmp_path / "x.png")]) != 0
+    assert "Unknown preset 'no_such_preset'. Available presets:" in capsys.readouterr().err
+    assert main(["generate", str(tiny_models["dir"] / "dcgan.keras"), "--preset", dcgan,
+                 "--output", str(tmp_path / "y.png")]) != 0
+    assert "not both" in capsys.readouterr().err
