@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from keras_animegan import callbacks as ka_callbacks
+from keras_animegan import presets
 from keras_animegan.export import export_generator
 from train.inputs import first_images
 from train.options import TrainConfig
@@ -223,6 +224,8 @@ def start_run(config, model_name, build_model, make_data):
     )
     with strategy.scope():
         model = build_model(steps_per_epoch)
+        if config.init_preset:  # fine-tuning: the generators start from the preset (a checkpoint still wins)
+            presets.load_weights(model, config.init_preset)
     checkpoint = ka_callbacks.TrainingCheckpoint(paths.checkpoints, config.checkpoint_every)
     return Run(strategy, chief, paths, data, steps_per_epoch, model, checkpoint)
 

@@ -59,6 +59,10 @@ flags.DEFINE_string("kid_features", "inception", "KID feature network: inception
                     "vgg16, a local VGG16 .weights.h5 file, or a .keras feature model.")
 flags.DEFINE_integer("kid_samples", 1000, "Images on each side of the KID comparison.")
 
+flags.DEFINE_string("init_preset", None, "Start the generators from a preset (a shipped name, see "
+                    "keras_animegan.list_presets(), or a folder from save_to_preset): fine-tuning. The network "
+                    "settings (width, blocks, size, noise length) come from the preset.")
+
 FLAGS = flags.FLAGS
 
 SHARED_FLAGS = (
@@ -66,6 +70,7 @@ SHARED_FLAGS = (
     "image_dir", "dataset", "data_dir", "export_dir", "mixed_precision", "strategy",
     "checkpoint_every", "verbose", "gan_mode", "base_filters", "landmark_weight", "kid_every", "kid_features",
     "kid_samples", "recipe", "ema_decay", "augment", "r1_gamma", "g_learning_rate", "d_learning_rate", "beta_1",
+    "init_preset",
 )
 
 
@@ -101,6 +106,7 @@ class TrainConfig:
     g_learning_rate: Optional[float] = None
     d_learning_rate: Optional[float] = None
     beta_1: Optional[float] = None
+    init_preset: Optional[str] = None
 
     @property
     def uses_embedded_data(self):
@@ -117,6 +123,42 @@ def config_from_flags(config_cls, names=()):
 REPORT_TRAINING = dict(ema_decay=0.0, augment="", r1_gamma=0.0, beta_1=0.5)
 
 
+# Trainer config field -> the model setting of a preset it must equal (the networks' shapes).
+PRESET_SETTINGS = {"image_size": "image_size", "base_filters": "base_filters", "latent_dim": "latent_dim",
+                   "n_extra_layers": "n_extra_layers", "num_blocks": "num_blocks", "cartoon_blocks": "num_blocks",
+                   "norm": "norm"}
+MODEL_CLASSES = {"dcgan": "DCGAN", "cyclegan": "CycleGAN", "cartoongan": "CartoonGAN"}
+
+
+def apply_preset_settings(config, model_name):
+    """With `init_preset`, the preset's network settings replace the ones the user left at their defaults.
+
+    A setting the user changed to a value other than the preset's is an error naming the flag (the
+    preset's weights would not fit); so is a preset of another model.
+    """
+    from keras_animegan import presets
+
+    try:
+        stored = presets.load_config(config.init_preset)
+    except ValueError as error:
+        raise ValueError(f"--init_preset: {error}") from None
+    if stored["class_name"] != MODEL_CLASSES[model_name]:
+        raise ValueError(f"--init_preset {config.init_preset!r} is a {stored['class_name']} preset; "
+                         f"train.{model_name} needs a {MODEL_CLASSES[model_name]} one.")
+    defaults = {f.name: f.default for f in dataclasses.fields(config)}
+    updates = {}
+    for field, key in PRESET_SETTINGS.items():
+        if field not in defaults or key not in stored["config"]:
+            continue
+        value, wanted = getattr(config, field), stored["config"][key]
+        if value in (None, defaults[field]) or value == wanted:
+            updates[field] = wanted
+        else:
+            raise ValueError(f"--{field}={value} does not fit --init_preset {config.init_preset!r}, whose "
+                             f"{key} is {wanted}; leave --{field} out.")
+    return dataclasses.replace(config, **updates)
+
+
 def resolve(config, defaults, embedded_defaults, model_name):
     """Fills `None` fields from the tables of `config.recipe`.
 
@@ -127,6 +169,8 @@ def resolve(config, defaults, embedded_defaults, model_name):
     """
     if config.recipe not in defaults:
         raise ValueError(f"--recipe must be one of {sorted(defaults)}; got {config.recipe!r}.")
+    if config.init_preset:
+        config = apply_preset_settings(config, model_name)
     table = dict(REPORT_TRAINING)
     table.update(defaults[config.recipe])
     if config.uses_embedded_data:

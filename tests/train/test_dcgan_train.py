@@ -268,3 +268,28 @@ def test_resume_restores_the_ema_generator_and_augmentation_state(tmp_path, monk
     assert any(not np.allclose(e, r) for e, r in zip(capture.ema, capture.raw))  # the EMA, not a copy of raw
     # Augmentation is drawn from the step: the resumed run augments as the interrupted one would have.
     np.testing.assert_array_equal(capture.augmented, at_interrupt["augmented"])
+
+
+def test_fine_tune_from_a_preset_takes_its_settings_and_weights(tmp_path):
+    from keras_animegan import CycleGAN
+    from keras_animegan import DCGAN
+
+    source = DCGAN(latent_dim=6, image_size=32, base_filters=4, seed=3, ema_decay=0.999)
+    rng = np.random.default_rng(0)
+    for variable in source.inference_network("generator").weights:
+        if variable.path.endswith("kernel"):  # far from any fresh N(0, 0.02) initialization
+            variable.assign(rng.normal(0, 0.3, variable.shape).astype("float32"))
+    preset = source.save_to_preset(str(tmp_path / "preset"), weights_dtype="float32")
+    # No width, size or noise length given: they come from the preset.
+    config = dcgan.DCGANConfig(model_dir=str(tmp_path / "run"), init_preset=preset, epochs=1, steps_per_epoch=1,
+                               batch_size=4, num_samples=4, verbose="0")
+    run = dcgan.run(config)
+    assert (run.model.latent_dim, run.model.image_size, run.model.base_filters) == (6, 32, 4)
+    start = [v.numpy() for v in source.inference_network("generator").weights]
+    tuned = [v.numpy() for v in run.model.generator.weights]
+    assert max(float(np.abs(a - b).max()) for a, b in zip(start, tuned)) < 0.05  # one small step from the preset
+    with pytest.raises(ValueError, match="--base_filters=8 does not fit --init_preset"):
+        dcgan.run(dcgan.DCGANConfig(model_dir=str(tmp_path / "r2"), init_preset=preset, base_filters=8))
+    other = CycleGAN(image_size=32, base_filters=4, num_blocks=1, num_disc_layers=2).save_to_preset(str(tmp_path / "c"))
+    with pytest.raises(ValueError, match="is a CycleGAN preset; train.dcgan needs a DCGAN one"):
+        dcgan.run(dcgan.DCGANConfig(model_dir=str(tmp_path / "r3"), init_preset=other))
