@@ -107,7 +107,7 @@ def parse_sets(items):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", choices=["dcgan", "cyclegan"])
+    parser.add_argument("model", choices=["dcgan", "cyclegan", "cartoongan"])
     parser.add_argument("--name", required=True)
     parser.add_argument("--data", choices=["embedded", "train"], default="embedded")
     parser.add_argument("--minutes", default="4", help="Comma-separated training budgets in minutes.")
@@ -140,7 +140,7 @@ def main(argv=None):
         if args.data == "train":
             overrides["image_dir"] = kid_protocol.split_folder("avatars_train", args.work_dir, args.data_dir)
         config = trainer.DCGANConfig(model_dir=os.path.join(run_dir, "train"), **overrides)
-    else:
+    elif args.model == "cyclegan":
         from train import cyclegan as trainer
 
         networks = ("generator_ab", "generator_ba")
@@ -148,6 +148,16 @@ def main(argv=None):
             overrides["domain_a"] = kid_protocol.split_folder("faces_train", args.work_dir, args.data_dir)
             overrides["domain_b"] = kid_protocol.split_folder("avatars_train", args.work_dir, args.data_dir)
         config = trainer.CycleGANConfig(model_dir=os.path.join(run_dir, "train"), **overrides)
+    else:
+        from train import cartoongan as trainer
+
+        networks = ("generator",)
+        if args.data == "train":
+            overrides["photos"] = kid_protocol.split_folder("faces_train", args.work_dir, args.data_dir)
+            overrides["cartoons"] = kid_protocol.split_folder("avatars_train", args.work_dir, args.data_dir)
+        overrides.setdefault("vgg", "vgg16")  # the VGG16 file the project's machines have
+        overrides.setdefault("vgg_weights", args.vgg_weights)
+        config = trainer.CartoonGANConfig(model_dir=os.path.join(run_dir, "train"), **overrides)
 
     snapshots = BudgetSnapshots(run_dir, minutes, networks, args.steps_per_minute)
     if len(snapshots.state["snapshots"]) < len(minutes):
@@ -163,7 +173,7 @@ def main(argv=None):
 
     protocol = kid_protocol.KIDProtocol(args.work_dir, args.data_dir, args.vgg_weights)
     rows = []
-    if args.model == "cyclegan":
+    if args.model != "dcgan":
         faces = kid_protocol.load_images(kid_protocol.split_folder("faces_test", args.work_dir, args.data_dir))
     for m in minutes:
         info = snapshots.state["snapshots"][str(m)]
@@ -172,7 +182,7 @@ def main(argv=None):
         if args.model == "dcgan":
             images = kid_protocol.dcgan_samples(model)
             grid = visualization.make_grid(images[:64], 8)
-        else:
+        elif args.model == "cyclegan":
             g_ab, g_ba = model.inference_network("generator_ab"), model.inference_network("generator_ba")
             fake = kid_protocol.translate_all(g_ab, faces)
             recon = kid_protocol.translate_all(g_ba, fake)
@@ -180,6 +190,10 @@ def main(argv=None):
             images = fake
             tiles = np.stack([faces[:32], fake[:32], recon[:32]], axis=1)
             grid = visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), 12)
+        else:
+            images = kid_protocol.translate_all(model.inference_network("generator"), faces)
+            tiles = np.stack([faces[:32], images[:32]], axis=1)
+            grid = visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), 8)
         row["kid"], row["kid_std"] = protocol.kid(images)
         visualization.save_png(grid, os.path.join(run_dir, f"grid_{m}min.png"))
         rows.append(row)
