@@ -113,3 +113,45 @@ def dcgan_samples(model, count=NUM_IMAGES, seed=0, chunk=100):
 def translate_all(network, images, chunk=100):
     return np.concatenate([np.asarray(network(images[i:i + chunk], training=False))
                            for i in range(0, len(images), chunk)])
+
+
+def region_errors(faces, recon, masks):
+    """Mean |recon - face| (in [0, 255] units) inside and outside per-face boolean masks (None: no mesh)."""
+    error = np.abs(recon - faces).mean(axis=-1) * 127.5
+    found = [i for i, m in enumerate(masks) if m is not None]
+    if not found:
+        return None, None, 0
+    inside = np.concatenate([error[i][masks[i]] for i in found]).mean()
+    outside = np.concatenate([error[i][~masks[i]] for i in found]).mean()
+    return float(inside), float(outside), len(found)
+
+
+def score(model, protocol, faces=None, masks=None):
+    """A model in the protocol: `(row, sample grid)`.
+
+    DCGAN: KID of 1,000 samples. Translators: KID of G(faces) (CycleGAN's A -> B), and for CycleGAN
+    the A -> B -> A L1 (`cycle_l1`, [-1, 1] scale), and with `masks` (per-face feature regions) that
+    error inside and outside them. Grids: 64 samples, or (face, G(face)[, G_ba(G_ab(face))]) tiles.
+    """
+    from keras_animegan import visualization
+
+    row = {}
+    kind = type(model).__name__
+    if kind == "DCGAN":
+        images = dcgan_samples(model)
+        grid = visualization.make_grid(images[:64], 8)
+    elif kind == "CycleGAN":
+        images = translate_all(model.inference_network("generator_ab"), faces)
+        recon = translate_all(model.inference_network("generator_ba"), images)
+        row["cycle_l1"] = float(np.mean(np.abs(recon - faces)))
+        if masks is not None:
+            row["recon_error_features"], row["recon_error_elsewhere"], row["faces_with_mesh"] = region_errors(
+                faces, recon, masks)
+        tiles = np.stack([faces[:32], images[:32], recon[:32]], axis=1)
+        grid = visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), 12)
+    else:
+        images = translate_all(model.inference_network("generator"), faces)
+        tiles = np.stack([faces[:32], images[:32]], axis=1)
+        grid = visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), 8)
+    row["kid"], row["kid_std"] = protocol.kid(images)
+    return row, grid

@@ -172,29 +172,15 @@ def main(argv=None):
     from keras_animegan import visualization
 
     protocol = kid_protocol.KIDProtocol(args.work_dir, args.data_dir, args.vgg_weights)
-    rows = []
+    rows, faces = [], None
     if args.model != "dcgan":
         faces = kid_protocol.load_images(kid_protocol.split_folder("faces_test", args.work_dir, args.data_dir))
     for m in minutes:
         info = snapshots.state["snapshots"][str(m)]
         load_snapshot(model, os.path.join(run_dir, f"snapshot_{m}min.npz"), networks)
         row = {"minutes": m, "step": info["step"], "train_seconds": info["seconds"]}
-        if args.model == "dcgan":
-            images = kid_protocol.dcgan_samples(model)
-            grid = visualization.make_grid(images[:64], 8)
-        elif args.model == "cyclegan":
-            g_ab, g_ba = model.inference_network("generator_ab"), model.inference_network("generator_ba")
-            fake = kid_protocol.translate_all(g_ab, faces)
-            recon = kid_protocol.translate_all(g_ba, fake)
-            row["cycle_l1"] = float(np.mean(np.abs(recon - faces)))
-            images = fake
-            tiles = np.stack([faces[:32], fake[:32], recon[:32]], axis=1)
-            grid = visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), 12)
-        else:
-            images = kid_protocol.translate_all(model.inference_network("generator"), faces)
-            tiles = np.stack([faces[:32], images[:32]], axis=1)
-            grid = visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), 8)
-        row["kid"], row["kid_std"] = protocol.kid(images)
+        scores, grid = kid_protocol.score(model, protocol, faces)
+        row.update(scores)
         visualization.save_png(grid, os.path.join(run_dir, f"grid_{m}min.png"))
         rows.append(row)
         print(f"[kid] {args.model} {args.name} {m} min (step {row['step']}): KID {row['kid']:.4f} "

@@ -78,41 +78,6 @@ def feature_masks(faces):
     return masks
 
 
-def region_errors(faces, recon, masks):
-    """Mean |recon - face| (in [0, 255] units) inside and outside the feature regions, over faces with a mesh."""
-    error = np.abs(recon - faces).mean(axis=-1) * 127.5
-    found = [i for i, m in enumerate(masks) if m is not None]
-    if not found:
-        return None, None, 0
-    inside = np.concatenate([error[i][masks[i]] for i in found]).mean()
-    outside = np.concatenate([error[i][~masks[i]] for i in found]).mean()
-    return float(inside), float(outside), len(found)
-
-
-def evaluate(model, protocol, faces, masks):
-    """KID and, for translators, reconstruction errors; returns (row, sample grid)."""
-    from keras_animegan import visualization
-
-    row = {}
-    if model.__class__.__name__ == "DCGAN":
-        images = kid_protocol.dcgan_samples(model)
-        grid = visualization.make_grid(images[:64], 8)
-    elif model.__class__.__name__ == "CycleGAN":
-        images = kid_protocol.translate_all(model.inference_network("generator_ab"), faces)
-        recon = kid_protocol.translate_all(model.inference_network("generator_ba"), images)
-        row["cycle_l1"] = float(np.mean(np.abs(recon - faces)))
-        row["recon_error_features"], row["recon_error_elsewhere"], row["faces_with_mesh"] = region_errors(
-            faces, recon, masks)
-        tiles = np.stack([faces[:32], images[:32], recon[:32]], axis=1)
-        grid = visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), 12)
-    else:
-        images = kid_protocol.translate_all(model.inference_network("generator"), faces)
-        tiles = np.stack([faces[:32], images[:32]], axis=1)
-        grid = visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), 8)
-    row["kid"], row["kid_std"] = protocol.kid(images)
-    return row, grid
-
-
 def model_card(name, spec, metadata):
     kid = metadata["kid_float16"]
     lines = [
@@ -172,7 +137,7 @@ def main(argv=None):
     if spec["model"] != "dcgan":
         faces = kid_protocol.load_images(kid_protocol.split_folder("faces_test", args.work_dir))
         masks = feature_masks(faces) if spec["model"] == "cyclegan" else None
-    full, grid = evaluate(model, protocol, faces, masks)
+    full, grid = kid_protocol.score(model, protocol, faces, masks)
 
     output = args.output or os.path.join(ROOT, "keras_animegan", "presets", args.preset + (
         f"_{args.variant}" if args.variant else ""))
@@ -191,7 +156,7 @@ def main(argv=None):
         # Score the weights as shipped: float16, loaded back through from_preset.
         half_path = model.save_to_preset(os.path.join(scratch, "p"), weights_dtype="float16")
         half = type(model).from_preset(half_path)
-        half_row, half_grid = evaluate(half, protocol, faces, masks)
+        half_row, half_grid = kid_protocol.score(half, protocol, faces, masks)
         metadata["kid_float16"] = [half_row["kid"], half_row["kid_std"]]
         if os.path.isdir(output):
             shutil.rmtree(output)

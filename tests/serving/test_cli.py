@@ -49,6 +49,20 @@ def test_generate_through_python_dash_m(tiny_models, tmp_path):
     assert Image.open(tmp_path / "g.png").size == (2 * SIZE + 6, SIZE + 4)
 
 
+def read_video(path):
+    """Every frame (BGR) of the video at `path`, and its frame rate."""
+    capture = cv2.VideoCapture(path)
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        frames.append(frame)
+    capture.release()
+    return frames, fps
+
+
 def write_images(folder, sizes):
     rng = np.random.default_rng(0)
     folder.mkdir(parents=True, exist_ok=True)
@@ -82,15 +96,7 @@ def test_translate_video(tiny_models, tmp_path):
     writer.release()
     output = str(tmp_path / "clip_anime.mp4")
     assert main(["translate", tiny_models["cyclegan_export"], source, "--output", output]) == 0
-    capture = cv2.VideoCapture(output)
-    fps = capture.get(cv2.CAP_PROP_FPS)
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
+    frames, fps = read_video(output)
     assert len(frames) == 6 and frames[0].shape == (40, 48, 3)
     assert fps == pytest.approx(10.0)
 
@@ -167,14 +173,7 @@ def test_video_with_a_moving_face_keeps_every_frame(identity_export, tmp_path, c
     assert main(["translate", identity_export, str(tmp_path / "clip.mp4"), "--crop_faces", "--output",
                  str(tmp_path / "out.mp4")]) == 0
     assert "Wrote 6 frames" in capsys.readouterr().out
-    capture = cv2.VideoCapture(str(tmp_path / "out.mp4"))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
-    capture.release()
+    frames, _ = read_video(str(tmp_path / "out.mp4"))
     assert len(frames) == 6 and len({f.shape for f in frames}) == 1
     for frame in (frames[0], frames[-1]):  # the face stays in the crop as it moves
         x, y, side = face_box(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
