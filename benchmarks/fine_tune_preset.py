@@ -74,7 +74,8 @@ def main(argv=None):
 
     gap = np.full((before.shape[0], 16, 3), 255, np.uint8)
     visualization.save_png(np.concatenate([before, gap, after], axis=1), args.output)
-    result = {"preset": args.preset, "images": "facesjs_00000..04999 (cartoon faces)" if not args.images else images,
+    name = os.path.basename(os.path.normpath(args.preset))
+    result = {"preset": name, "images": "facesjs_00000..04999 (cartoon faces)" if not args.images else images,
               "steps": args.steps, "seconds_with_export": seconds, "before": before_scores, "after": after_scores,
               "grid": os.path.relpath(args.output, ROOT)}
     print("| | KID vs held-out faces | KID vs held-out avatars |\n|---|---|---|")
@@ -83,7 +84,6 @@ def main(argv=None):
               f"| {row['kid_avatars'][0]:.4f} ± {row['kid_avatars'][1]:.4f} |")
     out_dir = os.path.join(HERE, "results", "presets")
     os.makedirs(out_dir, exist_ok=True)
-    name = os.path.basename(os.path.normpath(args.preset))
     with open(os.path.join(out_dir, f"fine_tune_{name}.json"), "w") as f:
         json.dump(result, f, indent=2)
     return 0
