@@ -1,0 +1,141 @@
+"""The presets that ship in the package: listed, loaded with the network off, the right shapes, varied
+output, a `save_to_preset` / `from_preset` round trip, and the command line on them.
+
+`SHIPPED` is the list the package must hold: a preset missing from the wheel or checkout fails here.
+"""
+
+import os
+import socket
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+import keras_animegan
+from keras_animegan import CycleGAN
+from keras_animegan import DCGAN
+from keras_animegan import presets
+from keras_animegan.cli import main as cli_main
+from tests import testing
+
+SHIPPED = {"dcgan_avatars_64": DCGAN}
+LICENCES = {"DCGAN": ["CC BY 4.0"], "CycleGAN": ["CC BY 4.0", "Apache-2.0"], "CartoonGAN": ["CC BY 4.0", "Apache-2.0"]}
+SIZE = 64
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Presets must work offline: any attempt to open a connection fails the test."""
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"a shipped preset tried to use the network: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    return {name: cls.from_preset(name) for name, cls in SHIPPED.items()}
+
+
+def faces(count=4, seed=0):
+    """`count` different, face-like 64x64 inputs in [-1, 1]: a skin-toned disc with eyes on varied backgrounds."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:SIZE, :SIZE] / SIZE
+    images = []
+    for _ in range(count):
+        image = np.broadcast_to(rng.uniform(0, 1, 3), (SIZE, SIZE, 3)).copy()
+        disc = (xx - 0.5) ** 2 + (yy - 0.55) ** 2 < rng.uniform(0.06, 0.1)
+        image[disc] = rng.uniform(0.5, 1.0, 3)
+        for cx in (0.4, 0.6):
+            image[(xx - cx) ** 2 + (yy - 0.5) ** 2 < 0.002] = 0.1
+        images.append(image)
+    return (np.stack(images) * 2 - 1).astype(np.float32)
+
+
+def test_the_shipped_presets_are_the_expected_ones():
+    assert sorted(keras_animegan.list_presets()) == sorted(SHIPPED)
+    for name, cls in SHIPPED.items():
+        folder = presets.preset_folder(name)
+        assert sorted(os.listdir(folder)) == ["config.json", "metadata.json", "model_card.md", "sample.png",
+                                              "weights.npz"], name
+        metadata = presets.load_metadata(name)
+        assert metadata["class_name"] == cls.__name__
+        assert keras_animegan.list_presets(cls.__name__)[name] == metadata["description"]
+        with open(os.path.join(folder, "model_card.md")) as f:
+            card = f.read()
+        for licence in LICENCES[cls.__name__]:  # the data's licences and attribution travel with the weights
+            assert licence in card, (name, licence)
+        assert f"KID {metadata['kid_float16'][0]:.4f}" in card
+        assert Image.open(os.path.join(folder, "sample.png")).size[0] > SIZE
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_preset_outputs_vary(loaded, name):
+    model = loaded[name]
+    if isinstance(model, DCGAN):
+        a, b = np.asarray(model.sample(8, seed=0)), np.asarray(model.sample(8, seed=1))
+        assert a.shape == (8, SIZE, SIZE, 3)
+        np.testing.assert_array_equal(a, np.asarray(model.sample(8, seed=0)))  # a seed is reproducible
+        assert np.abs(a - b).mean() > 0.1  # seeds differ
+    else:
+        for direction in ["ab", "ba"] if isinstance(model, CycleGAN) else ["ab"]:
+            a = np.asarray(model.translate(faces(8, seed=0), direction) if isinstance(model, CycleGAN)
+                           else model(faces(8, seed=0)))
+            assert a.shape == (8, SIZE, SIZE, 3)
+            assert np.abs(a[:4] - a[4:]).mean() > 0.05  # different inputs, different outputs
+    assert np.all(np.abs(a) <= 1.0)
+    assert a.std(axis=0).mean() > 0.05  # not one image for all inputs
+    assert a.std(axis=(1, 2)).mean() > 0.05  # not flat images
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_shipped_preset_round_trips(loaded, name, tmp_path):
+    model = loaded[name]
+    again = type(model).from_preset(model.save_to_preset(str(tmp_path / name)))
+    inputs = np.random.default_rng(0).standard_normal((2, model.latent_dim)).astype(np.float32) \
+        if isinstance(model, DCGAN) else faces(2)
+    np.testing.assert_array_equal(np.asarray(again(inputs)), np.asarray(model(inputs)))  # float16 stays exact
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_a_fine_tune_step_starts_from_the_shipped_weights(loaded, name):
+    model = SHIPPED[name].from_preset(name)  # its own copy: training changes it
+    images = tf.data.Dataset.from_tensors(faces(4)).repeat()
+    data = images if isinstance(model, DCGAN) else tf.data.Dataset.zip((images, images))
+    networks = list(model.ema_network_names)
+    starting = {n: testing.weights_of(getattr(model, n)) for n in networks}
+    for n in networks:  # the raw generators start from the preset (its EMA weights), not from a fresh init
+        for a, b in zip(starting[n], testing.weights_of(loaded[name].inference_network(n))):
+            np.testing.assert_array_equal(a, b)
+    before, history = testing.fit_steps(model, data, networks)
+    assert all(np.isfinite(v[0]) for v in history.history.values())
+    assert all(testing.changed(before[n], getattr(model, n)) for n in networks)
+
+
+def test_cli_runs_on_the_shipped_presets(tmp_path):
+    for name, cls in SHIPPED.items():
+        if cls is DCGAN:
+            out = tmp_path / f"{name}.png"
+            assert cli_main(["generate", "--preset", name, "--num", "16", "--output", str(out)]) == 0
+            assert Image.open(out).size[0] >= 4 * SIZE  # a grid of 16
+        else:
+            photo = tmp_path / "face.png"
+            Image.fromarray(((faces(1)[0] + 1) * 127.5).astype(np.uint8)).resize((90, 120)).save(photo)
+            out = tmp_path / f"{name}.png"
+            assert cli_main(["translate", "--preset", name, str(photo), "--output", str(out)]) == 0
+            assert Image.open(out).size == (90, 120)
+
+
+def test_every_preset_file_goes_into_the_wheel():
+    """setup.cfg's package_data patterns for keras_animegan.presets cover every file of every shipped preset."""
+    import configparser
+    import fnmatch
+
+    parser = configparser.ConfigParser()
+    parser.read(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "setup.cfg"))
+    patterns = [p.strip() for p in parser["options.package_data"]["keras_animegan.presets"].split(",")]
+    for name in SHIPPED:
+        for file in os.listdir(presets.preset_folder(name)):
+            assert any(fnmatch.fnmatch(f"{name}/{file}", p) for p in patterns), f"{name}/{file} is not packaged"
