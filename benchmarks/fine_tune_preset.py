@@ -79,8 +79,8 @@ def main(argv=None):
               "steps": args.steps, "seconds_with_export": seconds, "before": before_scores, "after": after_scores,
               "grid": os.path.relpath(args.output, ROOT)}
     print("| | KID vs held-out faces | KID vs held-out avatars |\n|---|---|---|")
-    for name, row in (("preset", before_scores), (f"after {args.steps} steps", after_scores)):
-        print(f"| {name} | {row['kid_faces'][0]:.4f} ± {row['kid_faces'][1]:.4f} "
+    for label, row in (("preset", before_scores), (f"after {args.steps} steps", after_scores)):
+        print(f"| {label} | {row['kid_faces'][0]:.4f} ± {row['kid_faces'][1]:.4f} "
               f"| {row['kid_avatars'][0]:.4f} ± {row['kid_avatars'][1]:.4f} |")
     out_dir = os.path.join(HERE, "results", "presets")
     os.makedirs(out_dir, exist_ok=True)
