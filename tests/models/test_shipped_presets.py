@@ -19,7 +19,7 @@ from keras_animegan import presets
 from keras_animegan.cli import main as cli_main
 from tests import testing
 
-SHIPPED = {"dcgan_avatars_64": DCGAN}
+SHIPPED = {"dcgan_avatars_64": DCGAN, "cyclegan_faces2avatars_64": CycleGAN}
 LICENCES = {"DCGAN": ["CC BY 4.0"], "CycleGAN": ["CC BY 4.0", "Apache-2.0"], "CartoonGAN": ["CC BY 4.0", "Apache-2.0"]}
 SIZE = 64
 
