@@ -34,12 +34,9 @@ def grid_of(model, visualization):
 
 
 def scores(model, protocol, faces_reference):
-    from keras_animegan.metrics import kid_from_activations
-
     acts = protocol.activations(kid_protocol.dcgan_samples(model))
-    faces = kid_from_activations(acts, faces_reference, num_subsets=kid_protocol.NUM_SUBSETS,
-                                 subset_size=kid_protocol.SUBSET_SIZE, seed=0)
-    return {"kid_faces": [float(v) for v in faces], "kid_avatars": [float(v) for v in protocol.kid_of_activations(acts)]}
+    return {"kid_faces": [float(v) for v in protocol.kid_of_activations(acts, faces_reference)],
+            "kid_avatars": [float(v) for v in protocol.kid_of_activations(acts)]}
 
 
 def main(argv=None):

@@ -92,12 +92,14 @@ class KIDProtocol:
 
         return metrics.distances.activations(np.asarray(images, np.float32), self.features, batch_size=50)
 
-    def kid_of_activations(self, acts):
+    def kid_of_activations(self, acts, reference=None):
+        """KID (mean, std) of `acts` against the avatar test split's, or against `reference` activations."""
         from keras_animegan.metrics import kid_from_activations
 
         if len(acts) != NUM_IMAGES:
             raise ValueError(f"The protocol compares {NUM_IMAGES} images; got {len(acts)}.")
-        return kid_from_activations(acts, self.reference, num_subsets=NUM_SUBSETS, subset_size=SUBSET_SIZE, seed=0)
+        reference = self.reference if reference is None else reference
+        return kid_from_activations(acts, reference, num_subsets=NUM_SUBSETS, subset_size=SUBSET_SIZE, seed=0)
 
     def kid(self, images):
         """KID (mean, std) of 1,000 [-1, 1] images against the avatar test split."""
