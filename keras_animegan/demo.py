@@ -1,0 +1,457 @@
+"""`keras-animegan demo`: the models in the browser (Gradio), offline, with a scriptable API.
+
+    keras-animegan demo                                   # the shipped presets, http://127.0.0.1:7860
+    keras-animegan demo --preset dcgan_avatars_64 --model runs/cyclegan/cyclegan.keras
+    python -m keras_animegan demo --host 0.0.0.0 --port 8080
+
+Three tabs, each also a named API endpoint for `gradio_client`:
+
+- Generate (`/generate`): seed, count and truncation psi -> a grid of avatars and a zip of the PNGs;
+- Interpolate (`/interpolate`): two seeds and a step count -> the spherical interpolation strip;
+- Translate (`/translate`): a photo, a translator and face crop on/off -> the cropped input beside its
+  translation, and the face-mesh overlay when crop is on.
+
+Needs the `demo` extra (`pip install "keras-animegan[demo]"`). Gradio's analytics and version check
+are off and nothing is fetched from the internet. Bad input (a file that is not an image, an image
+over `MAX_PIXELS`, a photo without a face while crop is on) is a message in the page, not a stack
+trace, and the server stays up; uploads are capped at `--max_file_size` and work files are bounded.
+
+The core (`Demo`) has no Gradio in it: `Demo.generate`, `.interpolate` and `.translate` take and
+return numpy arrays, and raise `DemoError` with the message the page shows.
+"""
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+import threading
+import zipfile
+
+import numpy as np
+
+# Read by gradio when it is imported: no telemetry, no version check against the internet.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+#: Largest photo the Translate tab decodes (pixels, from its header): the serving signature's bound.
+MAX_PIXELS = 4096 * 4096
+#: Largest upload, in bytes (Gradio refuses bigger ones before they reach the app).
+MAX_FILE_SIZE = 32 * 1024 * 1024
+#: Most avatars per Generate call, and most steps of an interpolation strip.
+MAX_COUNT, MAX_STEPS = 256, 16
+#: Side of each half of the Translate output (the translators run at their own size inside).
+DISPLAY_SIZE = 256
+#: Zips of generated PNGs kept on disk at once (the oldest is deleted first).
+MAX_ZIPS = 16
+DEFAULT_PRESETS = ("dcgan_avatars_64", "cyclegan_faces2avatars_64", "cartoongan_faces2avatars_64")
+
+
+class DemoError(ValueError):
+    """Bad input to the demo: its message is what the page (and a `gradio_client` caller) is shown."""
+
+
+def _int(value, name, low, high):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DemoError(f"{name} must be a whole number; got {value!r}.") from None
+    if not number.is_integer() or not low <= number <= high:
+        raise DemoError(f"{name} must be a whole number from {low} to {high}; got {value!r}.")
+    return int(number)
+
+
+def _noise(seed, count, latent_dim):
+    # The same noise as `keras-animegan generate --seed`: seed N gives the same avatars in both.
+    return np.random.default_rng(seed).standard_normal((count, latent_dim)).astype(np.float32)
+
+
+def _resize(image, width, height):
+    import cv2
+
+    interpolation = cv2.INTER_AREA if width * height < image.shape[0] * image.shape[1] else cv2.INTER_LINEAR
+    return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
+def _fit(image, side):
+    """`image` scaled so that its long side is `side`."""
+    h, w = image.shape[:2]
+    scale = side / max(h, w)
+    return _resize(image, max(1, round(w * scale)), max(1, round(h * scale)))
+
+
+def read_photo(path, max_pixels=MAX_PIXELS):
+    """An uploaded file as uint8 RGB, or `DemoError` naming it: not an image, or over `max_pixels`.
+
+    The size is read from the header before anything is decoded, so a huge image costs no memory.
+    """
+    from PIL import Image
+
+    from keras_animegan.utils.decoding import to_rgb
+
+    name = os.path.basename(os.fspath(path))
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                raise DemoError(f"{name} is {width}x{height} pixels, over the limit of {max_pixels:,} pixels "
+                                f"({int(math.sqrt(max_pixels))}x{int(math.sqrt(max_pixels))}); scale it down first.")
+            from PIL import ImageOps
+
+            return np.asarray(to_rgb(ImageOps.exif_transpose(image)), np.uint8)
+    except DemoError:
+        raise
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise DemoError(f"{name} is not an image Pillow can read (PNG, JPEG, WebP, BMP, GIF): {error}") from None
+
+
+class Demo:
+    """What the three tabs do, on loaded models (`cli.Generator`s): numpy in, numpy out.
+
+    Args:
+        generator: a noise -> image `Generator` (DCGAN), or None (Generate and Interpolate then say so).
+        translators: `{label: Generator}` of image -> image models, in the order the page lists them.
+        work_dir: where the zips of generated PNGs go (a fresh temporary folder by default).
+    """
+
+    def __init__(self, generator=None, translators=None, work_dir=None):
+        self.generator = generator
+        self.translators = dict(translators or {})
+        self.work_dir = work_dir or tempfile.mkdtemp(prefix="keras_animegan_demo_")
+        self._mesh = None
+        self._lock = threading.Lock()  # one TF call and one face-mesh call at a time
+
+    # ---------------------------------------------------------------- loading
+    @classmethod
+    def load(cls, presets=None, models=None):
+        """The demo on shipped/own presets (names or folders) and exports or `.keras` files.
+
+        With neither given, the shipped presets of `DEFAULT_PRESETS` that are installed.
+        """
+        from keras_animegan.cli import CLIError
+        from keras_animegan.cli import Generator
+        from keras_animegan.presets import list_presets
+
+        if not presets and not models:
+            shipped = list_presets()
+            presets = [name for name in DEFAULT_PRESETS if name in shipped]
+        generator, translators = None, {}
+        sources = [("--preset", p) for p in presets or ()] + [("--model", m) for m in models or ()]
+        for flag, source in sources:
+            try:
+                model = Generator(preset=source) if flag == "--preset" else Generator(source)
+            except CLIError as error:
+                raise DemoError(str(error).replace("--preset: ", f"{flag} {source!r}: ")) from None
+            if model.kind == "noise":
+                if generator is not None:
+                    raise DemoError(f"{flag} {source!r}: the demo takes one generator (DCGAN); "
+                                    f"{generator.path!r} is already it.")
+                generator = model
+            else:
+                translators[cls._label(model, source, translators)] = model
+        if generator is None and not translators:
+            raise DemoError("No model to show: give --preset NAME or --model PATH.")
+        return cls(generator, translators)
+
+    @staticmethod
+    def _label(model, source, taken):
+        label = type(model.model).__name__ if hasattr(model, "model") else os.path.basename(
+            os.path.normpath(os.fspath(source)))
+        if label in taken:
+            label = f"{label} ({os.path.basename(os.path.normpath(os.fspath(source)))})"
+        return label
+
+    def warm_up(self):
+        """Traces every model once at the shapes the page uses, so the first click is fast."""
+        if self.generator is not None:
+            self.generate(0, 64, 1.0, write_zip=False)
+            self.interpolate(0, 1, 8)
+        blank = np.full((DISPLAY_SIZE, DISPLAY_SIZE, 3), 128, np.uint8)
+        for label in self.translators:
+            self._translate_array(label, blank)
+
+    # ------------------------------------------------------------------- tabs
+    def _need_generator(self):
+        if self.generator is None:
+            raise DemoError("This demo was started without a generator: start it with --preset dcgan_avatars_64 "
+                            "or --model <a DCGAN export or .keras file>.")
+        return self.generator
+
+    def generate(self, seed, count, truncation=1.0, write_zip=True):
+        """`count` avatars from `seed`, noise scaled by `truncation` psi: (grid uint8, zip path or None).
+
+        psi = 1 samples the training distribution; smaller psi trades variety for typical, cleaner
+        faces (the truncation trick: for a DCGAN, whose noise has mean 0, it is z -> psi * z).
+        """
+        from keras_animegan.utils.pixels import to_uint8
+        from keras_animegan.visualization import make_grid
+
+        generator = self._need_generator()
+        seed = _int(seed, "Seed", 0, 2**32 - 1)
+        count = _int(count, "Count", 1, MAX_COUNT)
+        try:
+            psi = float(truncation)
+        except (TypeError, ValueError):
+            raise DemoError(f"Truncation must be a number from 0 to 2; got {truncation!r}.") from None
+        if not 0.0 <= psi <= 2.0:
+            raise DemoError(f"Truncation must be a number from 0 to 2; got {truncation!r}.")
+        noise = psi * _noise(seed, count, generator.latent_dim)
+        with self._lock:
+            images = np.asarray(to_uint8(generator(noise)))
+        grid = make_grid(images, math.ceil(math.sqrt(count)))
+        return grid, (self._zip(images, f"avatars_seed{seed}_n{count}_psi{psi:g}") if write_zip else None)
+
+    def _zip(self, images, stem):
+        import io
+
+        from PIL import Image
+
+        path = os.path.join(self.work_dir, stem + ".zip")
+        tmp = f"{path}.{threading.get_ident()}.tmp"
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:  # PNGs are compressed already
+            for i, image in enumerate(images):
+                buffer = io.BytesIO()
+                Image.fromarray(image).save(buffer, format="PNG")
+                archive.writestr(f"{stem}/avatar_{i:03d}.png", buffer.getvalue())
+        os.replace(tmp, path)
+        zips = sorted((os.path.join(self.work_dir, n) for n in os.listdir(self.work_dir) if n.endswith(".zip")),
+                      key=os.path.getmtime)
+        for old in zips[:-MAX_ZIPS]:
+            if old != path:
+                os.remove(old)
+        return path
+
+    def interpolate(self, seed_a, seed_b, steps):
+        """The slerp strip from seed A's avatar to seed B's in `steps` images (the report's Fig. 6b)."""
+        from keras_animegan.utils.pixels import to_uint8
+        from keras_animegan.visualization import make_grid
+        from keras_animegan.visualization import slerp
+
+        generator = self._need_generator()
+        seed_a = _int(seed_a, "Seed A", 0, 2**32 - 1)
+        seed_b = _int(seed_b, "Seed B", 0, 2**32 - 1)
+        steps = _int(steps, "Steps", 2, MAX_STEPS)
+        a, b = _noise(seed_a, 1, generator.latent_dim)[0], _noise(seed_b, 1, generator.latent_dim)[0]
+        noise = slerp(a, b, np.linspace(0.0, 1.0, steps))
+        with self._lock:
+            images = np.asarray(to_uint8(generator(noise)))
+        return make_grid(images, steps)
+
+    def _translate_array(self, label, image):
+        from keras_animegan.utils.pixels import to_uint8
+        from keras_animegan.utils.pixels import to_unit_range
+
+        with self._lock:
+            return np.asarray(to_uint8(self.translators[label](to_unit_range(image)[None])))[0]
+
+    def translate(self, photo, translator=None, crop=True):
+        """(cropped input beside its translation, face-mesh overlay or None) for a photo.
+
+        `photo` is a file path (checked by `read_photo`) or a uint8 RGB array. With `crop`, the face
+        is found with the face mesh and cropped square, eyes level (as `translate --crop_faces`);
+        without a face that is an error, not a silent center crop. Each half is `DISPLAY_SIZE` on
+        its long side.
+        """
+        if not self.translators:
+            raise DemoError("This demo was started without a translator: start it with "
+                            "--preset cyclegan_faces2avatars_64 or --model <a CycleGAN/CartoonGAN export or "
+                            ".keras file>.")
+        if photo is None:
+            raise DemoError("Upload a photo (or take one with the webcam) first.")
+        label = translator or next(iter(self.translators))
+        if label not in self.translators:
+            raise DemoError(f"Unknown translator {label!r}; this demo has: {', '.join(self.translators)}.")
+        image = read_photo(photo) if isinstance(photo, (str, os.PathLike)) else np.asarray(photo, np.uint8)
+        if image.ndim != 3 or image.shape[-1] != 3:
+            raise DemoError(f"Expected an RGB image; got an array of shape {image.shape}.")
+        # The networks work at 64-256 px: shrink big photos first (bounds time and memory).
+        small = _fit(image, 4 * DISPLAY_SIZE) if max(image.shape[:2]) > 4 * DISPLAY_SIZE else image
+        overlay = None
+        if crop:
+            from keras_animegan.landmarks import crop_face
+
+            with self._lock:
+                if self._mesh is None:
+                    from keras_animegan.landmarks import FaceMesh
+
+                    self._mesh = FaceMesh()
+                result = self._mesh(small)
+            if not result.found:
+                raise DemoError("No face found in the photo. Turn 'Crop to the face' off to translate the whole "
+                                "image, or use a photo with a clear, frontal face.")
+            source = crop_face(small, result, size=DISPLAY_SIZE)
+            overlay = self._overlay(small, result)
+        else:
+            source = _fit(small, DISPLAY_SIZE)
+        translated = self._translate_array(label, source)
+        return np.concatenate([source, translated], axis=1), overlay
+
+    @staticmethod
+    def _overlay(image, result):
+        """The photo (long side `DISPLAY_SIZE`) with the 468 face-mesh landmarks and the face box drawn."""
+        import cv2
+
+        shown = _fit(image, DISPLAY_SIZE).copy()
+        h, w = shown.shape[:2]
+        radius = max(1, round(DISPLAY_SIZE / 256))
+        for x, y in result.pixels(w, h).round().astype(int):
+            cv2.circle(shown, (int(x), int(y)), radius, (0, 255, 0), -1, lineType=cv2.LINE_AA)
+        x0, y0, x1, y1 = (result.box * np.array([w, h, w, h])).round().astype(int)
+        cv2.rectangle(shown, (int(x0), int(y0)), (int(x1), int(y1)), (255, 64, 64), 1)
+        return shown
+
+
+# ---------------------------------------------------------------------- the page
+def _gradio():
+    try:
+        import gradio as gr
+    except ImportError as error:
+        raise DemoError(f"The demo needs Gradio: pip install \"keras-animegan[demo]\" ({error}).") from None
+    return gr
+
+
+def build_app(demo):
+    """The Gradio `Blocks` page of `demo`: three tabs, endpoints /generate, /interpolate, /translate."""
+    gr = _gradio()
+
+    def page_errors(function):
+        def wrapped(*args):
+            try:
+                return function(*args)
+            except DemoError as error:  # shown in the page (and to gradio_client) as the message alone
+                raise gr.Error(str(error), print_exception=False) from None
+
+        wrapped.__name__ = function.__name__
+        wrapped.__doc__ = function.__doc__
+        return wrapped
+
+    @page_errors
+    def generate(seed, count, truncation):
+        """Generates `count` avatars from `seed`; returns the grid (PNG) and a zip of the PNGs."""
+        return demo.generate(seed, count, truncation)
+
+    @page_errors
+    def interpolate(seed_a, seed_b, steps):
+        """Returns the spherical interpolation strip from seed A's avatar to seed B's."""
+        return demo.interpolate(seed_a, seed_b, steps)
+
+    @page_errors
+    def translate(photo, translator, crop):
+        """Returns the (cropped) input beside its translation, and the face-mesh overlay when cropping."""
+        return demo.translate(photo, translator, crop)
+
+    has_generator = demo.generator is not None
+    with gr.Blocks(title="keras-animegan", analytics_enabled=False, delete_cache=(600, 3600)) as app:
+        gr.Markdown("# keras-animegan\nAnime avatars from noise (DCGAN) and from face photos (CycleGAN, "
+                    "CartoonGAN). Models: " + ", ".join(
+                        ([f"`{demo.generator.path}`"] if has_generator else [])
+                        + [f"{label} (`{m.path}`)" for label, m in demo.translators.items()]) + ".")
+        with gr.Tab("Generate"):
+            with gr.Row():
+                with gr.Column(scale=1):
+                    seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=2**32 - 1)
+                    count = gr.Slider(1, MAX_COUNT, 64, step=1, label="Count")
+                    psi = gr.Slider(0.0, 2.0, 1.0, step=0.05, label="Truncation ψ (noise scale: lower is "
+                                    "more typical, less varied)")
+                    button = gr.Button("Generate", variant="primary", elem_id="generate-button")
+                with gr.Column(scale=2):
+                    grid = gr.Image(label="Avatars", type="numpy", format="png", interactive=False,
+                                    elem_id="generate-output")
+                    download = gr.File(label="PNGs (zip)", interactive=False)
+            button.click(generate, [seed, count, psi], [grid, download], api_name="generate")
+        with gr.Tab("Interpolate"):
+            with gr.Row():
+                seed_a = gr.Number(0, label="Seed A", precision=0, minimum=0, maximum=2**32 - 1)
+                seed_b = gr.Number(1, label="Seed B", precision=0, minimum=0, maximum=2**32 - 1)
+                steps = gr.Slider(2, MAX_STEPS, 8, step=1, label="Steps")
+            button = gr.Button("Interpolate", variant="primary", elem_id="interpolate-button")
+            strip = gr.Image(label="Spherical interpolation", type="numpy", format="png", interactive=False,
+                             elem_id="interpolate-output")
+            button.click(interpolate, [seed_a, seed_b, steps], strip, api_name="interpolate")
+        with gr.Tab("Translate"):
+            with gr.Row():
+                with gr.Column(scale=1):
+                    photo = gr.Image(label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"],
+                                     elem_id="translate-input")
+                    choices = list(demo.translators)
+                    translator = gr.Radio(choices, value=choices[0] if choices else None, label="Translator")
+                    crop = gr.Checkbox(True, label="Crop to the face (MediaPipe face mesh)")
+                    button = gr.Button("Translate", variant="primary", elem_id="translate-button")
+                with gr.Column(scale=2):
+                    result = gr.Image(label="Input | translation", type="numpy", format="png", interactive=False,
+                                      elem_id="translate-output")
+                    overlay = gr.Image(label="Face-mesh landmarks", type="numpy", format="png", interactive=False)
+            button.click(translate, [photo, translator, crop], [result, overlay], api_name="translate")
+    _guard_upload(photo, gr)
+    app.queue(max_size=32, default_concurrency_limit=1)
+    return app
+
+
+def _guard_upload(component, gr):
+    """A non-image upload fails in Gradio's own preprocessing (Pillow); make that the page's message."""
+    preprocess = component.preprocess
+
+    def checked(payload):
+        try:
+            return preprocess(payload)
+        except gr.Error:
+            raise
+        except Exception as error:  # noqa: BLE001 - Pillow raises several kinds for a bad file
+            name = getattr(payload, "orig_name", None) or os.path.basename(getattr(payload, "path", "") or "")
+            raise gr.Error(f"{name or 'The upload'} is not an image Pillow can read (PNG, JPEG, WebP, BMP, "
+                           f"GIF): {type(error).__name__}.", print_exception=False) from None
+
+    component.preprocess = checked
+
+
+def launch(app, host="127.0.0.1", port=7860, block=True, max_file_size=MAX_FILE_SIZE):
+    """Serves `app` (no share link, no analytics); returns the local URL."""
+    app.launch(server_name=host, server_port=port, share=False, inbrowser=False, show_error=True, quiet=True,
+               prevent_thread_lock=True, max_file_size=max_file_size, ssr_mode=False)
+    url = app.local_url
+    print(f"keras-animegan demo on {url}", flush=True)
+    if block:
+        app.block_thread()
+    return url
+
+
+def build_parser(parser=None):
+    parser = parser or argparse.ArgumentParser(prog="keras-animegan demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--preset", action="append", default=None,
+                        help="A preset name or folder (repeat for more). Default: the shipped presets "
+                             f"({', '.join(DEFAULT_PRESETS)}), unless --model is given.")
+    parser.add_argument("--model", action="append", default=None,
+                        help="A SavedModel export or .keras file (repeat for more): one DCGAN and any translators.")
+    parser.add_argument("--host", default="127.0.0.1", help="Interface to listen on (0.0.0.0: all).")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--max_file_size", type=int, default=MAX_FILE_SIZE, help="Largest upload in bytes.")
+    parser.add_argument("--no_warm_up", action="store_true", help="Skip tracing the models before serving.")
+    return parser
+
+
+def run(args):
+    """`keras-animegan demo` with parsed `args`: load, warm up, serve until interrupted."""
+    _gradio()  # fail before loading models when the extra is missing
+    demo = Demo.load(args.preset, args.model)
+    app = build_app(demo)
+    if not args.no_warm_up:
+        demo.warm_up()
+    try:
+        launch(app, args.host, args.port, max_file_size=args.max_file_size)
+    except OSError as error:  # port taken, bad host
+        raise DemoError(f"Cannot serve on {args.host}:{args.port}: {error}") from None
+    except KeyboardInterrupt:
+        app.close()
+    return 0
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except DemoError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
