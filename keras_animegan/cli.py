@@ -6,6 +6,7 @@
     keras-animegan translate runs/cartoongan/cartoongan.keras photos/ --output cartoons/ --crop_faces
     keras-animegan translate runs/cyclegan/cyclegan.keras clip.mp4 --output clip_anime.mp4
     keras-animegan export runs/cyclegan/cyclegan.keras --export_dir exports
+    keras-animegan demo                      # the presets in the browser (the demo extra)
 
 A MODEL is a SavedModel written by `keras_animegan.export` (a version folder,
 or a model folder holding version folders: the highest is used) or a `.keras`
@@ -363,6 +364,16 @@ def _to_onnx(network, output):
     return output
 
 
+# --------------------------------------------------------------------------- demo
+def demo(args):
+    from keras_animegan import demo as demo_module
+
+    try:
+        return demo_module.run(args)
+    except demo_module.DemoError as error:
+        raise CLIError(str(error)) from None
+
+
 # --------------------------------------------------------------------------- main
 def build_parser():
     parser = argparse.ArgumentParser(prog="keras-animegan", description=__doc__.split("\n")[0])
@@ -398,6 +409,13 @@ def build_parser():
     p.add_argument("--version", type=int, default=1)
     p.add_argument("--onnx", action="store_true", help="Also write <export_dir>/<name>.onnx (needs the onnx extra).")
     p.set_defaults(run=export)
+
+    from keras_animegan import demo as demo_module  # numpy only: Gradio is imported when the demo runs
+
+    p = commands.add_parser("demo", help="The models in the browser: generate, interpolate, translate "
+                                         "(Gradio; pip install \"keras-animegan[demo]\").")
+    demo_module.build_parser(p)
+    p.set_defaults(run=demo)
     return parser
 
 

@@ -21,6 +21,7 @@ return numpy arrays, and raise `DemoError` with the message the page shows.
 """
 
 import argparse
+import functools
 import math
 import os
 import sys
@@ -30,8 +31,9 @@ import zipfile
 
 import numpy as np
 
-# Read by gradio when it is imported: no telemetry, no version check against the internet.
+# Read by gradio and huggingface_hub when they are imported: no telemetry, no version check.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 #: Largest photo the Translate tab decodes (pixels, from its header): the serving signature's bound.
 MAX_PIXELS = 4096 * 4096
@@ -279,25 +281,25 @@ class Demo:
                 raise DemoError("No face found in the photo. Turn 'Crop to the face' off to translate the whole "
                                 "image, or use a photo with a clear, frontal face.")
             source = crop_face(small, result, size=DISPLAY_SIZE)
-            overlay = self._overlay(small, result)
+            overlay = self._overlay(source, result, small.shape)
         else:
             source = _fit(small, DISPLAY_SIZE)
         translated = self._translate_array(label, source)
         return np.concatenate([source, translated], axis=1), overlay
 
     @staticmethod
-    def _overlay(image, result):
-        """The photo (long side `DISPLAY_SIZE`) with the 468 face-mesh landmarks and the face box drawn."""
+    def _overlay(crop, result, shape):
+        """The face crop with the face mesh's 468 landmarks (mapped into the crop) drawn on it."""
         import cv2
 
-        shown = _fit(image, DISPLAY_SIZE).copy()
-        h, w = shown.shape[:2]
-        radius = max(1, round(DISPLAY_SIZE / 256))
-        for x, y in result.pixels(w, h).round().astype(int):
-            cv2.circle(shown, (int(x), int(y)), radius, (0, 255, 0), -1, lineType=cv2.LINE_AA)
-        x0, y0, x1, y1 = (result.box * np.array([w, h, w, h])).round().astype(int)
-        cv2.rectangle(shown, (int(x0), int(y0)), (int(x1), int(y1)), (255, 64, 64), 1)
-        return shown
+        from keras_animegan.landmarks import crop_transform
+
+        matrix, _ = crop_transform(result, shape[1], shape[0], size=crop.shape[0])
+        points = result.pixels(shape[1], shape[0]) @ matrix[:, :2].T + matrix[:, 2]
+        dots = crop.copy()
+        for x, y in points.round().astype(int):
+            cv2.circle(dots, (int(x), int(y)), 1, (40, 255, 40), -1, lineType=cv2.LINE_AA)
+        return cv2.addWeighted(dots, 0.75, crop, 0.25, 0.0)
 
 
 # ---------------------------------------------------------------------- the page
@@ -314,14 +316,13 @@ def build_app(demo):
     gr = _gradio()
 
     def page_errors(function):
+        @functools.wraps(function)  # keeps the parameter names that gradio_client shows
         def wrapped(*args):
             try:
                 return function(*args)
             except DemoError as error:  # shown in the page (and to gradio_client) as the message alone
-                raise gr.Error(str(error), print_exception=False) from None
+                raise gr.Error(str(error), duration=30, print_exception=False) from None
 
-        wrapped.__name__ = function.__name__
-        wrapped.__doc__ = function.__doc__
         return wrapped
 
     @page_errors
@@ -380,6 +381,11 @@ def build_app(demo):
                     result = gr.Image(label="Input | translation", type="numpy", format="png", interactive=False,
                                       elem_id="translate-output")
                     overlay = gr.Image(label="Face-mesh landmarks", type="numpy", format="png", interactive=False)
+            if choices:
+                from keras_animegan.data.embedded import demo_faces
+
+                gr.Examples([[face, choices[0], False] for face in demo_faces()], [photo, translator, crop],
+                            label="Held-out cartoon faces (the presets' photo domain; not seen in training)")
             button.click(translate, [photo, translator, crop], [result, overlay], api_name="translate")
     _guard_upload(photo, gr)
     app.queue(max_size=32, default_concurrency_limit=1)
@@ -398,7 +404,7 @@ def _guard_upload(component, gr):
         except Exception as error:  # noqa: BLE001 - Pillow raises several kinds for a bad file
             name = getattr(payload, "orig_name", None) or os.path.basename(getattr(payload, "path", "") or "")
             raise gr.Error(f"{name or 'The upload'} is not an image Pillow can read (PNG, JPEG, WebP, BMP, "
-                           f"GIF): {type(error).__name__}.", print_exception=False) from None
+                           f"GIF): {type(error).__name__}.", duration=30, print_exception=False) from None
 
     component.preprocess = checked
 

@@ -6,3 +6,4 @@ from keras_animegan.landmarks.weights import FEATURES
 from keras_animegan.landmarks.weights import LandmarkWeights
 from keras_animegan.landmarks.weights import landmark_weight_map
 from keras_animegan.landmarks.crop import crop_face
+from keras_animegan.landmarks.crop import crop_transform

@@ -36,7 +36,20 @@ def crop_face(image, result, margin=0.4, align=True, size=None):
         y0, x0 = (h - side) // 2, (w - side) // 2
         crop = image[y0:y0 + side, x0:x0 + side]
         return crop if size is None else cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
-    points = result.pixels(w, h)
+    matrix, out = crop_transform(result, w, h, margin, align, size)
+    interpolation = cv2.INTER_AREA if matrix[0, 0] ** 2 + matrix[0, 1] ** 2 < 1 else cv2.INTER_LINEAR
+    return cv2.warpAffine(image, matrix, (out, out), flags=interpolation, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def crop_transform(result, width, height, margin=0.4, align=True, size=None):
+    """The affine map of `crop_face` for a face that was found: `(matrix (2, 3), side)`.
+
+    `matrix @ [x, y, 1]` takes a pixel of the `width` x `height` image to the crop,
+    so `result.pixels(width, height)` mapped through it are the landmarks on the crop.
+    """
+    import cv2
+
+    points = result.pixels(width, height)
     low, high = points.min(0), points.max(0)
     center = (low + high) / 2
     side = float((high - low).max() * (1 + 2 * margin))
@@ -48,5 +61,4 @@ def crop_face(image, result, margin=0.4, align=True, size=None):
     scale = out / side
     matrix = cv2.getRotationMatrix2D((float(center[0]), float(center[1])), angle, scale)
     matrix[:, 2] += np.array([out / 2, out / 2]) - center  # face center -> output center
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return cv2.warpAffine(image, matrix, (out, out), flags=interpolation, borderMode=cv2.BORDER_REFLECT_101)
+    return matrix, out

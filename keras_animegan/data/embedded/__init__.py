@@ -21,3 +21,8 @@ def anime_avatars_64():
 def cartoon_faces_64():
     """Path of the embedded 1,000 cartoon faces (64x64 PNG zip, Apache-2.0, facesjs): the demo photo domain."""
     return _path("cartoon_faces_64.zip")
+
+
+def demo_faces():
+    """Paths of the 4 held-out cartoon faces shown as examples in `keras-animegan demo` (Apache-2.0, facesjs)."""
+    return [_path(f"demo_faces/facesjs_{n}.png") for n in ("05003", "05006", "05032", "05034")]

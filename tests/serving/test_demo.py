@@ -1,0 +1,278 @@
+"""`keras-animegan demo`: the Gradio page on the shipped presets, through `gradio_client` and in a real browser.
+
+The server runs in this process on a free loopback port, with every connection that is not to loopback
+recorded (the demo must work offline: no analytics, no version check, nothing fetched). The browser
+test drives Debian's chromium with Playwright's Python package (Playwright's own browser download is
+never used); without the browser it fails and says how to install it. Screenshots go to
+`$KERAS_ANIMEGAN_SCREENSHOTS` when set (the README's come from there), else to a temporary folder.
+"""
+
+import io
+import ipaddress
+import os
+import shutil
+import socket
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_animegan import demo as demo_module
+from keras_animegan.cli import main as cli_main
+from keras_animegan.demo import Demo
+from keras_animegan.demo import DemoError
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# The flags that keep Chromium off the network here (no background fetches, no component updates).
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _is_loopback(host):
+    if host in ("localhost", "", None):
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return host.endswith(".localhost")
+
+
+@pytest.fixture(scope="module")
+def outside_calls():
+    """Every attempt of this process to reach a host that is not loopback (refused and recorded)."""
+    attempts = []
+    connect, getaddrinfo = socket.socket.connect, socket.getaddrinfo
+
+    def guarded_connect(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+            attempts.append(address)
+            raise OSError(f"test: no network ({address})")
+        return connect(sock, address)
+
+    def guarded_getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, bytes):
+            host = host.decode()
+        if not _is_loopback(host):
+            attempts.append(host)
+            raise socket.gaierror(f"test: no network ({host})")
+        return getaddrinfo(host, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", guarded_connect)
+        patch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+        yield attempts
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return Demo.load()  # the shipped presets
+
+
+@pytest.fixture(scope="module")
+def server(demo, outside_calls):
+    """The demo page on the shipped presets, warmed up, on a free loopback port: its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = demo_module.build_app(demo)
+    demo.warm_up()
+    url = demo_module.launch(app, "127.0.0.1", port, block=False)
+    yield url
+    app.close()
+    assert outside_calls == [], f"the demo tried to reach the internet: {outside_calls}"
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    """A `gradio_client` script's view of the page (offline: huggingface_hub's telemetry off, as the README says)."""
+    import huggingface_hub.constants
+    from gradio_client import Client
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(huggingface_hub.constants, "HF_HUB_DISABLE_TELEMETRY", True)
+        yield Client(server, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """The astronaut (a face), a flat image (no face), a huge PNG (small file) and a text file named .png."""
+    from skimage import data
+
+    folder = tmp_path_factory.mktemp("photos")
+    paths = {name: str(folder / f"{name}.png") for name in ("astronaut", "no_face", "huge", "text")}
+    Image.fromarray(data.astronaut()).save(paths["astronaut"])
+    Image.fromarray(np.full((96, 128, 3), 200, np.uint8)).save(paths["no_face"])
+    Image.new("RGB", (5000, 4000), (90, 120, 150)).save(paths["huge"])  # 20 Mpx, a few kB on disk
+    with open(paths["text"], "w") as f:
+        f.write("this is not an image\n")
+    return paths
+
+
+def _image(path):
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+# ------------------------------------------------------------------ core, no server
+def test_load_names_what_is_wrong():
+    with pytest.raises(DemoError, match="dcgan_avatars_64"):  # an unknown name lists the shipped ones
+        Demo.load(presets=["no_such_preset"])
+    with pytest.raises(DemoError, match="missing.keras"):
+        Demo.load(models=["missing.keras"])
+    with pytest.raises(DemoError, match="one generator"):
+        Demo.load(presets=["dcgan_avatars_64", "dcgan_avatars_64"])
+    assert cli_main(["demo", "--preset", "no_such_preset"]) == 2
+
+
+def test_generate_is_seeded_and_truncation_scales_the_noise(demo):
+    grid, archive = demo.generate(5, 4, 1.0)
+    again, _ = demo.generate(5, 4, 1.0)
+    other, _ = demo.generate(6, 4, 1.0)
+    np.testing.assert_array_equal(grid, again)
+    assert np.abs(grid.astype(int) - other).mean() > 5
+    tiles = [grid[2 + r * 66: 66 + r * 66, 2 + c * 66: 66 + c * 66].astype(int) for r in (0, 1) for c in (0, 1)]
+    assert min(np.abs(tiles[0] - t).mean() for t in tiles[1:]) > 5  # the avatars differ
+    with zipfile.ZipFile(archive) as z:
+        names = z.namelist()
+        assert len(names) == 4 and all(n.endswith(".png") for n in names)
+        np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(z.read(names[0])))), tiles[0])
+    flat, _ = demo.generate(5, 4, 0.0)  # psi 0: every noise vector is the mean, so one avatar four times
+    flat_tiles = [flat[2 + r * 66: 66 + r * 66, 2 + c * 66: 66 + c * 66] for r in (0, 1) for c in (0, 1)]
+    assert all(np.array_equal(flat_tiles[0], t) for t in flat_tiles[1:])
+    for bad, match in (((5, 0, 1.0), "Count"), ((5, 4, 3.0), "Truncation"), ((-1, 4, 1.0), "Seed"),
+                       (("x", 4, 1.0), "Seed")):
+        with pytest.raises(DemoError, match=match):
+            demo.generate(*bad)
+
+
+def test_zips_on_disk_are_bounded(demo):
+    for seed in range(demo_module.MAX_ZIPS + 3):
+        demo.generate(seed, 1, 1.0)
+    assert len([n for n in os.listdir(demo.work_dir) if n.endswith(".zip")]) == demo_module.MAX_ZIPS
+
+
+def test_read_photo_checks_the_header_before_decoding(photos):
+    assert _image(photos["astronaut"]).shape == demo_module.read_photo(photos["astronaut"]).shape
+    with pytest.raises(DemoError, match=r"huge.png is 5000x4000 pixels, over the limit"):
+        demo_module.read_photo(photos["huge"])
+    with pytest.raises(DemoError, match="text.png is not an image"):
+        demo_module.read_photo(photos["text"])
+
+
+# ------------------------------------------------------------ the page, gradio_client
+@pytest.mark.slow
+def test_the_three_endpoints_return_images_of_the_right_size(client, photos):
+    endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    assert {"/generate", "/interpolate", "/translate"} <= set(endpoints)
+
+    grid, archive = client.predict(3, 16, 1.0, api_name="/generate")
+    assert _image(grid).shape == (4 * 64 + 5 * 2, 4 * 64 + 5 * 2, 3)  # 16 avatars, 4 x 4 with 2 px gaps
+    assert _image(grid).std() > 20
+    with zipfile.ZipFile(archive) as z:
+        assert len(z.namelist()) == 16
+
+    strip = client.predict(0, 1, 5, api_name="/interpolate")
+    assert _image(strip).shape == (64 + 2 * 2, 5 * 64 + 6 * 2, 3)
+
+    pair, overlay = client.predict(_file(photos["astronaut"]), "CycleGAN", True, api_name="/translate")
+    pair, overlay = _image(pair), _image(overlay)
+    assert pair.shape == (256, 512, 3) and overlay.shape == (256, 256, 3)
+    assert np.abs(pair[:, :256].astype(int) - pair[:, 256:]).mean() > 10  # translated, not copied
+    pair, overlay = client.predict(_file(photos["astronaut"]), "CartoonGAN" if "CartoonGAN" in _choices(
+        endpoints) else "CycleGAN", False, api_name="/translate")
+    assert _image(pair).shape == (256, 512, 3) and overlay is None
+
+
+def _file(path):
+    from gradio_client import handle_file
+
+    return handle_file(path)
+
+
+def _choices(endpoints):
+    return str(endpoints["/translate"]["parameters"][1]["python_type"])
+
+
+@pytest.mark.slow
+def test_bad_input_is_a_message_and_the_server_stays_up(client, photos):
+    from gradio_client.exceptions import AppError
+
+    cases = [((_file(photos["text"]), "CycleGAN", True), "text.png is not an image"),
+             ((_file(photos["huge"]), "CycleGAN", False), "over the limit"),
+             ((_file(photos["no_face"]), "CycleGAN", True), "No face found"),
+             ((None, "CycleGAN", True), "Upload a photo")]
+    for arguments, message in cases:
+        with pytest.raises(AppError, match=message) as raised:
+            client.predict(*arguments, api_name="/translate")
+        assert "Traceback" not in str(raised.value)
+    with pytest.raises(AppError, match="greater than maximum value 256"):  # Gradio checks the slider
+        client.predict(0, 1000, 1.0, api_name="/generate")
+    pair, _ = client.predict(_file(photos["no_face"]), "CycleGAN", False, api_name="/translate")  # still up
+    assert _image(pair).shape == (192, 512, 3)
+
+
+# ------------------------------------------------------------------------ the browser
+def _chromium():
+    path = os.environ.get("KERAS_ANIMEGAN_CHROMIUM") or next(
+        (shutil.which(n) for n in CHROMIUM_NAMES if shutil.which(n)), None)
+    if not path:
+        pytest.fail("The demo's browser test needs Chromium, and none was found (looked for "
+                    f"{', '.join(CHROMIUM_NAMES)} on PATH and $KERAS_ANIMEGAN_CHROMIUM). On Debian/Ubuntu: "
+                    "`apt-get install chromium` (the README's test command does it).")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        pytest.fail(f"The demo's browser test needs Playwright's Python package (the test extra): {error}")
+    executable = _chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _wait_for_image(page, element_id, timeout=60_000):
+    """Waits for the output image of `element_id` to be loaded; returns its natural (width, height)."""
+    page.wait_for_function(
+        f"() => {{ const i = document.querySelector('#{element_id} img'); "
+        "return i && i.complete && i.naturalWidth > 0; }", timeout=timeout)
+    return page.evaluate(f"() => {{ const i = document.querySelector('#{element_id} img'); "
+                         "return [i.naturalWidth, i.naturalHeight]; }")
+
+
+@pytest.mark.slow
+def test_the_page_generates_and_translates_in_chromium(server, browser, photos, tmp_path):
+    shots = os.environ.get("KERAS_ANIMEGAN_SCREENSHOTS") or str(tmp_path)
+    os.makedirs(shots, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(server)
+
+    page.locator("#generate-button").click()
+    assert _wait_for_image(page, "generate-output") == [530, 530]  # 64 avatars, 8 x 8
+    pixels = np.asarray(Image.open(io.BytesIO(page.locator("#generate-output img").screenshot())).convert("L"))
+    assert pixels.std() > 20, "the grid on the page is blank"
+    page.screenshot(path=os.path.join(shots, "demo_generate.png"))
+
+    page.get_by_role("tab", name="Translate").click()
+    page.locator("#translate-input input[type=file]").set_input_files(photos["astronaut"])
+    page.locator("#translate-input img").wait_for(state="visible")
+    page.locator("#translate-button").click()
+    assert _wait_for_image(page, "translate-output") == [512, 256]
+    page.screenshot(path=os.path.join(shots, "demo_translate.png"), full_page=True)
+
+    page.locator("#translate-input input[type=file]").set_input_files(photos["text"])
+    page.locator("#translate-button").click()
+    page.get_by_text("is not an image Pillow can read").first.wait_for(timeout=30_000)  # shown, not a trace
+    assert page.get_by_text("Traceback").count() == 0
+    page.wait_for_timeout(1000)  # the message slides in
+    page.screenshot(path=os.path.join(shots, "demo_error.png"))
+    assert errors == []
+    page.close()
+    for name in ("demo_generate.png", "demo_translate.png"):
+        assert os.path.getsize(os.path.join(shots, name)) > 10_000
