@@ -124,6 +124,21 @@ def test_load_names_what_is_wrong():
     assert cli_main(["demo", "--preset", "no_such_preset"]) == 2
 
 
+def test_own_models_by_path(tiny_models, photos):
+    """`--model` takes a `.keras` file and a SavedModel export; the page then lists the export by its name."""
+    own = Demo.load(models=[str(tiny_models["dir"] / "dcgan.keras"), str(tiny_models["cyclegan_export"])])
+    size = own.generator.output_size
+    assert list(own.translators) == [os.path.basename(os.path.normpath(str(tiny_models["cyclegan_export"])))]
+    grid, _ = own.generate(0, 4, 1.0, write_zip=False)
+    assert grid.shape == (2 * size + 6, 2 * size + 6, 3)
+    pair, overlay = own.translate(photos["no_face"], None, False)
+    assert pair.shape == (192, 512, 3) and overlay is None
+    with pytest.raises(DemoError, match="without a generator"):
+        Demo(None, own.translators).generate(0, 4)
+    with pytest.raises(DemoError, match="without a translator"):
+        Demo(own.generator, {}).translate(photos["no_face"])
+
+
 def test_generate_is_seeded_and_truncation_scales_the_noise(demo):
     grid, archive = demo.generate(5, 4, 1.0)
     again, _ = demo.generate(5, 4, 1.0)
