@@ -102,7 +102,9 @@ def read_photo(path, max_pixels=MAX_PIXELS):
             return np.asarray(to_rgb(ImageOps.exif_transpose(image)), np.uint8)
     except DemoError:
         raise
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError as error:  # a header far over Pillow's own limit
+        raise DemoError(f"{name} is over the limit of {max_pixels:,} pixels ({error}).") from None
+    except (OSError, ValueError) as error:
         raise DemoError(f"{name} is not an image Pillow can read (PNG, JPEG, WebP, BMP, GIF): {error}") from None
 
 
@@ -402,7 +404,12 @@ def _guard_upload(component, gr):
         except gr.Error:
             raise
         except Exception as error:  # noqa: BLE001 - Pillow raises several kinds for a bad file
+            from PIL import Image
+
             name = getattr(payload, "orig_name", None) or os.path.basename(getattr(payload, "path", "") or "")
+            if isinstance(error, Image.DecompressionBombError):
+                raise gr.Error(f"{name or 'The upload'} is over the limit of {MAX_PIXELS:,} pixels; scale it down "
+                               "first.", duration=30, print_exception=False) from None
             raise gr.Error(f"{name or 'The upload'} is not an image Pillow can read (PNG, JPEG, WebP, BMP, "
                            f"GIF): {type(error).__name__}.", duration=30, print_exception=False) from None
 

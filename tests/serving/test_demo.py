@@ -100,13 +100,26 @@ def photos(tmp_path_factory):
     from skimage import data
 
     folder = tmp_path_factory.mktemp("photos")
-    paths = {name: str(folder / f"{name}.png") for name in ("astronaut", "no_face", "huge", "text")}
+    paths = {name: str(folder / f"{name}.png") for name in ("astronaut", "no_face", "huge", "bomb", "text")}
     Image.fromarray(data.astronaut()).save(paths["astronaut"])
     Image.fromarray(np.full((96, 128, 3), 200, np.uint8)).save(paths["no_face"])
     Image.new("RGB", (5000, 4000), (90, 120, 150)).save(paths["huge"])  # 20 Mpx, a few kB on disk
+    with open(paths["bomb"], "wb") as f:  # a PNG header claiming 30000 x 30000 pixels: Pillow refuses to open it
+        f.write(_png_header(30000, 30000))
     with open(paths["text"], "w") as f:
         f.write("this is not an image\n")
     return paths
+
+
+def _png_header(width, height):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IEND", b""))
 
 
 def _image(path):
@@ -172,6 +185,8 @@ def test_read_photo_checks_the_header_before_decoding(photos):
         demo_module.read_photo(photos["huge"])
     with pytest.raises(DemoError, match="text.png is not an image"):
         demo_module.read_photo(photos["text"])
+    with pytest.raises(DemoError, match="bomb.png is over the limit"):
+        demo_module.read_photo(photos["bomb"])
 
 
 # ------------------------------------------------------------ the page, gradio_client
@@ -214,6 +229,7 @@ def test_bad_input_is_a_message_and_the_server_stays_up(client, photos):
 
     cases = [((_file(photos["text"]), "CycleGAN", True), "text.png is not an image"),
              ((_file(photos["huge"]), "CycleGAN", False), "over the limit"),
+             ((_file(photos["bomb"]), "CycleGAN", False), "bomb.png is over the limit"),
              ((_file(photos["no_face"]), "CycleGAN", True), "No face found"),
              ((None, "CycleGAN", True), "Upload a photo")]
     for arguments, message in cases:
