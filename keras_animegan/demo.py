@@ -158,11 +158,13 @@ class Demo:
 
     @staticmethod
     def _label(model, source, taken):
-        label = type(model.model).__name__ if hasattr(model, "model") else os.path.basename(
-            os.path.normpath(os.fspath(source)))
-        if label in taken:
-            label = f"{label} ({os.path.basename(os.path.normpath(os.fspath(source)))})"
-        return label
+        """The class name of a preset or `.keras` model, the model folder's name of an export."""
+        path = os.path.normpath(os.fspath(source))
+        name = os.path.basename(path)
+        if name.isdigit():  # a version folder: name it by its model folder
+            name = os.path.basename(os.path.dirname(path))
+        label = type(model.model).__name__ if hasattr(model, "model") else name
+        return f"{label} ({name})" if label in taken else label
 
     def warm_up(self):
         """Traces every model once at the shapes the page uses, so the first click is fast."""
@@ -172,6 +174,15 @@ class Demo:
         blank = np.full((DISPLAY_SIZE, DISPLAY_SIZE, 3), 128, np.uint8)
         for label in self.translators:
             self._translate_array(label, blank)
+        if self.translators:
+            self._face_mesh()(blank)
+
+    def _face_mesh(self):
+        if self._mesh is None:
+            from keras_animegan.landmarks import FaceMesh
+
+            self._mesh = FaceMesh()
+        return self._mesh
 
     # ------------------------------------------------------------------- tabs
     def _need_generator(self):
@@ -274,11 +285,7 @@ class Demo:
             from keras_animegan.landmarks import crop_face
 
             with self._lock:
-                if self._mesh is None:
-                    from keras_animegan.landmarks import FaceMesh
-
-                    self._mesh = FaceMesh()
-                result = self._mesh(small)
+                result = self._face_mesh()(small)
             if not result.found:
                 raise DemoError("No face found in the photo. Turn 'Crop to the face' off to translate the whole "
                                 "image, or use a photo with a clear, frontal face.")

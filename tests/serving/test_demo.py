@@ -141,7 +141,8 @@ def test_own_models_by_path(tiny_models, photos):
     """`--model` takes a `.keras` file and a SavedModel export; the page then lists the export by its name."""
     own = Demo.load(models=[str(tiny_models["dir"] / "dcgan.keras"), str(tiny_models["cyclegan_export"])])
     size = own.generator.output_size
-    assert list(own.translators) == [os.path.basename(os.path.normpath(str(tiny_models["cyclegan_export"])))]
+    assert str(tiny_models["cyclegan_export"]).rstrip("/").endswith(os.path.join("cyclegan", "1"))
+    assert list(own.translators) == ["cyclegan"]  # a version folder is named by its model folder
     grid, _ = own.generate(0, 4, 1.0, write_zip=False)
     assert grid.shape == (2 * size + 6, 2 * size + 6, 3)
     pair, overlay = own.translate(photos["no_face"], None, False)
@@ -240,6 +241,41 @@ def test_bad_input_is_a_message_and_the_server_stays_up(client, photos):
         client.predict(0, 1000, 1.0, api_name="/generate")
     pair, _ = client.predict(_file(photos["no_face"]), "CycleGAN", False, api_name="/translate")  # still up
     assert _image(pair).shape == (192, 512, 3)
+
+
+@pytest.mark.slow
+def test_the_command_serves_the_page(tmp_path):
+    """`python -m keras_animegan demo` as a user starts it: the shipped presets, warm-up, then the page."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = open(tmp_path / "demo.log", "w")
+    process = subprocess.Popen([sys.executable, "-m", "keras_animegan", "demo", "--port", str(port)],
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    page = response.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"no page (exit status {process.poll()}): {(tmp_path / 'demo.log').read_text()[-2000:]}")
+        assert "gradio" in page.lower()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=5) as response:
+            config = response.read().decode()
+        assert "dcgan_avatars_64" in config and "cyclegan_faces2avatars_64" in config
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
 
 
 # ------------------------------------------------------------------------ the browser
