@@ -20,109 +20,19 @@ import sys
 
 import numpy as np
 
+from keras_animegan.inference import Generator
+from keras_animegan.inference import UserError
 from keras_animegan.utils.decoding import IMAGE_EXTENSIONS
 from keras_animegan.utils.decoding import decode_image
 from keras_animegan.utils.decoding import is_image_name
 from keras_animegan.utils.pixels import to_uint8
 from keras_animegan.utils.pixels import to_unit_range
-from keras_animegan.utils.versions import saved_model_versions
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
 
-class CLIError(Exception):
-    """A user error: printed as `error: ...`, exit status 2."""
-
-
-# ------------------------------------------------------------------------- models
-class Generator:
-    """A generator from a SavedModel or a `.keras` file, as numpy in / numpy out in [-1, 1].
-
-    `kind` is `"noise"` (DCGAN: `latent_dim`) or `"image"` (translators: any
-    input size, resized to the network's `image_size` and back).
-    """
-
-    def __init__(self, path=None, direction="ab", preset=None):
-        import tensorflow as tf
-
-        if (path is None) == (preset is None):
-            raise CLIError("Give MODEL (an export folder or .keras file) or --preset NAME, not both or neither.")
-        if preset is not None:
-            self.path = preset
-            self._from_preset(preset, direction)
-        else:
-            self.path = os.fspath(path)
-            if self.path.endswith(".keras"):
-                self._from_keras(self.path, direction)
-            else:
-                self._from_saved_model(self.path)
-        self._tf = tf
-
-    def _from_saved_model(self, path):
-        import tensorflow as tf
-
-        if not os.path.isdir(path):
-            raise CLIError(f"MODEL {path!r}: no such SavedModel folder or .keras file.")
-        if not os.path.exists(os.path.join(path, "saved_model.pb")):
-            versions = saved_model_versions(path)
-            if not versions:
-                raise CLIError(f"MODEL {path!r} holds no saved_model.pb (nor version folders with one).")
-            path = versions[max(versions)]
-        self.loaded = tf.saved_model.load(path)
-        if "serve" not in self.loaded.signatures:
-            raise CLIError(f"MODEL {path!r} has no 'serve' signature: export it with keras_animegan.export.")
-        serve = self.loaded.signatures["serve"]
-        spec = next(iter(serve.structured_input_signature[1].values()))
-        if spec.shape.rank == 2:
-            self.kind, self.latent_dim = "noise", int(spec.shape[-1])
-            self.output_size = int(serve.structured_outputs["images"].shape[1])
-        else:
-            self.kind = "image"
-        self._call = lambda x: serve(tf.constant(x, tf.float32))["images"].numpy()
-
-    def _from_keras(self, path, direction):
-        import keras
-
-        import keras_animegan  # noqa: F401 - registers the serializable classes
-
-        if not os.path.exists(path):
-            raise CLIError(f"MODEL {path!r}: no such file.")
-        try:
-            model = keras.saving.load_model(path, compile=False)
-        except Exception as error:  # noqa: BLE001 - Keras raises many kinds; name the file
-            raise CLIError(f"MODEL {path!r} could not be loaded: {error}") from None
-        self._use_model(model, direction)
-
-    def _from_preset(self, preset, direction):
-        import keras_animegan
-
-        try:
-            model = keras_animegan.GANModel.from_preset(preset)
-        except ValueError as error:  # unknown name (lists the shipped ones), or a broken folder
-            raise CLIError(f"--preset: {error}") from None
-        self._use_model(model, direction)
-
-    def _use_model(self, model, direction):
-        from keras_animegan.export import translate_any_size
-
-        self.model = model
-        # The EMA generators when the model keeps them (what the trainers' recipes sample with).
-        network = model.inference_network("generator")
-        if hasattr(model, "generator_ba"):
-            if direction not in ("ab", "ba"):
-                raise CLIError(f"--direction must be 'ab' or 'ba'; got {direction!r}.")
-            network = model.inference_network(f"generator_{direction}")
-        self.network = network
-        if len(network.input_shape) == 2:
-            self.kind, self.latent_dim = "noise", int(network.input_shape[-1])
-            self.output_size = int(network.output_shape[1])
-            self._call = lambda x: np.asarray(network(x, training=False))
-        else:
-            self.kind = "image"
-            self._call = lambda x: np.asarray(translate_any_size(network, x))
-
-    def __call__(self, inputs):
-        return self._call(np.asarray(inputs, np.float32))
+#: A user error: printed as `error: ...`, exit status 2 (the model loader's errors are the same class).
+CLIError = UserError
 
 
 def _progress(iterable=None, total=None, desc=None, unit="img"):

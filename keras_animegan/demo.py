@@ -109,7 +109,7 @@ def read_photo(path, max_pixels=MAX_PIXELS):
 
 
 class Demo:
-    """What the three tabs do, on loaded models (`cli.Generator`s): numpy in, numpy out.
+    """What the three tabs do, on loaded models (`inference.Generator`s): numpy in, numpy out.
 
     Args:
         generator: a noise -> image `Generator` (DCGAN), or None (Generate and Interpolate then say so).
@@ -131,8 +131,8 @@ class Demo:
 
         With neither given, the shipped presets of `DEFAULT_PRESETS` that are installed.
         """
-        from keras_animegan.cli import CLIError
-        from keras_animegan.cli import Generator
+        from keras_animegan.inference import Generator
+        from keras_animegan.inference import UserError
         from keras_animegan.presets import list_presets
 
         if not presets and not models:
@@ -143,7 +143,7 @@ class Demo:
         for flag, source in sources:
             try:
                 model = Generator(preset=source) if flag == "--preset" else Generator(source)
-            except CLIError as error:
+            except UserError as error:
                 raise DemoError(str(error).replace("--preset: ", f"{flag} {source!r}: ")) from None
             if model.kind == "noise":
                 if generator is not None:

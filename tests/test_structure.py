@@ -33,8 +33,11 @@ ALLOWED = {
     "keras_animegan.callbacks": {"keras_animegan.visualization", "keras_animegan.metrics"},
     "keras_animegan.export": {"keras_animegan.utils"},
     "keras_animegan.serve": {"keras_animegan.utils"},
+    "keras_animegan.inference": {"keras_animegan.utils", "keras_animegan.export", FACADE},
+    "keras_animegan.demo": {"keras_animegan.utils", "keras_animegan.visualization", "keras_animegan.landmarks",
+                            "keras_animegan.presets", "keras_animegan.data", "keras_animegan.inference"},
     "keras_animegan.cli": {"keras_animegan.utils", "keras_animegan.visualization", "keras_animegan.export",
-                           "keras_animegan.landmarks", FACADE},
+                           "keras_animegan.landmarks", "keras_animegan.inference", "keras_animegan.demo", FACADE},
     FACADE: {"keras_animegan.version", "keras_animegan.data", "keras_animegan.losses", "keras_animegan.models",
              "keras_animegan.presets"},
 }
