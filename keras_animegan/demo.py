@@ -351,8 +351,7 @@ def build_app(demo):
 
     has_generator = demo.generator is not None
     with gr.Blocks(title="keras-animegan", analytics_enabled=False, delete_cache=(600, 3600)) as app:
-        gr.Markdown("# keras-animegan\nAnime avatars from noise (DCGAN) and from face photos (CycleGAN, "
-                    "CartoonGAN). Models: " + ", ".join(
+        gr.Markdown("# keras-animegan\nAnime avatars from noise and from face photos. Loaded: " + ", ".join(
                         ([f"`{demo.generator.path}`"] if has_generator else [])
                         + [f"{label} (`{m.path}`)" for label, m in demo.translators.items()]) + ".")
         with gr.Tab("Generate"):
