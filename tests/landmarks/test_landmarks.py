@@ -12,6 +12,7 @@ from keras_animegan.landmarks import FEATURES
 from keras_animegan.landmarks import FaceMesh
 from keras_animegan.landmarks import LandmarkWeights
 from keras_animegan.landmarks import crop_face
+from keras_animegan.landmarks import crop_transform
 from keras_animegan.landmarks import landmark_weight_map
 from keras_animegan.landmarks.weights import FEATURE_INDICES
 from keras_animegan.landmarks.weights import LEFT_EYE
@@ -119,6 +120,22 @@ def test_crop_face_levels_the_eyes(mesh, astronaut):
     assert abs(math.degrees(math.atan2(left[1] - right[1], left[0] - right[0]))) < 3.0
     no_face = crop_face(np.zeros((40, 60, 3), np.uint8), mesh(np.zeros((40, 60, 3), np.uint8)), size=16)
     assert no_face.shape == (16, 16, 3)
+
+
+def test_crop_transform_maps_the_landmarks_onto_the_crop(mesh, astronaut):
+    """What the demo's landmark overlay draws: the photo's landmarks through `crop_transform` land where
+    the mesh finds them on the crop itself."""
+    import cv2
+
+    tilted = cv2.warpAffine(astronaut, cv2.getRotationMatrix2D((256.0, 256.0), 15, 1.0), (512, 512),
+                            borderMode=cv2.BORDER_REFLECT_101)
+    result = mesh(tilted)
+    matrix, side = crop_transform(result, 512, 512, size=192)
+    assert matrix.shape == (2, 3) and side == 192
+    mapped = result.pixels(512, 512) @ matrix[:, :2].T + matrix[:, 2]
+    on_crop = mesh(crop_face(tilted, result, size=192)).pixels(192, 192)
+    assert np.linalg.norm(mapped - on_crop, axis=1).mean() < 3.0  # px of 192
+    assert np.linalg.norm(mapped - mapped.mean(0), axis=1).mean() > 20  # a face, not a point
 
 
 def test_task_model_path_needs_mediapipe_and_says_so(tmp_path):
