@@ -137,12 +137,28 @@ def test_load_names_what_is_wrong():
     assert cli_main(["demo", "--preset", "no_such_preset"]) == 2
 
 
-def test_own_models_by_path(tiny_models, photos):
-    """`--model` takes a `.keras` file and a SavedModel export; the page then lists the export by its name."""
-    own = Demo.load(models=[str(tiny_models["dir"] / "dcgan.keras"), str(tiny_models["cyclegan_export"])])
+def tiny_cartoongan_file(folder):
+    import keras
+
+    from keras_animegan import CartoonGAN
+
+    images = keras.Input((32, 32, 3))
+    features = keras.Model(images, keras.layers.Conv2D(4, 3, strides=2, padding="same")(images))
+    model = CartoonGAN(features, image_size=32, base_filters=4, num_blocks=1, seed=0)
+    path = str(folder / "cartoongan.keras")
+    model.save(path)
+    return path
+
+
+def test_own_models_by_path(tiny_models, photos, tmp_path):
+    """`--model` takes `.keras` files and SavedModel exports: a DCGAN and a CycleGAN and CartoonGAN to choose from."""
+    own = Demo.load(models=[str(tiny_models["dir"] / "dcgan.keras"), str(tiny_models["cyclegan_export"]),
+                            tiny_cartoongan_file(tmp_path)])
     size = own.generator.output_size
     assert str(tiny_models["cyclegan_export"]).rstrip("/").endswith(os.path.join("cyclegan", "1"))
-    assert list(own.translators) == ["cyclegan"]  # a version folder is named by its model folder
+    assert list(own.translators) == ["cyclegan", "CartoonGAN"]  # an export is named by its model folder
+    pair, _ = own.translate(photos["no_face"], "CartoonGAN", False)
+    assert pair.shape == (192, 512, 3)
     grid, _ = own.generate(0, 4, 1.0, write_zip=False)
     assert grid.shape == (2 * size + 6, 2 * size + 6, 3)
     pair, overlay = own.translate(photos["no_face"], None, False)
