@@ -319,10 +319,20 @@ def browser():
 
 
 def _wait_for_image(page, element_id, timeout=60_000):
-    """Waits for the output image of `element_id` to be loaded; returns its natural (width, height)."""
+    """Waits until the image in `element_id` is loaded and not blank (checked on its pixels in the page,
+    through a canvas); returns its natural `[width, height]`."""
     page.wait_for_function(
-        f"() => {{ const i = document.querySelector('#{element_id} img'); "
-        "return i && i.complete && i.naturalWidth > 0; }", timeout=timeout)
+        f"""() => {{
+            const i = document.querySelector('#{element_id} img');
+            if (!i || !i.complete || i.naturalWidth === 0) return false;
+            const c = document.createElement('canvas');
+            c.width = i.naturalWidth; c.height = i.naturalHeight;
+            const g = c.getContext('2d'); g.drawImage(i, 0, 0);
+            const d = g.getImageData(0, 0, c.width, c.height).data;
+            let n = 0, sum = 0, sq = 0;
+            for (let k = 0; k < d.length; k += 4) {{ n++; sum += d[k + 1]; sq += d[k + 1] * d[k + 1]; }}
+            return Math.sqrt(sq / n - (sum / n) ** 2) > 20;
+        }}""", timeout=timeout)
     return page.evaluate(f"() => {{ const i = document.querySelector('#{element_id} img'); "
                          "return [i.naturalWidth, i.naturalHeight]; }")
 
@@ -334,14 +344,24 @@ def test_the_page_generates_and_translates_in_chromium(server, browser, photos, 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.goto(server)
 
-    page.locator("#generate-button").click()
-    assert _wait_for_image(page, "generate-output") == [530, 530]  # 64 avatars, 8 x 8
-    pixels = np.asarray(Image.open(io.BytesIO(page.locator("#generate-output img").screenshot())).convert("L"))
-    assert pixels.std() > 20, "the grid on the page is blank"
-    page.screenshot(path=os.path.join(shots, "demo_generate.png"))
+    try:
+        page.locator("#generate-button").click()
+        assert _wait_for_image(page, "generate-output") == [530, 530]  # 64 avatars, 8 x 8, not blank
+        page.screenshot(path=os.path.join(shots, "demo_generate.png"))
+        _translate_in_the_page(page, photos, shots)
+    except Exception:
+        page.screenshot(path=os.path.join(shots, "demo_failure.png"), full_page=True)
+        raise
+    assert errors == [], f"errors in the page: {errors}"
+    page.close()
+    for name in ("demo_generate.png", "demo_translate.png"):
+        assert os.path.getsize(os.path.join(shots, name)) > 10_000
 
+
+def _translate_in_the_page(page, photos, shots):
     page.get_by_role("tab", name="Translate").click()
     page.locator("#translate-input input[type=file]").set_input_files(photos["astronaut"])
     page.locator("#translate-input img").wait_for(state="visible")
@@ -355,7 +375,3 @@ def test_the_page_generates_and_translates_in_chromium(server, browser, photos, 
     assert page.get_by_text("Traceback").count() == 0
     page.wait_for_timeout(1000)  # the message slides in
     page.screenshot(path=os.path.join(shots, "demo_error.png"))
-    assert errors == []
-    page.close()
-    for name in ("demo_generate.png", "demo_translate.png"):
-        assert os.path.getsize(os.path.join(shots, name)) > 10_000
