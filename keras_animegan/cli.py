@@ -26,7 +26,6 @@ from keras_animegan.utils.decoding import IMAGE_EXTENSIONS
 from keras_animegan.utils.decoding import decode_image
 from keras_animegan.utils.decoding import is_image_name
 from keras_animegan.utils.pixels import to_uint8
-from keras_animegan.utils.pixels import to_unit_range
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 
@@ -55,7 +54,7 @@ def generate(args):
         raise CLIError(f"MODEL {model.path!r} translates images; use `keras-animegan translate`.")
     if args.num < 1:
         raise CLIError(f"--num must be a positive integer; got {args.num}.")
-    noise = np.random.default_rng(args.seed).standard_normal((args.num, model.latent_dim)).astype(np.float32)
+    noise = model.noise(args.seed, args.num)
     images = []
     with _progress(total=args.num, desc="generate") as bar:
         for start in range(0, args.num, args.batch_size):
@@ -113,7 +112,7 @@ class FaceCropper:
 def _translate_image(model, image, crop):
     if crop is not None:
         image = crop(image)
-    return np.asarray(to_uint8(model(to_unit_range(image)[None])))[0]
+    return model.translate_image(image)
 
 
 def _output_name(relative):

@@ -62,11 +62,6 @@ def _int(value, name, low, high):
     return int(number)
 
 
-def _noise(seed, count, latent_dim):
-    # The same noise as `keras-animegan generate --seed`: seed N gives the same avatars in both.
-    return np.random.default_rng(seed).standard_normal((count, latent_dim)).astype(np.float32)
-
-
 def _resize(image, width, height):
     import cv2
 
@@ -209,7 +204,7 @@ class Demo:
             raise DemoError(f"Truncation must be a number from 0 to 2; got {truncation!r}.") from None
         if not 0.0 <= psi <= 2.0:
             raise DemoError(f"Truncation must be a number from 0 to 2; got {truncation!r}.")
-        noise = psi * _noise(seed, count, generator.latent_dim)
+        noise = psi * generator.noise(seed, count)
         with self._lock:
             images = np.asarray(to_uint8(generator(noise)))
         grid = make_grid(images, math.ceil(math.sqrt(count)))
@@ -245,18 +240,15 @@ class Demo:
         seed_a = _int(seed_a, "Seed A", 0, 2**32 - 1)
         seed_b = _int(seed_b, "Seed B", 0, 2**32 - 1)
         steps = _int(steps, "Steps", 2, MAX_STEPS)
-        a, b = _noise(seed_a, 1, generator.latent_dim)[0], _noise(seed_b, 1, generator.latent_dim)[0]
+        a, b = generator.noise(seed_a, 1)[0], generator.noise(seed_b, 1)[0]
         noise = slerp(a, b, np.linspace(0.0, 1.0, steps))
         with self._lock:
             images = np.asarray(to_uint8(generator(noise)))
         return make_grid(images, steps)
 
     def _translate_array(self, label, image):
-        from keras_animegan.utils.pixels import to_uint8
-        from keras_animegan.utils.pixels import to_unit_range
-
         with self._lock:
-            return np.asarray(to_uint8(self.translators[label](to_unit_range(image)[None])))[0]
+            return self.translators[label].translate_image(image)
 
     def translate(self, photo, translator=None, crop=True):
         """(cropped input beside its translation, face-mesh overlay or None) for a photo.

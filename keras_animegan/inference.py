@@ -23,8 +23,6 @@ class Generator:
     """
 
     def __init__(self, path=None, direction="ab", preset=None):
-        import tensorflow as tf
-
         if (path is None) == (preset is None):
             raise UserError("Give MODEL (an export folder or .keras file) or --preset NAME, not both or neither.")
         if preset is not None:
@@ -36,7 +34,6 @@ class Generator:
                 self._from_keras(self.path, direction)
             else:
                 self._from_saved_model(self.path)
-        self._tf = tf
 
     def _from_saved_model(self, path):
         import tensorflow as tf
@@ -103,3 +100,15 @@ class Generator:
 
     def __call__(self, inputs):
         return self._call(np.asarray(inputs, np.float32))
+
+    def noise(self, seed, count):
+        """`count` standard normal noise vectors from `seed` (numpy): the same seed gives the same avatars
+        in `keras-animegan generate --seed` and in the demo."""
+        return np.random.default_rng(seed).standard_normal((count, self.latent_dim)).astype(np.float32)
+
+    def translate_image(self, image):
+        """One uint8 RGB image of any size -> its translation, uint8, the same size."""
+        from keras_animegan.utils.pixels import to_uint8
+        from keras_animegan.utils.pixels import to_unit_range
+
+        return np.asarray(to_uint8(self(to_unit_range(image)[None])))[0]
