@@ -76,6 +76,17 @@ def _fit(image, side):
     return _resize(image, max(1, round(w * scale)), max(1, round(h * scale)))
 
 
+def unreadable(name, error, max_pixels=MAX_PIXELS):
+    """The `DemoError` for a file Pillow refused: a header over its size limit, or not an image at all.
+
+    Names the file and the kind of failure only (Pillow's message holds the server's temporary path)."""
+    from PIL import Image
+
+    if isinstance(error, Image.DecompressionBombError):
+        return DemoError(f"{name} is over the limit of {max_pixels:,} pixels; scale it down first.")
+    return DemoError(f"{name} is not an image Pillow can read (PNG, JPEG, WebP, BMP, GIF): {type(error).__name__}.")
+
+
 def read_photo(path, max_pixels=MAX_PIXELS):
     """An uploaded file as uint8 RGB, or `DemoError` naming it: not an image, or over `max_pixels`.
 
@@ -83,24 +94,21 @@ def read_photo(path, max_pixels=MAX_PIXELS):
     """
     from PIL import Image
 
-    from keras_animegan.utils.decoding import to_rgb
+    from keras_animegan.utils.decoding import decode_image
 
     name = os.path.basename(os.fspath(path))
     try:
-        with Image.open(path) as image:
+        with Image.open(path) as image:  # reads the header only
             width, height = image.size
-            if width * height > max_pixels:
-                raise DemoError(f"{name} is {width}x{height} pixels, over the limit of {max_pixels:,} pixels "
-                                f"({int(math.sqrt(max_pixels))}x{int(math.sqrt(max_pixels))}); scale it down first.")
-            from PIL import ImageOps
-
-            return np.asarray(to_rgb(ImageOps.exif_transpose(image)), np.uint8)
+        if width * height > max_pixels:
+            raise DemoError(f"{name} is {width}x{height} pixels, over the limit of {max_pixels:,} pixels "
+                            f"({int(math.sqrt(max_pixels))}x{int(math.sqrt(max_pixels))}); scale it down first.")
+        with open(path, "rb") as f:
+            return decode_image(f.read())
     except DemoError:
         raise
-    except Image.DecompressionBombError as error:  # a header far over Pillow's own limit
-        raise DemoError(f"{name} is over the limit of {max_pixels:,} pixels ({error}).") from None
-    except (OSError, ValueError) as error:
-        raise DemoError(f"{name} is not an image Pillow can read (PNG, JPEG, WebP, BMP, GIF): {error}") from None
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise unreadable(name, error, max_pixels) from None
 
 
 class Demo:
@@ -138,8 +146,8 @@ class Demo:
         for flag, source in sources:
             try:
                 model = Generator(preset=source) if flag == "--preset" else Generator(source)
-            except UserError as error:
-                raise DemoError(str(error).replace("--preset: ", f"{flag} {source!r}: ")) from None
+            except UserError as error:  # its message names the preset or the model file
+                raise DemoError(str(error)) from None
             if model.kind == "noise":
                 if generator is not None:
                     raise DemoError(f"{flag} {source!r}: the demo takes one generator (DCGAN); "
@@ -321,8 +329,8 @@ def build_app(demo):
         def wrapped(*args):
             try:
                 return function(*args)
-            except DemoError as error:  # shown in the page (and to gradio_client) as the message alone
-                raise gr.Error(str(error), duration=30, print_exception=False) from None
+            except DemoError as error:
+                raise _page_error(gr, error) from None
 
         return wrapped
 
@@ -392,6 +400,11 @@ def build_app(demo):
     return app
 
 
+def _page_error(gr, error):
+    """`error`'s message alone, shown in the page (and to gradio_client) for 30 s, without a trace in the log."""
+    return gr.Error(str(error), duration=30, print_exception=False)
+
+
 def _guard_upload(component, gr):
     """A non-image upload fails in Gradio's own preprocessing (Pillow); make that the page's message."""
     preprocess = component.preprocess
@@ -402,14 +415,8 @@ def _guard_upload(component, gr):
         except gr.Error:
             raise
         except Exception as error:  # noqa: BLE001 - Pillow raises several kinds for a bad file
-            from PIL import Image
-
             name = getattr(payload, "orig_name", None) or os.path.basename(getattr(payload, "path", "") or "")
-            if isinstance(error, Image.DecompressionBombError):
-                raise gr.Error(f"{name or 'The upload'} is over the limit of {MAX_PIXELS:,} pixels; scale it down "
-                               "first.", duration=30, print_exception=False) from None
-            raise gr.Error(f"{name or 'The upload'} is not an image Pillow can read (PNG, JPEG, WebP, BMP, "
-                           f"GIF): {type(error).__name__}.", duration=30, print_exception=False) from None
+            raise _page_error(gr, unreadable(name or "The upload", error)) from None
 
     component.preprocess = checked
 
