@@ -64,6 +64,12 @@ def outside_calls():
         yield attempts
 
 
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope="module")
 def demo():
     return Demo.load()  # the shipped presets
@@ -72,9 +78,7 @@ def demo():
 @pytest.fixture(scope="module")
 def server(demo, outside_calls):
     """The demo page on the shipped presets, warmed up, on a free loopback port: its URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     app = demo_module.build_app(demo)
     demo.warm_up()
     url = demo_module.launch(app, "127.0.0.1", port, block=False)
@@ -267,9 +271,7 @@ def test_the_command_serves_the_page(tmp_path):
     import time
     import urllib.request
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     log = open(tmp_path / "demo.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "keras_animegan", "demo", "--port", str(port)],
                                stdout=log, stderr=subprocess.STDOUT)
