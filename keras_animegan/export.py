@@ -74,13 +74,18 @@ def _noise_endpoints(network):
 
 
 def translate_any_size(network, images):
-    """float [-1, 1] `(n, h, w, 3)` of any h, w -> the same shape, through `network` at its own size.
+    """float [-1, 1] `(n, h, w, 3)` of any h, w -> the same shape, through `network`.
 
-    Inputs of another size are resized (bilinear, antialiased) to the network's
-    size and the outputs resized back; at the network's size nothing is resized.
+    A network of a fixed size: inputs of another size are resized (bilinear,
+    antialiased) to the network's size and the outputs resized back; at the
+    network's size nothing is resized. A fully convolutional network (input
+    size None) runs at the input's own size, padded by reflection to a multiple
+    of `SIZE_MULTIPLE` and cropped back.
     """
-    size = tuple(int(d) for d in network.input_shape[1:3])
     images = tf.cast(images, tf.float32)
+    if None in tuple(network.input_shape[1:3]):
+        return tf.clip_by_value(_translate_padded(network, images), -1.0, 1.0)
+    size = tuple(int(d) for d in network.input_shape[1:3])
     input_size = tf.shape(images)[1:3]
     same = tf.reduce_all(tf.equal(input_size, size))
     resized = tf.cond(same, lambda: images, lambda: tf.image.resize(images, size, antialias=True))
@@ -88,6 +93,18 @@ def translate_any_size(network, images):
     outputs = tf.cast(network(resized, training=False), tf.float32)
     outputs = tf.cond(same, lambda: outputs, lambda: tf.image.resize(outputs, input_size, antialias=True))
     return tf.clip_by_value(outputs, -1.0, 1.0)
+
+
+# Fully convolutional translators downsample twice by 2: their inputs are padded to a multiple of 4.
+SIZE_MULTIPLE = 4
+
+
+def _translate_padded(network, images):
+    height, width = tf.shape(images)[1], tf.shape(images)[2]
+    pad_h, pad_w = -height % SIZE_MULTIPLE, -width % SIZE_MULTIPLE
+    padded = tf.pad(images, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="SYMMETRIC")
+    outputs = tf.cast(network(padded, training=False), tf.float32)
+    return outputs[:, :height, :width, :]
 
 
 def _le(head, offset, length):

@@ -24,6 +24,7 @@ from absl import flags
 from keras_animegan import callbacks as ka_callbacks
 from keras_animegan.data import edge_smooth
 from keras_animegan.data import embedded
+from keras_animegan.data import flat_cartoon
 from keras_animegan.models import CartoonGAN
 from keras_animegan.models import vgg_feature_extractor
 from keras_animegan.models.feature_extractors import resolve_vgg_preprocessing
@@ -46,10 +47,14 @@ flags.DEFINE_enum("vgg_preprocessing", "auto", ["auto", "caffe", "torch"],
 flags.DEFINE_integer("cartoon_blocks", 8, "Residual blocks in the generator (paper: 8).")
 flags.DEFINE_enum("norm", "instance", ["instance", "batch"], "Normalization in both networks.")
 flags.DEFINE_integer("edge_kernel", 5, "Kernel size of the edge dilation and Gaussian blur.")
+flags.DEFINE_enum("architecture", "resnet", ["resnet", "unet"],
+                  "Generator: resnet (the paper's) or unet (White-box Cartoonization's small U-Net, fast at any size).")
+flags.DEFINE_float("target_weight", 0.0, "Weight of the L1 loss to each photo's flat-colour cartoon "
+                   "(keras_animegan.data.flat_cartoon; 0 = off).")
 
 MODEL_FLAGS = (
     "photos", "cartoons", "init_epochs", "content_weight", "style_weight", "vgg", "vgg_weights",
-    "vgg_preprocessing", "cartoon_blocks", "norm", "edge_kernel",
+    "vgg_preprocessing", "cartoon_blocks", "norm", "edge_kernel", "architecture", "target_weight",
 )
 
 # Per recipe: the settings for user data and the demo's on the embedded sets. "report" is the
@@ -78,6 +83,8 @@ class CartoonGANConfig(options.TrainConfig):
     cartoon_blocks: int = 8
     norm: str = "instance"
     edge_kernel: int = 5
+    architecture: str = "resnet"
+    target_weight: float = 0.0
 
     @property
     def uses_embedded_data(self):
@@ -85,8 +92,13 @@ class CartoonGANConfig(options.TrainConfig):
 
 
 def make_data(config):
-    """Batches `(photo, cartoon, smoothed_cartoon)`, plus the photo's weight map with `--landmark_weight`."""
+    """Batches `(photo, cartoon, smoothed_cartoon)`, plus the photo's weight map with `--landmark_weight`.
+
+    With `--target_weight`, dict batches that also hold each photo's `flat_cartoon` as `target`.
+    """
     inputs.refuse_single_source_flags(config, "train.cartoongan", "--photos and --cartoons")
+    if config.target_weight and config.landmark_weight:
+        raise ValueError("--target_weight and --landmark_weight cannot be combined; use one of them.")
     photos = inputs.open_named_source(config.photos, embedded.cartoon_faces_64(), config, "Photos")
     cartoons = inputs.open_named_source(config.cartoons, embedded.anime_avatars_64(), config, "Cartoons")
     kernel = config.edge_kernel
@@ -95,10 +107,13 @@ def make_data(config):
         return edge_smooth(image, kernel_size=kernel)
 
     weights = inputs.landmark_weights(config)
-    ds_p = photos.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed, weight_fn=weights)
+    ds_p = photos.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed, weight_fn=weights,
+                          paired_fn=flat_cartoon if config.target_weight else None)
     ds_c = cartoons.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed + 1, paired_fn=smooth)
     dataset = tf.data.Dataset.zip((ds_p, ds_c))
-    if weights is not None:  # landmark-weighted content loss: (photo, cartoon, smoothed, weight)
+    if config.target_weight:
+        dataset = dataset.map(lambda p, c: {"photo": p[0], "cartoon": c[0], "smoothed": c[1], "target": p[1]})
+    elif weights is not None:  # landmark-weighted content loss: (photo, cartoon, smoothed, weight)
         dataset = dataset.map(lambda p, c: (p[0], c[0], c[1], p[1]))
     else:
         dataset = dataset.map(lambda p, c: (p, c[0], c[1]))
@@ -120,6 +135,8 @@ def check_vgg_flags(config):
 
 
 def build_feature_extractor(config):
+    if not config.content_weight and not config.style_weight:
+        return None  # no perceptual loss: no VGG to build
     weights = _vgg_weights(config)
     try:
         return vgg_feature_extractor(config.vgg, weights=weights, image_size=config.image_size,
@@ -153,6 +170,8 @@ def run(config, callbacks=()):
             content_weight=config.content_weight,
             style_weight=config.style_weight,
             init_steps=config.init_epochs * steps_per_epoch,
+            architecture=config.architecture,
+            target_weight=config.target_weight,
             seed=config.seed,
             **options.recipe_kwargs(config),
         )

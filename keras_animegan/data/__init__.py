@@ -2,6 +2,7 @@
 
 from keras_animegan.data import embedded
 from keras_animegan.data.edges import edge_smooth
+from keras_animegan.data.flat_cartoon import flat_cartoon
 from keras_animegan.utils.decoding import IMAGE_EXTENSIONS
 from keras_animegan.data.images import ImageSource
 from keras_animegan.utils.decoding import decode_image

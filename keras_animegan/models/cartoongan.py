@@ -6,11 +6,15 @@ import tensorflow as tf
 from keras_animegan.losses import content_loss
 from keras_animegan.losses import get_discriminator_terms
 from keras_animegan.losses import mean_gram_matrix
+from keras_animegan.losses import weighted_l1
 from keras_animegan.losses import style_loss
 from keras_animegan.models.gan_model import GANModel
 from keras_animegan.models.cartoon_generator import cartoon_generator
 from keras_animegan.models.cartoon_discriminator import cartoon_discriminator
 from keras_animegan.models.cartoongan_phase import CartoonGANPhase
+from keras_animegan.models.unet_generator import unet_generator
+
+ARCHITECTURES = ("resnet", "unet")
 
 
 @keras.saving.register_keras_serializable(package="keras_animegan")
@@ -21,7 +25,11 @@ class CartoonGAN(GANModel):
     `(photo, cartoon, smoothed)` or `(photo, cartoon, smoothed, weight)`, where
     `smoothed` is the cartoon with its edges blurred (`keras_animegan.data.edge_smooth`)
     and `weight` `(batch, h, w, 1)` weights the content loss per photo pixel
-    (the landmark loss hook; uniform when absent).
+    (the landmark loss hook; uniform when absent). Batches may also be dicts with
+    the keys `photo`, `cartoon`, `smoothed` and optionally `weight` and `target`:
+    `target` is a per-photo cartoon representation (`keras_animegan.data.flat_cartoon`
+    of the photo, after White-box Cartoonization) that the generator's output is
+    pulled toward with an L1 loss times `target_weight`, in both phases.
 
     Training has two phases in one `fit`: for the first `init_steps` generator
     steps only the content loss trains the generator (it reports `content_loss`
@@ -49,6 +57,10 @@ class CartoonGAN(GANModel):
         content_weight: weight of the content loss (10).
         style_weight: weight of the Gram style loss (0 turns it off).
         init_steps: generator steps of the content-only initialization phase.
+        architecture: `"resnet"` (the paper's generator, `cartoon_generator`) or `"unet"` (White-box
+            Cartoonization's small U-Net, `unet_generator`: no normalization, fast at any size).
+        target_weight: weight of the L1 loss to the batches' `target` (0 = off; then batches need no
+            `target`).
         seed: seed for randomness.
 
     Example:
@@ -64,7 +76,7 @@ class CartoonGAN(GANModel):
     """
 
     network_names = ("generator", "discriminator", "feature_extractor")
-    loss_names = ("d_loss", "adv_loss", "content_loss", "style_loss", "g_loss")
+    loss_names = ("d_loss", "adv_loss", "content_loss", "style_loss", "target_loss", "g_loss")
     default_learning_rate = 2e-4
 
     def __init__(
@@ -79,6 +91,8 @@ class CartoonGAN(GANModel):
         content_weight=10.0,
         style_weight=1.0,
         init_steps=0,
+        architecture="resnet",
+        target_weight=0.0,
         seed=None,
         **kwargs,
     ):
@@ -90,9 +104,15 @@ class CartoonGAN(GANModel):
         self.content_weight = float(content_weight)
         self.style_weight = float(style_weight)
         self.init_steps = int(init_steps)
+        if architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {ARCHITECTURES}; got {architecture!r}.")
+        self.architecture = architecture
+        self.target_weight = float(target_weight)
         self.feature_extractor = feature_extractor  # None: inference only (e.g. a preset loaded without one)
         if feature_extractor is not None:
             self.feature_extractor.trainable = False
+        if generator is None and architecture == "unet":
+            generator = unet_generator(None, base_filters, num_blocks)
         self.generator = generator if generator is not None else cartoon_generator(
             image_size, base_filters, num_blocks, norm)
         self.discriminator = discriminator if discriminator is not None else cartoon_discriminator(
@@ -106,7 +126,7 @@ class CartoonGAN(GANModel):
 
         The paper's adversarial loss is the standard (vanilla) one, which `train.cartoongan` uses too.
         """
-        if self.feature_extractor is None:
+        if self.feature_extractor is None and (self.content_weight or self.style_weight):
             raise ValueError("CartoonGAN needs a feature_extractor to train (its content and style losses), e.g. "
                              "CartoonGAN.from_preset(name, feature_extractor=models.vgg_feature_extractor()).")
         super().compile(g_optimizer=g_optimizer, d_optimizer=d_optimizer, gan_mode=gan_mode, **kwargs)
@@ -120,29 +140,53 @@ class CartoonGAN(GANModel):
 
     @staticmethod
     def unpack(data):
-        """`(photo, cartoon, smoothed[, weight])` or a dict with those keys -> four values (weight may be None)."""
+        """`(photo, cartoon, smoothed[, weight])` or a dict with those keys (and `target`) -> five values.
+
+        `weight` and `target` may be None.
+        """
         if isinstance(data, dict):
-            return data["photo"], data["cartoon"], data["smoothed"], data.get("weight")
+            return data["photo"], data["cartoon"], data["smoothed"], data.get("weight"), data.get("target")
         if len(data) == 3:
-            return data[0], data[1], data[2], None
+            return data[0], data[1], data[2], None, None
         if len(data) == 4:
-            return data
+            return (*data, None)
         raise ValueError(f"CartoonGAN expects batches (photo, cartoon, smoothed[, weight]); got {len(data)} elements.")
 
+    def _content_and_target(self, photo_features, generated, weight, target):
+        """(content loss, generated features or None, target loss, their weighted sum) of a generated batch."""
+        total = tf.zeros(())
+        content = tf.zeros(())
+        generated_features = None
+        if photo_features is not None:
+            generated_features = self.feature_extractor(generated, training=False)
+            content = content_loss(photo_features, generated_features, weight)
+            total += self.content_weight * content
+        if self.target_weight:
+            if target is None:
+                raise ValueError("CartoonGAN with target_weight > 0 needs batches with a 'target' "
+                                 "(e.g. keras_animegan.data.flat_cartoon of each photo).")
+            target_loss = weighted_l1(tf.cast(target, generated.dtype), generated)
+            total += self.target_weight * target_loss
+        else:
+            target_loss = tf.zeros(())
+        return content, generated_features, target_loss, total
+
     def train_step(self, data):
-        photo, cartoon, smoothed, weight = self.unpack(data)
+        photo, cartoon, smoothed, weight, target = self.unpack(data)
         photo = tf.cast(photo, self.compute_dtype)
-        photo_features = self.feature_extractor(photo, training=False)
+        uses_features = self.content_weight > 0 or (self.style_weight > 0 and not self.initializing)
+        photo_features = self.feature_extractor(photo, training=False) if uses_features else None
 
         if self.initializing:  # a Python switch: CartoonGANPhase retraces at the boundary
             with tf.GradientTape() as tape:
                 generated = self.generator(photo, training=True)
-                content = content_loss(photo_features, self.feature_extractor(generated, training=False), weight)
-                scaled = self.scale_loss_for_replicas(self.content_weight * content, self.g_optimizer)
+                content, _, target_loss, total = self._content_and_target(photo_features, generated, weight, target)
+                scaled = self.scale_loss_for_replicas(total, self.g_optimizer)
             variables = self.generator_trainable_variables
             self.apply_update(self.g_optimizer, tape.gradient(scaled, variables), variables)
             self.update_ema()
-            return {"content_loss": self.update_loss_trackers(content_loss=content)["content_loss"]}
+            logs = self.update_loss_trackers(content_loss=content, target_loss=target_loss)
+            return {name: logs[name] for name in ("content_loss", "target_loss")}
 
         cartoon = tf.cast(cartoon, self.compute_dtype)
         smoothed = tf.cast(smoothed, self.compute_dtype)
@@ -165,10 +209,12 @@ class CartoonGAN(GANModel):
         with tf.GradientTape() as tape:
             generated = self.generator(photo, training=True)
             adv = self.generator_loss_fn(self.discriminator(self.augment_images(generated, 3), training=True))
-            generated_features = self.feature_extractor(generated, training=False)
-            content = content_loss(photo_features, generated_features, weight)
-            g_loss = adv + self.content_weight * content
+            content, generated_features, target_loss, total = self._content_and_target(
+                photo_features, generated, weight, target)
+            g_loss = adv + total
             if self.style_weight > 0:
+                if generated_features is None:
+                    generated_features = self.feature_extractor(generated, training=False)
                 # The global batch's mean cartoon Gram matrix: the style loss is nonlinear in its target,
                 # so each replica's own batch mean would give a different step than one device.
                 target = self.cross_replica_mean(mean_gram_matrix(self.feature_extractor(cartoon, training=False)))
@@ -180,7 +226,8 @@ class CartoonGAN(GANModel):
         variables = self.generator_trainable_variables
         self.apply_update(self.g_optimizer, tape.gradient(scaled, variables), variables)
         self.update_ema()
-        return self.update_loss_trackers(d_loss=d_loss, adv_loss=adv, content_loss=content, style_loss=style, g_loss=g_loss)
+        return self.update_loss_trackers(d_loss=d_loss, adv_loss=adv, content_loss=content, style_loss=style,
+                                         target_loss=target_loss, g_loss=g_loss)
 
     def get_config(self):
         config = super().get_config()
@@ -192,6 +239,8 @@ class CartoonGAN(GANModel):
             content_weight=self.content_weight,
             style_weight=self.style_weight,
             init_steps=self.init_steps,
+            architecture=self.architecture,
+            target_weight=self.target_weight,
         )
         return config
 
