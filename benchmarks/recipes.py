@@ -152,9 +152,9 @@ def main(argv=None):
         from train import cartoongan as trainer
 
         networks = ("generator",)
-        if args.data == "train":
-            overrides["photos"] = kid_protocol.split_folder("faces_train", args.work_dir, args.data_dir)
-            overrides["cartoons"] = kid_protocol.split_folder("avatars_train", args.work_dir, args.data_dir)
+        if args.data == "train":  # --set photos=... (e.g. the photo translator's photos) wins
+            overrides.setdefault("photos", kid_protocol.split_folder("faces_train", args.work_dir, args.data_dir))
+            overrides.setdefault("cartoons", kid_protocol.split_folder("avatars_train", args.work_dir, args.data_dir))
         overrides.setdefault("vgg", "vgg16")  # the VGG16 file the project's machines have
         overrides.setdefault("vgg_weights", args.vgg_weights)
         config = trainer.CartoonGANConfig(model_dir=os.path.join(run_dir, "train"), **overrides)

@@ -3,6 +3,7 @@
     python -m benchmarks.train_presets dcgan_avatars_64
     python -m benchmarks.train_presets cyclegan_faces2avatars_64 [--variant landmark --set landmark_weight=4]
     python -m benchmarks.train_presets cartoongan_faces2avatars_64
+    python -m benchmarks.train_presets cartoongan_photo2anime --minutes 45
     python -m benchmarks.train_presets dcgan_avatars_64 --minutes 0.2 --output /tmp/p   # a smoke run
 
 Each preset trains with the trainer's own code through `benchmarks.recipes` (the measured modern
@@ -14,6 +15,11 @@ A -> B -> A reconstruction L1 on the 1,000 test faces, inside and outside the fa
 regions (eyes, brows, nose, mouth; the report's landmark loss is about those). The preset
 (`keras_animegan/presets/<name>/` unless `--output`) gets config, float16 weights, metadata.json,
 model_card.md and sample.png; the numbers also go to `benchmarks/results/presets/<name>[_<variant>].json`.
+
+`cartoongan_photo2anime` first builds its training photos (`benchmarks.photo2anime_data`: public-domain
+and CC0 photos plus pseudo-photos of the training splits) and is scored on the photo-like dev portraits
+as `benchmarks.photo_quality` does (KID of the outputs, face-mesh identity, face found); its sample is
+the public-domain astronaut photo beside its translation.
 """
 
 import argparse
@@ -45,6 +51,19 @@ DCGAN_RECIPE = ["base_filters=32", "batch_size=32", "learning_rate=0.0005", "ema
                 "augment=color,translation"]
 TRANSLATOR_RECIPE = ["image_size=64", "base_filters=32", "batch_size=4", "ema_decay=0.999", "augment=color,translation"]
 
+PHOTO_DATA = (
+    "public-domain and CC0 photos shipped in scikit-image (astronaut: NASA, public domain; coffee: CC0, Rachel "
+    "Michetti; chelsea: CC0, Stefan van der Walt; rocket: SpaceX, public domain), 400 random 128 px crops each")
+PSEUDO_PHOTOS = [
+    "pseudo-photos (upscaled, blurred, lit, tinted, noisy, JPEG) of 2,500 anime-like avatars of the train split "
+    "(DiceBear 'adventurer' 9.4.3, from `adventurer_00000..09999`), CC BY 4.0, artwork by Lisa Wischofsky, via DiceBear",
+    "pseudo-photos of 1,500 western cartoon faces of the train split (facesjs 5.0.3, from `facesjs_00000..04999`), "
+    "Apache-2.0, facesjs by Jeremy Scheff"]
+PHOTO2ANIME_RECIPE = [
+    "architecture=unet", "base_filters=32", "cartoon_blocks=4", "target_weight=1", "content_weight=0",
+    "style_weight=0", "image_size=128", "batch_size=16", "init_epochs=100000", "steps_per_epoch=100",
+    "learning_rate=0.0003", "beta_1=0.9", "ema_decay=0.999"]
+
 PRESETS = {
     "dcgan_avatars_64": dict(
         model="dcgan", sets=DCGAN_RECIPE, steps_per_minute=336.5, data=[AVATARS],
@@ -56,6 +75,20 @@ PRESETS = {
         model="cartoongan", sets=TRANSLATOR_RECIPE + ["cartoon_blocks=8", "vgg=vgg16", "init_epochs=1"],
         steps_per_minute=None, data=[FACES, AVATARS],
         description="CartoonGAN: cartoon faces -> anime avatars at 64x64 (VGG16 content and Gram style losses)."),
+    "cartoongan_photo2anime": dict(
+        model="cartoongan", sets=PHOTO2ANIME_RECIPE, steps_per_minute=None, photos=True,
+        data=[PHOTO_DATA, *PSEUDO_PHOTOS],
+        data_note=("No face photo set whose licence allows training and shipping weights could be had, so the "
+                   "photo side is public-domain/CC0 photos plus pseudo-photos of drawings. The generator is "
+                   "trained toward each input's flat-colour cartoon (`keras_animegan.data.flat_cartoon`: "
+                   "bilateral surface, quantized lightness, outlines, pastel tone; after White-box "
+                   "Cartoonization's surface and structure representations, Wang & Yu, CVPR 2020), with an L1 "
+                   "loss; no adversarial or VGG loss. The weights derive from the CC BY 4.0 avatars (credit: "
+                   "Lisa Wischofsky, via DiceBear) and the Apache-2.0 facesjs faces; the photos are public "
+                   "domain or CC0."),
+        description="Photo -> anime at the photo's own size: a fully convolutional U-Net (White-box "
+                    "Cartoonization's) trained toward each photo's flat-colour cartoon (bilateral surface, "
+                    "quantized lightness, outlines, pastel tone)."),
 }
 
 
@@ -78,46 +111,81 @@ def feature_masks(faces):
     return masks
 
 
+def photo_scores(model, protocol):
+    """`benchmarks.photo_quality`'s numbers of a photo translator on the dev portraits (measuring only)."""
+    from benchmarks import photo_eval
+    from benchmarks import photo_quality
+    from keras_animegan.inference import Generator
+
+    generator = Generator.from_model(model)
+    photos = photo_eval.read_zip_images(photo_quality.DEV_FACES, size=photo_eval.MESH_SIZE)
+    row, _ = photo_quality.evaluate("preset", generator.translate_image, photos, photo_eval.mesh_points(photos),
+                                    protocol, timed=True)
+    return {f"photo_{k}" if k != "seconds_per_photo" else k: v for k, v in row.items() if k != "translator"}
+
+
+def astronaut_sample(model):
+    """scikit-image's public-domain astronaut photo beside its translation, uint8 (for sample.png)."""
+    import skimage.data
+
+    from keras_animegan.inference import Generator
+
+    photo = skimage.data.astronaut()
+    return np.concatenate([photo, Generator.from_model(model).translate_image(photo)], axis=1)
+
+
 def model_card(name, spec, metadata):
     kid = metadata["kid_float16"]
     lines = [
         f"# {name}", "", spec["description"], "",
         "## Data (training splits only)", "",
         *[f"- {d}" for d in spec["data"]], "",
+        *([spec["data_note"], ""] if "data_note" in spec else []),
         "## Training", "",
-        f"- Recipe: `{metadata['recipe']}` (the measured modern recipe of keras-animegan's README).",
-        f"- Steps: {metadata['steps']:,}; training time {metadata['train_minutes']:.0f} min on {MACHINE}.",
+        f"- Recipe: `{metadata['recipe']}`" + (" (the measured modern recipe of keras-animegan's README)."
+                                               if not spec.get("photos") else "."),
+        f"- Steps: {metadata['steps']:,}; training time {metadata['train_minutes']:.0f} min on "
+        f"{metadata.get('machine', MACHINE)}.",
         f"- Reproduce: `{metadata['command']}`.", "",
-        "## Quality (keras-animegan's KID protocol: VGG16 features, 1,000 images against the held-out "
+        "## Quality (keras-animegan's KID protocol: VGG16 features, against the held-out "
         "avatars `adventurer_10000..10999`)", "",
         f"- KID {kid[0]:.4f} ± {kid[1]:.4f} with the shipped float16 weights "
-        f"(float32: {metadata['kid_float32'][0]:.4f}).",
+        f"(float32: {metadata['kid_float32'][0]:.4f})"
+        + (" of the 256 translated portraits below." if "photos_float16" in metadata else " of 1,000 images."),
     ]
     if "cycle_l1" in metadata:
         lines.append(f"- A -> B -> A reconstruction L1 on the 1,000 test faces: {metadata['cycle_l1']:.4f} "
                      f"([-1, 1] scale); in the face-mesh feature regions {metadata['recon_error_features']:.1f}, "
                      f"elsewhere {metadata['recon_error_elsewhere']:.1f} ([0, 255] units, "
                      f"{metadata['faces_with_mesh']} faces with a mesh).")
+    photo = metadata.get("photos_float16")
+    if photo:
+        lines += [
+            "", "## Photos (256 photo-like portraits, measuring only; keras-animegan's `benchmarks/photo_quality.py`)", "",
+            f"- KID of the translated portraits (at 64 px) against the held-out avatars: {photo['photo_kid']:.4f} "
+            f"± {photo['photo_kid_std']:.4f} (untranslated photos 0.310, `cv2.stylization` 0.233).",
+            f"- Identity: the output's own photo is the face-mesh nearest of the 256 in {photo['photo_identity_top1']:.3f} "
+            f"of the outputs, among the 5 nearest in {photo['photo_identity_top5']:.3f} "
+            f"(`cv2.stylization` 0.582 / 0.848); a face is found in {photo['photo_face_found']:.3f} of the outputs.",
+            f"- {photo['seconds_per_photo']:.3f} s per 256 px photo on {MACHINE}.",
+            "- The portraits are synthetic (a StyleGAN2-FFHQ distillation, non-commercial terms): used to measure, "
+            "never trained on, not shipped.",
+            "- The sample below is the astronaut photo, which is also one of the training photos (400 random "
+            "crops of it among 11,200 training images).",
+        ]
     lines += ["", "## Use", "", "```python", "import keras_animegan",
               f"model = keras_animegan.{metadata['class_name']}.from_preset(\"{name}\")", "```", "",
-              "![samples](sample.png)", ""]
+              *([] if not photo else ["", "```bash",
+                                      f"keras-animegan translate --preset {name} photo.jpg --output anime.png",
+                                      "```", "", "The output has the photo's size (`--size N` resizes the longer "
+                                      "side first). Crop to the face first with `--crop_faces` for a "
+                                      "portrait; whole scenes work too."]),
+              "", "![samples](sample.png)", ""]
     return "\n".join(lines)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("preset", choices=sorted(PRESETS))
-    parser.add_argument("--minutes", type=float, default=150.0, help="Training budget (default 150).")
-    parser.add_argument("--variant", default="", help="Name suffix of a variant run (e.g. landmark).")
-    parser.add_argument("--set", nargs="*", default=[], help="More trainer settings key=value (override the recipe).")
-    parser.add_argument("--output", default=None, help="Preset folder (default keras_animegan/presets/<name>).")
-    parser.add_argument("--work_dir", default=os.path.join(os.path.dirname(ROOT), "qwork"))
-    args = parser.parse_args(argv)
-
-    spec = PRESETS[args.preset]
-    run_name = f"preset_{args.preset}" + (f"_{args.variant}" if args.variant else "")
-    minutes = args.minutes if args.minutes != int(args.minutes) else int(args.minutes)
-    sets = spec["sets"] + args.set
+def trained_model(spec, args, run_name, minutes, sets):
+    """Trains (or resumes) with the trainer through `benchmarks.recipes`; the model at the budget's snapshot."""
     command = [spec["model"], "--name", run_name, "--data", "train", "--minutes", str(minutes), "--no_eval",
                "--work_dir", args.work_dir, "--set", *sets]
     if spec["steps_per_minute"]:
@@ -129,25 +197,92 @@ def main(argv=None):
                 "cartoongan": ("generator",)}[spec["model"]]
     model = keras.saving.load_model(os.path.join(run_dir, "train", f"{spec['model']}.keras"), compile=False)
     recipes.load_snapshot(model, os.path.join(run_dir, f"snapshot_{minutes}min.npz"), networks)
-    with open(os.path.join(run_dir, "budget_state.json")) as f:
-        budget = json.load(f)["snapshots"][str(minutes)]
+    return model
+
+
+def fitted_model(spec, path):
+    """The photo translator with the weights of `benchmarks.photo2anime_fit` (its summary .json beside them)."""
+    from keras_animegan import CartoonGAN
+    from train import options
+
+    if not spec.get("photos"):
+        raise SystemExit("error: --from_fit is for cartoongan_photo2anime.")
+    with open(os.path.splitext(path)[0] + ".json") as f:
+        fit = json.load(f)
+    settings = recipes.parse_sets(spec["sets"])
+    model = CartoonGAN(None, image_size=settings["image_size"], base_filters=settings["base_filters"],
+                       num_blocks=settings["cartoon_blocks"], architecture="unet", content_weight=0.0,
+                       style_weight=0.0, target_weight=settings["target_weight"], ema_decay=settings["ema_decay"],
+                       init_steps=fit["steps"], seed=0)
+    recipes.load_snapshot(model, path, ("generator",))
+    model.generator.set_weights(model.inference_network().get_weights())
+    del options
+    budget = {"step": fit["steps"], "seconds": 60 * fit["minutes"]}
+    return model, budget, fit
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("preset", choices=sorted(PRESETS))
+    parser.add_argument("--minutes", type=float, default=150.0, help="Training budget (default 150).")
+    parser.add_argument("--variant", default="", help="Name suffix of a variant run (e.g. landmark).")
+    parser.add_argument("--set", nargs="*", default=[], help="More trainer settings key=value (override the recipe).")
+    parser.add_argument("--output", default=None, help="Preset folder (default keras_animegan/presets/<name>).")
+    parser.add_argument("--work_dir", default=os.path.join(os.path.dirname(ROOT), "qwork"))
+    parser.add_argument("--from_fit", default=None,
+                        help="cartoongan_photo2anime: the .npz of `benchmarks.photo2anime_fit` (beside its .json) "
+                             "instead of training here with the trainer.")
+    args = parser.parse_args(argv)
+
+    spec = PRESETS[args.preset]
+    if spec.get("photos"):
+        from benchmarks import photo2anime_data
+
+        photos_dir = os.path.join(args.work_dir, "data", "photo2anime_photos")
+        if not os.path.exists(os.path.join(photos_dir, "SOURCES.md")):
+            photo2anime_data.main(["--output", photos_dir])
+        args.set = [f"photos={photos_dir}"] + args.set
+    run_name = f"preset_{args.preset}" + (f"_{args.variant}" if args.variant else "")
+    minutes = args.minutes if args.minutes != int(args.minutes) else int(args.minutes)
+    sets = spec["sets"] + args.set
+    if args.from_fit:
+        model, budget, fit = fitted_model(spec, args.from_fit)
+    else:
+        model, budget, fit = trained_model(spec, args, run_name, minutes, sets), None, None
+        with open(os.path.join(args.work_dir, "runs", f"{spec['model']}_{run_name}", "budget_state.json")) as f:
+            budget = json.load(f)["snapshots"][str(minutes)]
 
     protocol = kid_protocol.KIDProtocol(args.work_dir)
     faces = masks = None
-    if spec["model"] != "dcgan":
+    if spec["model"] != "dcgan" and not spec.get("photos"):
         faces = kid_protocol.load_images(kid_protocol.split_folder("faces_test", args.work_dir))
         masks = feature_masks(faces) if spec["model"] == "cyclegan" else None
-    full, grid = kid_protocol.score(model, protocol, faces, masks)
+    if spec.get("photos"):  # a photo translator is scored on photos (float32 here, float16 below)
+        photo_row = photo_scores(model, protocol)
+        full = {"kid": photo_row["photo_kid"], "kid_std": photo_row["photo_kid_std"]}
+    else:
+        full, grid = kid_protocol.score(model, protocol, faces, masks)
 
     output = args.output or os.path.join(ROOT, "keras_animegan", "presets", args.preset + (
         f"_{args.variant}" if args.variant else ""))
     reproduce = "python -m benchmarks.train_presets " + " ".join(
         [args.preset] + (["--variant", args.variant] if args.variant else []) + (["--set", *args.set] if args.set else [])
         + ([] if minutes == 150 else ["--minutes", str(minutes)]))
+    machine = MACHINE
+    if fit:
+        machine = fit.get("machine", f"one GPU, Keras 3.15 on {fit['backend']}")
+        reproduce = (f"KERAS_BACKEND={fit['backend']} python -m benchmarks.photo2anime_fit --photos PHOTOS "
+                     f"--output unet.npz --minutes {fit['budget_minutes']} --batch_size "
+                     f"{fit['batch_size']} --learning_rate {fit['learning_rate']}` (PHOTOS: `python -m "
+                     f"benchmarks.photo2anime_data --output PHOTOS`), then `python -m benchmarks.train_presets "
+                     f"{args.preset} --from_fit unet.npz")
+        sets = [f"benchmarks.photo2anime_fit: size={fit['size']}", f"batch_size={fit['batch_size']}",
+                f"learning_rate={fit['learning_rate']}", "Adam(beta_1=0.9) with EMA 0.999", "L1 to flat_cartoon",
+                "horizontal flips"]
     metadata = {
         "name": args.preset, "description": spec["description"], "class_name": type(model).__name__,
         "data": spec["data"], "recipe": " ".join(sets), "steps": budget["step"],
-        "train_minutes": budget["seconds"] / 60, "budget_minutes": minutes, "machine": MACHINE,
+        "train_minutes": budget["seconds"] / 60, "budget_minutes": minutes, "machine": machine,
         "command": reproduce, "date": datetime.date.today().isoformat(),
         "kid_float32": [full["kid"], full["kid_std"]],
         **{k: v for k, v in full.items() if k not in ("kid", "kid_std")},
@@ -156,8 +291,14 @@ def main(argv=None):
         # Score the weights as shipped: float16, loaded back through from_preset.
         half_path = model.save_to_preset(os.path.join(scratch, "p"), weights_dtype="float16")
         half = type(model).from_preset(half_path)
-        half_row, half_grid = kid_protocol.score(half, protocol, faces, masks)
-        metadata["kid_float16"] = [half_row["kid"], half_row["kid_std"]]
+        if spec.get("photos"):
+            metadata["photos_float16"] = photo_scores(half, protocol)
+            metadata["kid_float16"] = [metadata["photos_float16"]["photo_kid"],
+                                       metadata["photos_float16"]["photo_kid_std"]]
+            half_grid = astronaut_sample(half)
+        else:
+            half_row, half_grid = kid_protocol.score(half, protocol, faces, masks)
+            metadata["kid_float16"] = [half_row["kid"], half_row["kid_std"]]
         if os.path.isdir(output):
             shutil.rmtree(output)
         half.save_to_preset(output, metadata=metadata, model_card=model_card(args.preset, spec, metadata))

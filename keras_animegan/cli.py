@@ -109,10 +109,22 @@ class FaceCropper:
         return f"; {self.no_face} without a face (center-cropped)"
 
 
-def _translate_image(model, image, crop):
+def resize_longer_side(image, size):
+    """`--size`: a uint8 image resized so that its longer side is `size` px (aspect kept; None: unchanged)."""
+    import cv2
+
+    height, width = image.shape[:2]
+    if size is None or max(height, width) == size:
+        return image
+    scale = size / max(height, width)
+    shape = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, shape, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+
+
+def _translate_image(model, image, crop, size=None):
     if crop is not None:
         image = crop(image)
-    return model.translate_image(image)
+    return model.translate_image(resize_longer_side(image, size))
 
 
 def _output_name(relative):
@@ -132,9 +144,9 @@ def translate(args):
     if not os.path.exists(source):
         raise CLIError(f"INPUT {source!r}: no such file or folder.")
     if os.path.isdir(source):
-        return _translate_folder(model, source, args.output, crop)
+        return _translate_folder(model, source, args.output, crop, args.size)
     if source.lower().endswith(VIDEO_EXTENSIONS):
-        return _translate_video(model, source, args.output, crop)
+        return _translate_video(model, source, args.output, crop, args.size)
     if not is_image_name(source):
         raise CLIError(f"INPUT {source!r} is not an image ({', '.join(IMAGE_EXTENSIONS)}), a video "
                        f"({', '.join(VIDEO_EXTENSIONS)}) or a folder.")
@@ -145,12 +157,12 @@ def translate(args):
     output = args.output
     if os.path.isdir(output) or not output.lower().endswith(IMAGE_EXTENSIONS):
         output = os.path.join(output, _output_name(os.path.basename(source)))
-    _save(_translate_image(model, image, crop), output)
+    _save(_translate_image(model, image, crop, args.size), output)
     print(f"Wrote {output}{crop.report() if crop else ''}.")
     return 0
 
 
-def _translate_folder(model, source, output, crop):
+def _translate_folder(model, source, output, crop, size=None):
     names = sorted(
         os.path.relpath(os.path.join(root, f), source)
         for root, _, files in os.walk(source) for f in files if is_image_name(f)
@@ -165,13 +177,13 @@ def _translate_folder(model, source, output, crop):
             print(f"warning: skipping unreadable {os.path.join(source, name)}: {error}", file=sys.stderr)
             skipped.append(name)
             continue
-        _save(_translate_image(model, image, crop), os.path.join(output, _output_name(name)))
+        _save(_translate_image(model, image, crop, size), os.path.join(output, _output_name(name)))
     print(f"Wrote {len(names) - len(skipped)} images to {output}/; skipped {len(skipped)} unreadable file(s)"
           f"{crop.report() if crop else ''}.")
     return 0
 
 
-def _translate_video(model, source, output, crop):
+def _translate_video(model, source, output, crop, size=None):
     import cv2
 
     capture = cv2.VideoCapture(source)
@@ -195,7 +207,7 @@ def _translate_video(model, source, output, crop):
                     # (OpenCV's writer silently drops frames of any other size).
                     crop.size = crop(rgb).shape[0]
                     crop.no_face = 0
-                out = _translate_image(model, rgb, crop)
+                out = _translate_image(model, rgb, crop, size)
                 if writer is None:
                     fourcc = cv2.VideoWriter_fourcc(*("mp4v" if output.lower().endswith((".mp4", ".m4v", ".mov"))
                                                       else "MJPG"))
@@ -284,6 +296,19 @@ def demo(args):
 
 
 # --------------------------------------------------------------------------- main
+def _positive_int(flag):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{flag} must be a positive integer; got {text!r}")
+        return value
+
+    return parse
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="keras-animegan", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -309,6 +334,9 @@ def build_parser():
     p.add_argument("--direction", default="ab", choices=["ab", "ba"], help="CycleGAN .keras: A->B or B->A.")
     p.add_argument("--crop_faces", action="store_true", help="Crop each image to its face first (MediaPipe mesh).")
     p.add_argument("--crop_size", type=int, default=None, help="Side of the face crop (default: the crop's own).")
+    p.add_argument("--size", type=_positive_int("--size"), default=None,
+                   help="Resize each image (after any face crop) so its longer side is SIZE px before translating; "
+                        "the output has that size. Default: the input's own size.")
     p.set_defaults(run=translate)
 
     p = commands.add_parser("export", help="A .keras model to TF Serving's layout (optionally ONNX too).")

@@ -45,7 +45,7 @@ MAX_COUNT, MAX_STEPS = 256, 16
 DISPLAY_SIZE = 256
 #: Zips of generated PNGs kept on disk at once (the oldest is deleted first).
 MAX_ZIPS = 16
-DEFAULT_PRESETS = ("dcgan_avatars_64", "cyclegan_faces2avatars_64", "cartoongan_faces2avatars_64")
+DEFAULT_PRESETS = ("dcgan_avatars_64", "cartoongan_photo2anime", "cyclegan_faces2avatars_64")
 
 
 class DemoError(ValueError):
@@ -391,9 +391,10 @@ def build_app(demo):
                     overlay = gr.Image(label="Face-mesh landmarks", type="numpy", format="png", interactive=False)
             if choices:
                 from keras_animegan.data.embedded import demo_faces
+                from keras_animegan.data.embedded import demo_photos
 
-                gr.Examples([[face, choices[0], False] for face in demo_faces()], [photo, translator, crop],
-                            label="Held-out cartoon faces (the presets' photo domain; not seen in training)")
+                gr.Examples([[p, choices[0], False] for p in demo_photos() + demo_faces()], [photo, translator, crop],
+                            label="A public-domain photo (NASA) and held-out cartoon faces (not seen in training)")
             button.click(translate, [photo, translator, crop], [result, overlay], api_name="translate")
     _guard_upload(photo, gr)
     app.queue(max_size=32, default_concurrency_limit=1)

@@ -35,6 +35,14 @@ class Generator:
             else:
                 self._from_saved_model(self.path)
 
+    @classmethod
+    def from_model(cls, model, direction="ab"):
+        """A Generator over a model already in memory (a `GANModel`), e.g. right after training."""
+        generator = cls.__new__(cls)
+        generator.path = type(model).__name__
+        generator._use_model(model, direction)
+        return generator
+
     def _from_saved_model(self, path):
         import tensorflow as tf
 

@@ -15,3 +15,4 @@ from keras_animegan.models.image_pool import ImagePool
 from keras_animegan.models.linear_decay_schedule import LinearDecaySchedule
 from keras_animegan.models.patch_discriminator import patch_discriminator
 from keras_animegan.models.resnet_generator import resnet_generator
+from keras_animegan.models.unet_generator import unet_generator

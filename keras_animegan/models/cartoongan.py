@@ -185,8 +185,10 @@ class CartoonGAN(GANModel):
             variables = self.generator_trainable_variables
             self.apply_update(self.g_optimizer, tape.gradient(scaled, variables), variables)
             self.update_ema()
+            if not self.target_weight:
+                return {"content_loss": self.update_loss_trackers(content_loss=content)["content_loss"]}
             logs = self.update_loss_trackers(content_loss=content, target_loss=target_loss)
-            return {name: logs[name] for name in ("content_loss", "target_loss")}
+            return {"content_loss": logs["content_loss"], "target_loss": logs["target_loss"]}
 
         cartoon = tf.cast(cartoon, self.compute_dtype)
         smoothed = tf.cast(smoothed, self.compute_dtype)

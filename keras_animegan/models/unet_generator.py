@@ -13,10 +13,8 @@ def unet_generator(image_size=None, base_filters=32, num_blocks=4, name="generat
     7x7 conv (base_filters) -> two stride-2 stages [3x3 stride-2 conv, 3x3 conv (x2 channels)] ->
     `num_blocks` residual blocks at 1/4 size -> two stages [bilinear 2x upsampling, 3x3 conv, plus the
     encoder's features of that size (skip), 3x3 conv] -> 7x7 conv to RGB. LeakyReLU(0.2) after every
-    hidden conv; no normalization, so the output does not depend on the image size or the batch.
-
-    The output is `tanh(photo + residual)`-free: the network predicts the image directly, in [-1, 1]
-    through tanh, like the paper's generator.
+    hidden conv; no normalization, so a pixel's output does not depend on the image size or the
+    batch. The output goes through tanh to [-1, 1].
 
     Args:
         image_size: input size (a multiple of 4), or None for any size (the usual: fully convolutional).

@@ -13,14 +13,16 @@ import tensorflow as tf
 from PIL import Image
 
 import keras_animegan
+from keras_animegan import CartoonGAN
 from keras_animegan import CycleGAN
 from keras_animegan import DCGAN
 from keras_animegan import presets
 from keras_animegan.cli import main as cli_main
 from tests import testing
 
-SHIPPED = {"dcgan_avatars_64": DCGAN, "cyclegan_faces2avatars_64": CycleGAN}
-LICENCES = {"DCGAN": ["CC BY 4.0"], "CycleGAN": ["CC BY 4.0", "Apache-2.0"], "CartoonGAN": ["CC BY 4.0", "Apache-2.0"]}
+SHIPPED = {"dcgan_avatars_64": DCGAN, "cyclegan_faces2avatars_64": CycleGAN, "cartoongan_photo2anime": CartoonGAN}
+LICENCES = {"DCGAN": ["CC BY 4.0"], "CycleGAN": ["CC BY 4.0", "Apache-2.0"],
+            "CartoonGAN": ["CC BY 4.0", "Apache-2.0", "CC0", "public domain"]}
 SIZE = 64
 
 
@@ -68,6 +70,8 @@ def test_the_shipped_presets_are_the_expected_ones():
         for licence in LICENCES[cls.__name__]:  # the data's licences and attribution travel with the weights
             assert licence in card, (name, licence)
         assert f"KID {metadata['kid_float16'][0]:.4f}" in card
+        if "photos_float16" in metadata:  # the photo translator's card gives its photo numbers
+            assert f"{metadata['photos_float16']['photo_identity_top5']:.3f}" in card
         assert Image.open(os.path.join(folder, "sample.png")).size[0] > SIZE
 
 
@@ -107,7 +111,12 @@ def test_shipped_preset_round_trips(loaded, name, tmp_path):
 def test_a_fine_tune_step_starts_from_the_shipped_weights(loaded, name):
     model = SHIPPED[name].from_preset(name)  # its own copy: training changes it
     images = tf.data.Dataset.from_tensors(faces(4)).repeat()
-    data = images if isinstance(model, DCGAN) else tf.data.Dataset.zip((images, images))
+    if isinstance(model, DCGAN):
+        data = images
+    elif isinstance(model, CartoonGAN):  # the photo translator fine-tunes toward per-photo targets
+        data = images.map(lambda x: {"photo": x, "cartoon": x, "smoothed": x, "target": -x})
+    else:
+        data = tf.data.Dataset.zip((images, images))
     networks = list(model.ema_network_names)
     for n in networks:  # the raw generators start from the preset (its EMA weights), not from a fresh init
         raw, stored = getattr(model, n).weights, loaded[name].inference_network(n).weights
@@ -144,3 +153,20 @@ def test_every_preset_file_goes_into_the_wheel():
     for name in SHIPPED:
         for file in os.listdir(presets.preset_folder(name)):
             assert any(fnmatch.fnmatch(f"{name}/{file}", p) for p in patterns), f"{name}/{file} is not packaged"
+
+
+def test_the_photo_translator_keeps_the_photo_size_and_draws_a_flat_cartoon_of_it():
+    """cartoongan_photo2anime on the public-domain astronaut: its own size, and much closer to the photo's
+    flat-colour cartoon (its training target) than the photo itself is; a face stays findable."""
+    import skimage.data
+
+    from keras_animegan.data import flat_cartoon
+    from keras_animegan.inference import Generator
+    from keras_animegan.landmarks import FaceMesh
+
+    photo = skimage.data.astronaut()[:300, 50:410]  # 300 x 360, not a multiple of 4
+    out = Generator(preset="cartoongan_photo2anime").translate_image(photo)
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    target = flat_cartoon(photo).astype(np.float32)
+    assert np.abs(out - target).mean() < 0.6 * np.abs(photo - target).mean()
+    assert FaceMesh()(out).found

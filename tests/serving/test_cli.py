@@ -234,3 +234,25 @@ def test_generate_and_translate_from_a_preset(tiny_models, tmp_path, capsys):
     assert main(["generate", str(tiny_models["dir"] / "dcgan.keras"), "--preset", dcgan,
                  "--output", str(tmp_path / "y.png")]) != 0
     assert "not both" in capsys.readouterr().err
+
+
+def test_the_photo_translator_keeps_each_photo_size_and_size_resizes_the_longer_side(tmp_path, capsys):
+    """The README's command: `translate --preset cartoongan_photo2anime photos/ --output out/`."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    shapes = {"wide.jpg": (90, 150), "tall.png": (133, 71), "square.png": (256, 256)}
+    for name, (h, w) in shapes.items():
+        Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(photos / name)
+    out = tmp_path / "out"
+    assert main(["translate", "--preset", "cartoongan_photo2anime", str(photos), "--output", str(out)]) == 0
+    for name, (h, w) in shapes.items():
+        with Image.open(out / (os.path.splitext(name)[0] + ".png")) as image:
+            assert image.size == (w, h), name
+    assert main(["translate", "--preset", "cartoongan_photo2anime", str(photos / "wide.jpg"), "--size", "60",
+                 "--output", str(tmp_path / "small.png")]) == 0
+    with Image.open(tmp_path / "small.png") as image:
+        assert image.size == (60, 36)
+    with pytest.raises(SystemExit):
+        main(["translate", "--preset", "cartoongan_photo2anime", str(photos), "--size", "0", "--output", "o"])
+    assert "--size must be a positive integer" in capsys.readouterr().err

@@ -90,3 +90,29 @@ def test_vgg_is_built_in_the_strategy_scope_after_the_seed(tmp_path, monkeypatch
     # ... after the seed is set: --vgg_weights none gives the same random VGG every run.
     for a, b in zip(first.weights, second.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_photo_translator_recipe_trains_toward_the_flat_cartoon_and_exports_at_any_size(tmp_path):
+    """The `cartoongan_photo2anime` recipe in small: U-Net, target loss only, no VGG, no adversarial phase."""
+    rng = np.random.default_rng(1)
+    for name in ("photos", "cartoons"):
+        (tmp_path / name).mkdir()
+        for i in range(4):
+            Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(tmp_path / name / f"{i}.png")
+    config = cartoongan.CartoonGANConfig(
+        model_dir=str(tmp_path / "run"), photos=str(tmp_path / "photos"), cartoons=str(tmp_path / "cartoons"),
+        epochs=2, init_epochs=2, steps_per_epoch=2, batch_size=2, image_size=32, base_filters=4, cartoon_blocks=1,
+        architecture="unet", target_weight=1.0, content_weight=0.0, style_weight=0.0, vgg_weights="/no/such/file",
+        verbose="0")
+    result = cartoongan.run(config)  # the VGG file is never read: no perceptual loss
+    assert result.model.feature_extractor is None and result.model.architecture == "unet"
+    with open(os.path.join(config.model_dir, "losses.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 and all(float(r["target_loss"]) > 0 for r in rows)
+    assert all(math.isnan(float(r["d_loss"])) for r in rows)
+    served = tf.saved_model.load(result.saved_model_path)
+    photo = tf.random.stateless_uniform((1, 50, 70, 3), (2, 2), minval=-1, maxval=1)
+    out = served.serve(photo)["images"]
+    assert out.shape == (1, 50, 70, 3)  # the photo's own size, no resize
+    with pytest.raises(ValueError, match="landmark_weight"):
+        cartoongan.run(dataclasses.replace(config, landmark_weight=1.0))

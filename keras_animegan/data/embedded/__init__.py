@@ -23,6 +23,12 @@ def cartoon_faces_64():
     return _path("cartoon_faces_64.zip")
 
 
+def demo_photos():
+    """Paths of the example photos of `keras-animegan demo`'s Translate tab: NASA's public-domain astronaut portrait
+    (Eileen Collins, from scikit-image's data), 256 px."""
+    return [_path("demo_photos/astronaut.png")]
+
+
 def demo_faces():
     """Paths of the 4 held-out cartoon faces shown as examples in `keras-animegan demo` (Apache-2.0, facesjs)."""
     return [_path(f"demo_faces/facesjs_{n}.png") for n in ("05003", "05006", "05032", "05034")]
