@@ -19,7 +19,8 @@ class Generator:
     """A generator from a SavedModel or a `.keras` file, as numpy in / numpy out in [-1, 1].
 
     `kind` is `"noise"` (DCGAN: `latent_dim`) or `"image"` (translators: any
-    input size, resized to the network's `image_size` and back).
+    input size; a fully convolutional one such as `cartoongan_photo2anime` runs at
+    that size, one trained at a fixed size sees the input resized to it and back).
     """
 
     def __init__(self, path=None, direction="ab", preset=None):

@@ -6,8 +6,8 @@ import tensorflow as tf
 from keras_animegan.losses import content_loss
 from keras_animegan.losses import get_discriminator_terms
 from keras_animegan.losses import mean_gram_matrix
-from keras_animegan.losses import weighted_l1
 from keras_animegan.losses import style_loss
+from keras_animegan.losses import weighted_l1
 from keras_animegan.models.gan_model import GANModel
 from keras_animegan.models.cartoon_generator import cartoon_generator
 from keras_animegan.models.cartoon_discriminator import cartoon_discriminator
