@@ -154,7 +154,7 @@ class CartoonGAN(GANModel):
 
     def _content_and_target(self, photo_features, generated, weight, target):
         """(content loss, generated features or None, target loss, their weighted sum) of a generated batch."""
-        total = tf.zeros(())
+        total = 0.0  # a Python number until a loss is added: the losses' dtype (float64 under a float64 policy) wins
         content = tf.zeros(())
         generated_features = None
         if photo_features is not None:
