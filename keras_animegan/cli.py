@@ -183,7 +183,7 @@ def _translate_folder(model, source, output, crop, size=None):
     return 0
 
 
-def _translate_video(model, source, output, crop, size=None):
+def _translate_video(model, source, output, crop, longer_side=None):
     import cv2
 
     capture = cv2.VideoCapture(source)
@@ -207,7 +207,7 @@ def _translate_video(model, source, output, crop, size=None):
                     # (OpenCV's writer silently drops frames of any other size).
                     crop.size = crop(rgb).shape[0]
                     crop.no_face = 0
-                out = _translate_image(model, rgb, crop, size)
+                out = _translate_image(model, rgb, crop, longer_side)
                 if writer is None:
                     fourcc = cv2.VideoWriter_fourcc(*("mp4v" if output.lower().endswith((".mp4", ".m4v", ".mov"))
                                                       else "MJPG"))

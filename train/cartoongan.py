@@ -156,7 +156,8 @@ def run(config, callbacks=()):
     config = options.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "cartoongan")
     if not 0 <= config.init_epochs <= config.epochs:
         raise ValueError(f"--init_epochs must be between 0 and --epochs ({config.epochs}); got {config.init_epochs}.")
-    check_vgg_flags(config)  # before the data is read; the network itself is built in build_model
+    if config.content_weight or config.style_weight:  # without a perceptual loss no VGG is built or read
+        check_vgg_flags(config)  # before the data is read; the network itself is built in build_model
 
     def build_model(steps_per_epoch):
         # Inside the strategy's scope and after the seed is set (both by common.start_run): replicas

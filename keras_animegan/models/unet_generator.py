@@ -3,6 +3,7 @@
 import keras
 from keras import layers
 
+from keras_animegan.layers import BilinearUpsampling2x
 from keras_animegan.layers import gan_normal
 from keras_animegan.layers import output_dtype
 
@@ -41,11 +42,11 @@ def unet_generator(image_size=None, base_filters=32, num_blocks=4, name="generat
         y = layers.Conv2D(base_filters * 4, 3, padding="same", kernel_initializer=init, name=f"block{i}_conv2")(y)
         x = layers.Add(name=f"block{i}_add")([x, y])
     x = conv(x, base_filters * 2, 3, "up0_conv1")
-    x = layers.UpSampling2D(2, interpolation="bilinear", name="up0_resize")(x)
+    x = BilinearUpsampling2x(name="up0_resize")(x)
     x = layers.Add(name="up0_skip")([x, f1])
     x = conv(x, base_filters * 2, 3, "up0_conv2")
     x = conv(x, base_filters, 3, "up1_conv1")
-    x = layers.UpSampling2D(2, interpolation="bilinear", name="up1_resize")(x)
+    x = BilinearUpsampling2x(name="up1_resize")(x)
     x = layers.Add(name="up1_skip")([x, f0])
     x = conv(x, base_filters, 3, "up1_conv2")
     x = layers.Conv2D(3, 7, padding="same", kernel_initializer=init, name="to_rgb")(x)

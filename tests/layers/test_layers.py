@@ -91,3 +91,15 @@ def test_layers_config_round_trips():
     pool = assert_layer_config_round_trip(ImagePool(pool_size=3, image_shape=(4, 4, 3)))
     assert pool.pool_size == 3 and tuple(pool.image_shape) == (4, 4, 3)
     assert_layer_config_round_trip(ReflectionPadding2D((2, 1)), inputs=x)
+
+
+def test_bilinear_upsampling_2x_equals_keras_and_traces_with_unknown_sizes():
+    import tensorflow as tf
+
+    from keras_animegan.layers import BilinearUpsampling2x
+
+    x = np.random.default_rng(0).normal(size=(2, 5, 7, 3)).astype("float32")
+    expected = keras.layers.UpSampling2D(2, interpolation="bilinear")(x)
+    np.testing.assert_allclose(BilinearUpsampling2x()(x), expected, atol=1e-5)
+    traced = tf.function(lambda t: BilinearUpsampling2x()(t), input_signature=[tf.TensorSpec((None, None, None, 3))])
+    np.testing.assert_allclose(traced(x), expected, atol=1e-5)
