@@ -203,7 +203,6 @@ def trained_model(spec, args, run_name, minutes, sets):
 def fitted_model(spec, path):
     """The photo translator with the weights of `benchmarks.photo2anime_fit` (its summary .json beside them)."""
     from keras_animegan import CartoonGAN
-    from train import options
 
     if not spec.get("photos"):
         raise SystemExit("error: --from_fit is for cartoongan_photo2anime.")
@@ -216,7 +215,6 @@ def fitted_model(spec, path):
                        init_steps=fit["steps"], seed=0)
     recipes.load_snapshot(model, path, ("generator",))
     model.generator.set_weights(model.inference_network().get_weights())
-    del options
     budget = {"step": fit["steps"], "seconds": 60 * fit["minutes"]}
     return model, budget, fit
 
