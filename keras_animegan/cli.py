@@ -16,6 +16,7 @@ file saved by a trainer. Also runs as `python -m keras_animegan.cli`.
 import argparse
 import math
 import os
+import stat
 import sys
 
 import numpy as np
@@ -25,6 +26,7 @@ from keras_animegan.inference import UserError
 from keras_animegan.utils.decoding import IMAGE_EXTENSIONS
 from keras_animegan.utils.decoding import decode_image
 from keras_animegan.utils.decoding import is_image_name
+from keras_animegan.utils.image_size import DEFAULT_MAX_PIXELS
 from keras_animegan.utils.pixels import to_uint8
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
@@ -76,9 +78,20 @@ def generate(args):
 
 
 # ---------------------------------------------------------------------- translate
-def _read_image(path):
+def _read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
+    """A file as uint8 RGB; ValueError naming it when it is not a regular file, not an image, or too large.
+
+    The size is read from the headers before decoding (see `check_image_size`). A FIFO, socket or
+    device named like an image is refused, not read (reading a FIFO blocks until someone writes).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        raise ValueError(f"cannot read it ({error.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise ValueError("not a regular file (a FIFO, socket or device)")
     with open(path, "rb") as f:
-        return decode_image(f.read())
+        return decode_image(f.read(), max_pixels=max_pixels, name=path)
 
 
 class FaceCropper:
@@ -131,6 +144,30 @@ def _output_name(relative):
     return os.path.splitext(relative)[0] + ".png"
 
 
+def output_names(names):
+    """`{input name: output .png name}` for a folder, one output per input.
+
+    `dup.jpg` and `dup.png` would both write `dup.png`: when inputs share a
+    stem (case-insensitively, as some file systems compare names), each of
+    them keeps its extension (`dup.jpg.png`, `dup.png.png`), so no output is
+    written over another.
+    """
+    plain = {name: _output_name(name) for name in names}
+    counts = {}
+    for out in plain.values():
+        counts[out.lower()] = counts.get(out.lower(), 0) + 1
+    outputs, taken = {}, set()
+    for name in names:
+        out = plain[name] if counts[plain[name].lower()] == 1 else name + ".png"
+        stem, n = out[:-4], 1
+        while out.lower() in taken:  # `a.jpg.png` as an input too: number what is left
+            n += 1
+            out = f"{stem}-{n}.png"
+        taken.add(out.lower())
+        outputs[name] = out
+    return outputs
+
+
 def translate(args):
     if args.preset is not None and args.input is None:  # `translate --preset NAME face.png`: one positional
         args.model, args.input = None, args.model
@@ -144,15 +181,15 @@ def translate(args):
     if not os.path.exists(source):
         raise CLIError(f"INPUT {source!r}: no such file or folder.")
     if os.path.isdir(source):
-        return _translate_folder(model, source, args.output, crop, args.size)
+        return _translate_folder(model, source, args.output, crop, args.size, args.max_pixels)
     if source.lower().endswith(VIDEO_EXTENSIONS):
         return _translate_video(model, source, args.output, crop, args.size)
     if not is_image_name(source):
         raise CLIError(f"INPUT {source!r} is not an image ({', '.join(IMAGE_EXTENSIONS)}), a video "
                        f"({', '.join(VIDEO_EXTENSIONS)}) or a folder.")
     try:
-        image = _read_image(source)
-    except (OSError, ValueError) as error:
+        image = _read_image(source, args.max_pixels)
+    except Exception as error:  # noqa: BLE001 - Pillow raises several kinds for a bad file
         raise CLIError(f"INPUT {source!r} is not a readable image: {error}") from None
     output = args.output
     if os.path.isdir(output) or not output.lower().endswith(IMAGE_EXTENSIONS):
@@ -162,24 +199,29 @@ def translate(args):
     return 0
 
 
-def _translate_folder(model, source, output, crop, size=None):
+def _translate_folder(model, source, output, crop, size=None, max_pixels=DEFAULT_MAX_PIXELS):
     names = sorted(
         os.path.relpath(os.path.join(root, f), source)
         for root, _, files in os.walk(source) for f in files if is_image_name(f)
     )
     if not names:
         raise CLIError(f"INPUT {source!r} holds no images ({', '.join(IMAGE_EXTENSIONS)}).")
-    skipped = []
+    outputs = output_names(names)
+    skipped, written = [], 0
     for name in _progress(names, desc="translate"):
+        path = os.path.join(source, name)
         try:
-            image = _read_image(os.path.join(source, name))
-        except (OSError, ValueError) as error:
-            print(f"warning: skipping unreadable {os.path.join(source, name)}: {error}", file=sys.stderr)
+            image = _read_image(path, max_pixels)
+        except Exception as error:  # noqa: BLE001 - a bad file is skipped and named; the others go on
+            print(f"warning: skipping {path}: {error}", file=sys.stderr)
             skipped.append(name)
             continue
-        _save(_translate_image(model, image, crop, size), os.path.join(output, _output_name(name)))
-    print(f"Wrote {len(names) - len(skipped)} images to {output}/; skipped {len(skipped)} unreadable file(s)"
-          f"{crop.report() if crop else ''}.")
+        _save(_translate_image(model, image, crop, size), os.path.join(output, outputs[name]))
+        written += 1
+    renamed = sum(outputs[n] != _output_name(n) for n in names if n not in skipped)
+    print(f"Wrote {written} images to {output}/; skipped {len(skipped)} unreadable or too large file(s)"
+          + (f"; {renamed} named after their full input name (inputs that share a name)" if renamed else "")
+          + f"{crop.report() if crop else ''}.")
     return 0
 
 
@@ -334,6 +376,9 @@ def build_parser():
     p.add_argument("--direction", default="ab", choices=["ab", "ba"], help="CycleGAN .keras: A->B or B->A.")
     p.add_argument("--crop_faces", action="store_true", help="Crop each image to its face first (MediaPipe mesh).")
     p.add_argument("--crop_size", type=int, default=None, help="Side of the face crop (default: the crop's own).")
+    p.add_argument("--max_pixels", type=_positive_int("--max_pixels"), default=DEFAULT_MAX_PIXELS,
+                   help="Largest image to read, in pixels (from its header, before decoding); larger files are "
+                        f"skipped. Default: {DEFAULT_MAX_PIXELS:,} (4096x4096).")
     p.add_argument("--size", type=_positive_int("--size"), default=None,
                    help="Resize each image (after any face crop) so its longer side is SIZE px before translating; "
                         "the output has that size. Default: the input's own size.")

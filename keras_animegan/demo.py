@@ -31,12 +31,16 @@ import zipfile
 
 import numpy as np
 
+from keras_animegan.utils.image_size import DEFAULT_MAX_PIXELS
+from keras_animegan.utils.image_size import ImageTooLargeError
+from keras_animegan.utils.image_size import check_image_size
+
 # Read by gradio and huggingface_hub when they are imported: no telemetry, no version check.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 #: Largest photo the Translate tab decodes (pixels, from its header): the serving signature's bound.
-MAX_PIXELS = 4096 * 4096
+MAX_PIXELS = DEFAULT_MAX_PIXELS
 #: Largest upload, in bytes (Gradio refuses bigger ones before they reach the app).
 MAX_FILE_SIZE = 32 * 1024 * 1024
 #: Most avatars per Generate call, and most steps of an interpolation strip.
@@ -90,7 +94,8 @@ def unreadable(name, error, max_pixels=MAX_PIXELS):
 def read_photo(path, max_pixels=MAX_PIXELS):
     """An uploaded file as uint8 RGB, or `DemoError` naming it: not an image, or over `max_pixels`.
 
-    The size is read from the header before anything is decoded, so a huge image costs no memory.
+    The size is read from the headers (every frame's) before anything is decoded, so a huge image costs
+    no memory.
     """
     from PIL import Image
 
@@ -98,16 +103,22 @@ def read_photo(path, max_pixels=MAX_PIXELS):
 
     name = os.path.basename(os.fspath(path))
     try:
-        with Image.open(path) as image:  # reads the header only
-            width, height = image.size
-        if width * height > max_pixels:
-            raise DemoError(f"{name} is {width}x{height} pixels, over the limit of {max_pixels:,} pixels "
-                            f"({int(math.sqrt(max_pixels))}x{int(math.sqrt(max_pixels))}); scale it down first.")
         with open(path, "rb") as f:
-            return decode_image(f.read())
-    except DemoError:
-        raise
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
+            return decode_image(f.read(), max_pixels=max_pixels, name=name)
+    except ImageTooLargeError as error:
+        raise DemoError(str(error)) from None
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise unreadable(name, error, max_pixels) from None
+
+
+def check_upload(path, name, max_pixels=MAX_PIXELS):
+    """Raises `DemoError` for an uploaded file over `max_pixels` (read from its headers), before Gradio decodes it."""
+    try:
+        with open(path, "rb") as f:
+            check_image_size(f.read(), max_pixels, name)
+    except ImageTooLargeError as error:
+        raise DemoError(str(error)) from None
+    except (OSError, ValueError) as error:
         raise unreadable(name, error, max_pixels) from None
 
 
@@ -411,13 +422,19 @@ def _guard_upload(component, gr):
     preprocess = component.preprocess
 
     def checked(payload):
+        path = getattr(payload, "path", None)
+        name = getattr(payload, "orig_name", None) or os.path.basename(path or "") or "The upload"
+        if path:  # Gradio decodes the upload in `preprocess`: check its size from the headers first
+            try:
+                check_upload(path, name)
+            except DemoError as error:
+                raise _page_error(gr, error) from None
         try:
             return preprocess(payload)
         except gr.Error:
             raise
         except Exception as error:  # noqa: BLE001 - Pillow raises several kinds for a bad file
-            name = getattr(payload, "orig_name", None) or os.path.basename(getattr(payload, "path", "") or "")
-            raise _page_error(gr, unreadable(name or "The upload", error)) from None
+            raise _page_error(gr, unreadable(name, error)) from None
 
     component.preprocess = checked
 

@@ -35,11 +35,12 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from keras_animegan.utils.image_size import DEFAULT_MAX_PIXELS
 from keras_animegan.utils.pixels import to_uint8
 from keras_animegan.utils.pixels import to_unit_range
 
 # Largest image a `translate_bytes` request may decode (pixels); bigger ones are an error, not an OOM.
-MAX_DECODED_PIXELS = 4096 * 4096
+MAX_DECODED_PIXELS = DEFAULT_MAX_PIXELS
 
 
 def _is_noise_network(network):
@@ -84,7 +85,7 @@ def translate_any_size(network, images):
     """
     images = tf.cast(images, tf.float32)
     if None in tuple(network.input_shape[1:3]):
-        return tf.clip_by_value(_translate_padded(network, images), -1.0, 1.0)
+        return tf.clip_by_value(_translate_bounded(network, images), -1.0, 1.0)
     size = tuple(int(d) for d in network.input_shape[1:3])
     input_size = tf.shape(images)[1:3]
     same = tf.reduce_all(tf.equal(input_size, size))
@@ -97,6 +98,26 @@ def translate_any_size(network, images):
 
 # Fully convolutional translators downsample twice by 2: their inputs are padded to a multiple of 4.
 SIZE_MULTIPLE = 4
+
+
+# Fully convolutional translators run on at most this many pixels per image (1 megapixel: about 1 GB of
+# activations for the photo translator); larger inputs are scaled down for the network and back up after.
+MAX_WORK_PIXELS = 1024 * 1024
+
+
+def _translate_bounded(network, images):
+    height, width = tf.shape(images)[1], tf.shape(images)[2]
+    pixels = tf.cast(height, tf.float64) * tf.cast(width, tf.float64)
+
+    def scaled():
+        scale = tf.sqrt(MAX_WORK_PIXELS / pixels)
+        # A multiple of SIZE_MULTIPLE at or under the budget, so padding adds nothing to it.
+        size = tf.cast(tf.floor(tf.cast(tf.stack([height, width]), tf.float64) * scale / SIZE_MULTIPLE), tf.int32)
+        size = tf.maximum(size, 1) * SIZE_MULTIPLE
+        small = tf.image.resize(images, size, antialias=True)
+        return tf.image.resize(_translate_padded(network, small), tf.stack([height, width]))
+
+    return tf.cond(pixels > MAX_WORK_PIXELS, scaled, lambda: _translate_padded(network, images))
 
 
 def _translate_padded(network, images):
@@ -161,6 +182,51 @@ def encoded_image_size(data):
     ], default=lambda: tf.constant([-1, -1], tf.int64))
 
 
+def _gif_frame_pixels(data):
+    """`(largest, total)` pixels (int64) of a GIF's frames, from their image descriptors, without decoding.
+
+    A GIF frame may be far larger than the logical screen that
+    `encoded_image_size` reads, and TensorFlow's GIF decoder allocates every
+    frame, so the graph walks the blocks: extensions and each frame's LZW data
+    are skipped by their sub-block lengths (the same walk as
+    `keras_animegan.utils.image_size`, in TensorFlow ops).
+    """
+    raw = tf.cast(tf.io.decode_raw(data, tf.uint8), tf.int64)
+    n = tf.shape(raw, out_type=tf.int64)[0]
+
+    def at(i):  # the byte at i, or -1 past the end
+        return tf.where(i < n, tf.gather(raw, tf.clip_by_value(i, 0, tf.maximum(n - 1, 0))), -1)
+
+    def u16(i):
+        return tf.maximum(at(i), 0) + 256 * tf.maximum(at(i + 1), 0)
+
+    def skip_sub_blocks(i):
+        i = tf.while_loop(lambda i: at(i) > 0, lambda i: [i + at(i) + 1], [i])[0]
+        return i + 1
+
+    def table(flags):  # size of a colour table announced by `flags`
+        return tf.where(tf.bitwise.bitwise_and(flags, 0x80) > 0,
+                        3 * tf.bitwise.left_shift(tf.constant(2, tf.int64), tf.bitwise.bitwise_and(flags, 7)), 0)
+
+    def step(i, largest, total):
+        block = at(i)
+
+        def image():
+            pixels = (u16(i + 1) + u16(i + 5)) * (u16(i + 3) + u16(i + 7))
+            j = skip_sub_blocks(i + 10 + table(at(i + 9)) + 1)
+            return j, tf.maximum(largest, pixels), total + pixels
+
+        return tf.cond(tf.equal(block, 0x2C), image, lambda: (skip_sub_blocks(i + 2), largest, total))
+
+    def more(i, largest, total):
+        block = at(i)
+        return tf.logical_or(tf.equal(block, 0x21), tf.equal(block, 0x2C))
+
+    zero = tf.constant(0, tf.int64)
+    _, largest, total = tf.while_loop(more, step, [13 + table(at(tf.constant(10, tf.int64))), zero, zero])
+    return largest, total
+
+
 def _image_endpoints(network):
     def translate(images):
         return translate_any_size(network, images)
@@ -173,7 +239,17 @@ def _image_endpoints(network):
             height_width[0] * height_width[1], tf.constant(MAX_DECODED_PIXELS, tf.int64),
             message=f"image larger than {MAX_DECODED_PIXELS} pixels (read from its header; not decoded)",
         )
-        with tf.control_dependencies([too_large]):
+        is_gif = tf.equal(tf.strings.substr(data, 0, 3), "GIF")
+        largest, total = tf.cond(is_gif, lambda: _gif_frame_pixels(data),
+                                 lambda: (tf.constant(0, tf.int64), tf.constant(0, tf.int64)))
+        frame_too_large = tf.debugging.assert_less_equal(
+            largest, tf.constant(MAX_DECODED_PIXELS, tf.int64),
+            message=f"GIF frame larger than {MAX_DECODED_PIXELS} pixels (read from its header; not decoded)")
+        frames_too_large = tf.debugging.assert_less_equal(
+            total, tf.constant(4 * MAX_DECODED_PIXELS, tf.int64),
+            message=f"GIF frames larger than {4 * MAX_DECODED_PIXELS} pixels in all (read from their headers; "
+                    "not decoded)")
+        with tf.control_dependencies([too_large, frame_too_large, frames_too_large]):
             image = tf.io.decode_image(data, channels=3, expand_animations=False)
         shape = tf.shape(image)
         tf.debugging.assert_less_equal(
@@ -191,7 +267,9 @@ def _image_endpoints(network):
         (
             "translate_bytes",
             lambda image_bytes: {
-                "image_bytes": tf.map_fn(translate_one_encoded, image_bytes, fn_output_signature=tf.string)
+                # One image at a time: memory is one image's, however many a request holds.
+                "image_bytes": tf.map_fn(translate_one_encoded, image_bytes, fn_output_signature=tf.string,
+                                         parallel_iterations=1)
             },
             [bytes_spec],
         ),
@@ -235,6 +313,9 @@ def export_generator(model, export_dir, model_name, version=1, network=None):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     # Written beside the old version under a name TF Serving ignores (not a number), then swapped in.
     tmp = tempfile.mkdtemp(prefix=f".{int(version)}.tmp-", dir=os.path.dirname(path))
+    # mkdtemp makes the folder 0700; a version folder gets the usual mode (0755 with umask 022), so a
+    # TF Serving process running as another user can read it.
+    os.chmod(tmp, 0o777 & ~_umask())
     try:
         archive = keras.export.ExportArchive()
         archive.track(network)
@@ -245,6 +326,12 @@ def export_generator(model, export_dir, model_name, version=1, network=None):
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # after a swap: the old version
     return path
+
+
+def _umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 _RENAME_EXCHANGE = 2  # linux/fs.h

@@ -21,8 +21,16 @@ other unchanged:
 
 Errors are `{"error": "<message>"}` with a 4xx status for bad requests
 (malformed JSON, unknown signature or input, wrong shape or dtype,
-undecodable image, request or batch too large) and 404 for unknown models;
-the server keeps serving. Built on FastAPI + uvicorn.
+undecodable image, request, batch or image too large, a body that stops
+arriving) and 404 for unknown models; the server keeps serving.
+
+Memory is bounded by the flags, whatever clients send: `--max_request_bytes`
+(32 MiB), `--max_request_pixels` (4096x4096 per request; encoded images are
+measured from their headers, every GIF/APNG/WebP frame included, before they
+are decoded), `--max_concurrent_requests` (2 run the model) and
+`--max_queued_requests` (8 wait; more get 503 with `Retry-After`), and
+`--read_timeout` (30 s without a byte of the body: 408). Built on FastAPI +
+uvicorn.
 """
 
 import argparse
@@ -36,12 +44,22 @@ import sys
 
 import numpy as np
 
+from keras_animegan.utils.image_size import DEFAULT_MAX_PIXELS
+from keras_animegan.utils.image_size import ImageTooLargeError
+from keras_animegan.utils.image_size import check_image_size
 from keras_animegan.utils.versions import saved_model_versions
 
 logger = logging.getLogger("keras_animegan.serve")
 
 DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024
 DEFAULT_MAX_BATCH_SIZE = 256
+#: Pixels one request may hold (all its images together; encoded images counted from their headers).
+DEFAULT_MAX_REQUEST_PIXELS = DEFAULT_MAX_PIXELS
+#: Requests that run the model at once; more wait in a queue of `DEFAULT_MAX_QUEUED_REQUESTS`.
+DEFAULT_MAX_CONCURRENT_REQUESTS = 2
+DEFAULT_MAX_QUEUED_REQUESTS = 8
+#: Seconds a client may pause while sending its request body before it gets 408.
+DEFAULT_READ_TIMEOUT = 30.0
 
 _PATH = re.compile(
     r"^(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+)|/labels/(?P<label>[^/:]+))?"
@@ -191,8 +209,9 @@ def _jsonable(value, output_name):
 class Server:
     """The request handling, independent of the web framework (tests and benchmarks call it directly too)."""
 
-    def __init__(self, models, max_batch_size=DEFAULT_MAX_BATCH_SIZE):
+    def __init__(self, models, max_batch_size=DEFAULT_MAX_BATCH_SIZE, max_request_pixels=DEFAULT_MAX_REQUEST_PIXELS):
         self.max_batch_size = int(max_batch_size)
+        self.max_request_pixels = int(max_request_pixels)
         self.servables = {}
         for name, versions in models.items():
             self.servables[name] = {v: Servable(name, v, path) for v, path in versions.items()}
@@ -228,16 +247,18 @@ class Server:
 
     def predict(self, name, body, version=None, label=None):
         """`body`: the request bytes. Returns the response dict; raises `RequestError`."""
+        return self.run(self.prepare(name, body, version, label))
+
+    def prepare(self, name, body, version=None, label=None):
+        """Parses and checks a request (every 4xx but the model's own); returns what `run` takes."""
         servable = self.servable(name, version, label)
         try:
-            return self._predict(servable, body)
+            return self._prepare(servable, body)
         except RecursionError:
             # json.loads (and walking what it returns) recurses once per nesting level.
             raise RequestError(400, "JSON Parse error: the request nests too deeply.") from None
 
-    def _predict(self, servable, body):
-        import tensorflow as tf
-
+    def _prepare(self, servable, body):
         try:
             request = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -248,6 +269,8 @@ class Server:
             raise RequestError(400, "Request must have exactly one of 'instances' (row format) or 'inputs' "
                                     "(columnar format).")
         signature_name = request.get("signature_name") or "serving_default"
+        if not isinstance(signature_name, str):
+            raise RequestError(400, f"'signature_name' must be a string; got {type(signature_name).__name__}.")
         if signature_name not in servable.signatures:
             raise RequestError(400, f"Serving signature name: {signature_name!r} not found in signature def; "
                                     f"available: {sorted(servable.signatures)}.")
@@ -262,6 +285,15 @@ class Server:
             if k == "count" and array.ndim == 0 and not 0 <= int(array) <= self.max_batch_size:
                 raise RequestError(400, f"'count' must lie in [0, {self.max_batch_size}] (--max_batch_size); "
                                         f"got {int(array)}.")
+        self._check_pixels(signature, arrays)
+        return signature, arrays, row_format
+
+    def run(self, prepared):
+        """Runs a prepared request's signature; returns the response dict."""
+        import tensorflow as tf
+
+        signature, arrays, row_format = prepared
+        signature_name = signature.name
         try:
             outputs = signature.function(**{k: tf.constant(v) for k, v in arrays.items()})
         except (tf.errors.InvalidArgumentError, tf.errors.OutOfRangeError) as error:
@@ -279,6 +311,32 @@ class Server:
             return {"predictions": rows}
         jsonable = {k: _jsonable(v, k) for k, v in outputs.items()}
         return {"outputs": next(iter(jsonable.values())) if len(jsonable) == 1 else jsonable}
+
+    def _check_pixels(self, signature, arrays):
+        """Refuses a request over the pixel budget before the model sees it.
+
+        Encoded images are measured from their headers (every frame; see
+        `check_image_size`): one over the budget is a 400, like an undecodable
+        one. Images of all kinds together over `max_request_pixels` are a 413.
+        """
+        total = 0
+        for k, array in arrays.items():
+            spec = signature.inputs[k]
+            if spec.dtype.name == "string":
+                for i, data in enumerate(array.ravel()):
+                    try:
+                        size = check_image_size(data, self.max_request_pixels, name=f"Image {i} of {k!r}")
+                    except ImageTooLargeError as error:
+                        raise RequestError(400, f"{error} (read from its header, not decoded; "
+                                                "--max_request_pixels)") from None
+                    except ValueError as error:
+                        raise RequestError(400, f"Image {i} of {k!r} is not a readable image: {error}.") from None
+                    total += size.pixels
+            elif array.ndim == 4:
+                total += int(np.prod(array.shape[:3], dtype=np.int64))
+        if total > self.max_request_pixels:
+            raise RequestError(413, f"The request holds {total:,} pixels; this server takes at most "
+                                    f"{self.max_request_pixels:,} per request (--max_request_pixels).")
 
     @staticmethod
     def _columns(request, signature, row_format):
@@ -315,15 +373,33 @@ class Server:
 MAX_DRAIN_BYTES = 256 * 1024 * 1024
 
 
-async def read_body(request, max_request_bytes):
-    """The request body, or `RequestError(413)` once it is over `max_request_bytes` (after draining the rest)."""
+async def read_body(request, max_request_bytes, read_timeout=DEFAULT_READ_TIMEOUT):
+    """The request body, or `RequestError(413)` once it is over `max_request_bytes` (after draining the rest).
+
+    A client that sends nothing for `read_timeout` seconds (fewer bytes than its
+    `Content-Length`, then silence) gets `RequestError(408)`.
+    """
+    import asyncio
+
     length = request.headers.get("content-length")
     too_large = None
     if length is not None and length.isdigit() and int(length) > max_request_bytes:
         too_large = (f"Request body of {int(length)} bytes is over the {max_request_bytes}-byte limit "
                      "(--max_request_bytes).")
     body, drained = bytearray(), 0
-    async for chunk in request.stream():
+    chunks = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(chunks.__anext__(), read_timeout)
+        except StopAsyncIteration:
+            break
+        except asyncio.TimeoutError:
+            raise RequestError(408, f"The request body stopped arriving for {read_timeout:g} s "
+                                    f"(got {len(body) + drained} bytes; --read_timeout).") from None
+        except Exception as error:  # starlette's ClientDisconnect: the client went away mid-body
+            if type(error).__name__ != "ClientDisconnect":
+                raise
+            raise RequestError(400, "The client disconnected before sending the whole body.") from None
         if too_large is None:
             body += chunk
             if len(body) > max_request_bytes:
@@ -338,8 +414,45 @@ async def read_body(request, max_request_bytes):
     return bytes(body)
 
 
-def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES):
-    """The FastAPI application speaking TF Serving's REST API over `server`."""
+class Admission:
+    """At most `concurrent` requests run the model at once (and as many parse their JSON), and `queued` more
+    wait; the rest get 503.
+
+    A request is admitted before its body is read, so the bodies held in memory
+    are bounded too: at most `(concurrent + queued) * max_request_bytes`.
+    """
+
+    def __init__(self, concurrent=DEFAULT_MAX_CONCURRENT_REQUESTS, queued=DEFAULT_MAX_QUEUED_REQUESTS):
+        import asyncio
+
+        if concurrent < 1 or queued < 0:
+            raise ValueError(f"--max_concurrent_requests must be >= 1 and --max_queued_requests >= 0; got "
+                             f"{concurrent} and {queued}.")
+        self.limit = concurrent + queued
+        self.admitted = 0
+        self.parsing = asyncio.Semaphore(concurrent)
+        self.running = asyncio.Semaphore(concurrent)
+
+    def enter(self):
+        if self.admitted >= self.limit:
+            raise RequestError(503, f"The server is busy ({self.admitted} requests running or queued); retry "
+                                    "in a moment.")
+        self.admitted += 1
+
+    def leave(self):
+        self.admitted -= 1
+
+
+def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
+             max_concurrent_requests=DEFAULT_MAX_CONCURRENT_REQUESTS, max_queued_requests=DEFAULT_MAX_QUEUED_REQUESTS,
+             read_timeout=DEFAULT_READ_TIMEOUT):
+    """The FastAPI application speaking TF Serving's REST API over `server`.
+
+    Memory is bounded by the settings, not by luck: the body size
+    (`max_request_bytes`), the pixels per request (`server.max_request_pixels`),
+    the requests running at once and waiting (`Admission`; a 503 with
+    `Retry-After: 1` beyond), and a read timeout for slow clients.
+    """
     from fastapi import FastAPI
     from fastapi import Request
     from fastapi.concurrency import run_in_threadpool
@@ -347,8 +460,13 @@ def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES):
 
     app = FastAPI(title="keras-animegan (TF Serving REST API)", docs_url=None, redoc_url=None)
 
+    admission = Admission(max_concurrent_requests, max_queued_requests)
+
     def error(status, message):
-        return JSONResponse({"error": message}, status_code=status)
+        headers = {"Retry-After": "1"} if status == 503 else None
+        if status == 408:  # the client stopped sending mid-body: the connection is unusable
+            headers = {"Connection": "close"}
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
 
     def parse(path):
         match = _PATH.match(path)
@@ -376,9 +494,19 @@ def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES):
                     raise RequestError(400, f"{parts['verb'][1:]} needs a classification/regression signature; "
                                             "these models have predict signatures only.")
                 raise RequestError(405, "POST /v1/models/<name>:predict")
-            body = await read_body(request, max_request_bytes)
-            return JSONResponse(await run_in_threadpool(
-                server.predict, parts["name"], body, parts["version"], parts["label"]))
+            admission.enter()
+            try:
+                body = await read_body(request, max_request_bytes, read_timeout)
+                # Parsing and checking take their own slots, so a bad request is answered while good ones
+                # wait for the model; both stages are bounded, and so is the memory they hold.
+                async with admission.parsing:
+                    prepared = await run_in_threadpool(
+                        server.prepare, parts["name"], body, parts["version"], parts["label"])
+                del body
+                async with admission.running:
+                    return JSONResponse(await run_in_threadpool(server.run, prepared))
+            finally:
+                admission.leave()
         except RequestError as e:
             return error(e.status, e.message)
         except Exception as e:  # noqa: BLE001 - a bug must not take the server down; say what it was
@@ -401,6 +529,15 @@ def main(argv=None):
                         help="Larger request bodies get 413.")
     parser.add_argument("--max_batch_size", type=int, default=DEFAULT_MAX_BATCH_SIZE,
                         help="Largest batch (or generate_images count) per request.")
+    parser.add_argument("--max_request_pixels", type=int, default=DEFAULT_MAX_REQUEST_PIXELS,
+                        help="Most pixels per request, all images together (encoded images: from their headers). "
+                             "Default: 4096x4096.")
+    parser.add_argument("--max_concurrent_requests", type=int, default=DEFAULT_MAX_CONCURRENT_REQUESTS,
+                        help="Requests that run the model at once.")
+    parser.add_argument("--max_queued_requests", type=int, default=DEFAULT_MAX_QUEUED_REQUESTS,
+                        help="Requests that wait for a turn; beyond them the server answers 503 with Retry-After.")
+    parser.add_argument("--read_timeout", type=float, default=DEFAULT_READ_TIMEOUT,
+                        help="Seconds a client may pause while sending a request body (then 408).")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
@@ -410,11 +547,21 @@ def main(argv=None):
         return 2
     import uvicorn
 
-    server = Server(models, max_batch_size=args.max_batch_size)
+    for flag in ("max_request_bytes", "max_batch_size", "max_request_pixels", "max_concurrent_requests",
+                 "read_timeout"):
+        if getattr(args, flag) <= 0:
+            print(f"error: --{flag} must be positive; got {getattr(args, flag)}.", file=sys.stderr)
+            return 2
+    if args.max_queued_requests < 0:
+        print(f"error: --max_queued_requests must be >= 0; got {args.max_queued_requests}.", file=sys.stderr)
+        return 2
+    server = Server(models, max_batch_size=args.max_batch_size, max_request_pixels=args.max_request_pixels)
     for name in models:
         logger.info("REST API: http://%s:%d/v1/models/%s", args.rest_api_host, args.rest_api_port, name)
-    uvicorn.run(make_app(server, args.max_request_bytes), host=args.rest_api_host, port=args.rest_api_port,
-                log_level="warning")
+    app = make_app(server, args.max_request_bytes, args.max_concurrent_requests, args.max_queued_requests,
+                   args.read_timeout)
+    uvicorn.run(app, host=args.rest_api_host, port=args.rest_api_port, log_level="warning",
+                timeout_keep_alive=5)
     return 0
 
 

@@ -5,6 +5,8 @@ import io
 import numpy as np
 from PIL import Image
 
+from tests.bombs import all_bombs
+
 
 def encode(image, **kwargs):
     buffer = io.BytesIO()
@@ -36,6 +38,7 @@ def messy_files():
         "nested/deeper/inner.PNG": encode(rgb),
     }
     bad = {
+        **{f"bombs/{name}": data for name, data in all_bombs().items()},  # small files that claim 12000^2 px
         "truncated.png": encode(rgb)[:40],
         "empty.jpg": b"",
         "notes.png": b"this is not an image at all",

@@ -18,6 +18,10 @@ import numpy as np
 from keras_animegan import callbacks as ka_callbacks
 from keras_animegan import presets
 from keras_animegan.export import export_generator
+from keras_animegan.utils.run_folder import RunLock
+from keras_animegan.utils.run_folder import RunLockedError
+from keras_animegan.utils.run_folder import disk_space_message
+from keras_animegan.utils.run_folder import is_disk_full
 from train.inputs import first_images
 from train.options import TrainConfig
 from train.options import config_from_flags
@@ -176,10 +180,14 @@ def fit_and_export(config, model_name, build_model, make_data, extra_callbacks, 
     """
     start = time.time()
     run = start_run(config, model_name, build_model, make_data)
-    resumed_from = restore(run, config)
-    run_callbacks = training_callbacks(run, config, extra_callbacks, resumed_from) + list(callbacks)
-    train_seconds = fit(run, config, run_callbacks, resumed_from)
-    saved = save_and_export(run, config, model_name, finalize, exports)
+    try:
+        resumed_from = restore(run, config)
+        run_callbacks = training_callbacks(run, config, extra_callbacks, resumed_from) + list(callbacks)
+        train_seconds = fit(run, config, run_callbacks, resumed_from)
+        saved = save_and_export(run, config, model_name, finalize, exports)
+    finally:
+        if run.lock is not None:
+            run.lock.release()
     steps = run.model.train_steps
     trained = steps - resumed_from
     return RunResult(
@@ -202,13 +210,25 @@ class Run:
     steps_per_epoch: int
     model: keras.Model
     checkpoint: ka_callbacks.TrainingCheckpoint
+    lock: Optional[RunLock] = None  # the chief's lock on the run folder, released when the run ends
 
 
 def start_run(config, model_name, build_model, make_data):
-    """Step 1: the strategy (first: a multi-worker one must exist before TF runs any op), data and model."""
+    """Step 1: the strategy (first: a multi-worker one must exist before TF runs any op), the run folder's
+    lock (the chief's; a second trainer on the folder stops here), data and model."""
     strategy = get_strategy(config.strategy)
     chief = is_chief(strategy)
     paths = RunPaths(config.model_dir)
+    lock = RunLock(config.model_dir).acquire() if chief else None
+    try:
+        return _start_run(config, model_name, build_model, make_data, strategy, chief, paths, lock)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+
+
+def _start_run(config, model_name, build_model, make_data, strategy, chief, paths, lock):
     if chief:
         _check_same_run(config, paths.config_json)
     set_mixed_precision(config.mixed_precision)
@@ -227,7 +247,7 @@ def start_run(config, model_name, build_model, make_data):
         if config.init_preset:  # fine-tuning: the generators start from the preset (a checkpoint still wins)
             presets.load_weights(model, config.init_preset)
     checkpoint = ka_callbacks.TrainingCheckpoint(paths.checkpoints, config.checkpoint_every)
-    return Run(strategy, chief, paths, data, steps_per_epoch, model, checkpoint)
+    return Run(strategy, chief, paths, data, steps_per_epoch, model, checkpoint, lock)
 
 
 def restore(run, config):
@@ -307,9 +327,18 @@ def run_main(argv, config_cls, model_flags, run):
     except ka_callbacks.NonFiniteLossError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, RunLockedError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        if not is_disk_full(error):
+            raise
+        detail = _first_line(error)
+        if "for a checkpoint" not in detail:  # a log or sample write failed: the checkpoint is untouched
+            detail = f"{detail}; the last good checkpoint in {os.path.join(config.model_dir, 'checkpoints')} is kept"
+        print(f"error: the disk is full ({disk_space_message(config.model_dir)}). {detail}. Free some space and run "
+              "the same command again to resume.", file=sys.stderr)
+        return 3
     if not result.is_chief:
         print(f"Done: {result.steps} steps as a worker (the chief wrote the run directory).")
         return 0
@@ -320,6 +349,11 @@ def run_main(argv, config_cls, model_flags, run):
         f"  run directory: {result.paths.model_dir}\n  keras model:   {result.keras_path}\n{exports}"
     )
     return 0
+
+
+def _first_line(error):
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
 
 
 def setup_logging():

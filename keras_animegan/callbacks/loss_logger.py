@@ -11,7 +11,13 @@ from keras_animegan.callbacks.non_finite_guard import float_logs
 
 
 def truncate_csv(path, step, column):
-    """Drops the rows of a CSV log whose `column` (a step number) is past `step`; keeps the header."""
+    """Repairs a CSV log for a run resuming at `step`: one row per step, in order, none past `step`.
+
+    Rows past `step` were written by a run killed after its last checkpoint;
+    a step logged twice (two processes on one run folder) keeps its last row.
+    The file is rewritten atomically (temporary file + rename), so a crash
+    mid-repair leaves the old file, not half of it.
+    """
     if not os.path.exists(path):
         return
     with open(path, newline="") as f:
@@ -19,9 +25,21 @@ def truncate_csv(path, step, column):
     if not rows:
         return
     index = rows[0].index(column)
-    kept = [rows[0]] + [r for r in rows[1:] if r and int(r[index]) <= step]
-    with open(path, "w", newline="") as f:
+    by_step = {}
+    for row in rows[1:]:
+        try:
+            row_step = int(row[index])
+        except (IndexError, ValueError):
+            continue  # a torn last line
+        if row_step <= step:
+            by_step[row_step] = row
+    kept = [rows[0]] + [by_step[s] for s in sorted(by_step)]
+    if kept == rows:
+        return
+    tmp = path + ".tmp"
+    with open(tmp, "w", newline="") as f:
         csv.writer(f).writerows(kept)
+    os.replace(tmp, path)
 
 
 class LossLogger(keras.callbacks.Callback):

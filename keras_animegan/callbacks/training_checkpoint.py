@@ -1,7 +1,9 @@
 """Checkpointing that resumes at the exact step: atomic writes, never over a good state with a broken one."""
 
+import errno
 import logging
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -38,7 +40,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         if not self.exists():
             return 0
         model.load_weights(self.path)
-        return model.train_steps
+        self.saved_step = model.train_steps
+        return self.saved_step
 
     def save(self):
         model = self.model
@@ -48,9 +51,39 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             return False
         os.makedirs(self.directory, exist_ok=True)
         tmp = os.path.join(self.directory, "saving.weights.h5")
-        model.save_weights(tmp, overwrite=True)
-        os.replace(tmp, self.path)
+        self._check_space(weights, tmp)
+        try:
+            model.save_weights(tmp, overwrite=True)
+            os.replace(tmp, self.path)
+        except BaseException:
+            # A failed write (a full disk) leaves no partial file behind to fill the disk for the rerun;
+            # the last good checkpoint is untouched. h5py's handle of the broken file is closed first.
+            import gc
+
+            gc.collect()
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+        self.saved_step = model.train_steps
         return True
+
+    def _check_space(self, weights, tmp):
+        """Raises `OSError(ENOSPC)` before writing when the disk cannot hold one more checkpoint.
+
+        The new checkpoint is written beside the last good one and then renamed over it, so the
+        disk needs room for a whole second copy; h5py handles a disk that fills mid-write badly.
+        """
+        need = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in weights if v.dtype != "string")
+        need = int(need * 1.05) + 2**20  # HDF5 headers and the names
+        if os.path.exists(tmp):
+            os.remove(tmp)  # left by a run that died mid-write
+        free = shutil.disk_usage(self.directory).free
+        if free < need:
+            step = getattr(self, "saved_step", None)
+            kept = (f"the last good checkpoint (step {step}) is kept" if step is not None
+                    else f"{self.path} is kept as it was" if self.exists() else "no checkpoint was written yet")
+            raise OSError(errno.ENOSPC, f"No space left on device for a checkpoint of {need / 2**20:.1f} MB in "
+                                        f"{self.directory}; {kept}")
 
     def on_train_batch_end(self, batch, logs=None):
         if self.every_n_steps and self.model.train_steps % self.every_n_steps == 0:

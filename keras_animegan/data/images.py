@@ -12,6 +12,7 @@ end of a run. It never stops training.
 import logging
 import os
 import queue
+import stat
 import threading
 import zipfile
 
@@ -94,13 +95,16 @@ class ImageSource:
                 return archive.read(name)
             finally:
                 self._archives.put(archive)
-        with open(os.path.join(self.path, name), "rb") as f:
+        path = os.path.join(self.path, name)
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the reader forever
+            raise ValueError("not a regular file (a FIFO, socket or device)")
+        with open(path, "rb") as f:
             return f.read()
 
     def load(self, name, image_size=None):
         """Decodes one file; returns a uint8 array, or None (after one warning) if unreadable."""
         try:
-            return decode_image(self.read_bytes(name), image_size)
+            return decode_image(self.read_bytes(name), image_size, name=self.describe(name))
         except Exception as error:  # noqa: BLE001 - any decoder failure means "skip this file"
             with self._lock:
                 first_time = name not in self.skipped

@@ -1,8 +1,10 @@
 """Image decoding: encoded bytes -> 8-bit RGB arrays, and which file names are images.
 
-Pillow reads png, jpg, webp, bmp and gif (first frame) in every mode: grey,
-palette, RGBA (composited on white), CMYK and 16-bit images all come out as
-8-bit RGB. This module imports no TensorFlow, so the TFDS builders, the
+Pillow reads png, jpg, webp, bmp, tiff and gif (first frame) in every mode:
+grey, palette, RGBA (composited on white), CMYK and 16-bit images all come out
+as 8-bit RGB. Before anything is decoded, the headers are checked against a
+pixel budget (`keras_animegan.utils.image_size`), so a small file that claims
+gigapixels is refused, not decoded. This module imports no TensorFlow, so the TFDS builders, the
 command line and the data pipelines share it without importing each other.
 """
 
@@ -13,7 +15,12 @@ import numpy as np
 from PIL import Image
 from PIL import ImageOps
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
+from keras_animegan.utils.image_size import DEFAULT_MAX_PIXELS
+from keras_animegan.utils.image_size import FORMATS
+from keras_animegan.utils.image_size import ImageTooLargeError
+from keras_animegan.utils.image_size import check_image_size
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 
 def to_rgb(image):
@@ -38,17 +45,29 @@ def to_rgb(image):
     return image.convert("RGB")
 
 
-def decode_image(data, image_size=None):
+def decode_image(data, image_size=None, max_pixels=DEFAULT_MAX_PIXELS, name="image"):
     """Decodes image bytes to a uint8 RGB array, optionally resized and center-cropped.
 
     Args:
         data: the encoded file's bytes.
         image_size: int, or None to keep the image's own size.
+        max_pixels: the pixel budget (see `check_image_size`), checked on the
+            headers before decoding; None: no limit.
+        name: what error messages call the image (e.g. its path).
 
     Raises:
+        ImageTooLargeError (a ValueError): over `max_pixels`.
         OSError / ValueError (from Pillow) when the bytes are not a readable image.
     """
-    with Image.open(io.BytesIO(data)) as image:
+    check_image_size(data, max_pixels, name)
+    try:
+        return _decode(data, image_size)
+    except Image.DecompressionBombError as error:
+        raise ImageTooLargeError(f"{name}: {error}") from None
+
+
+def _decode(data, image_size):
+    with Image.open(io.BytesIO(data), formats=FORMATS) as image:
         image = ImageOps.exif_transpose(image)
         image = to_rgb(image)
         if image_size is not None:

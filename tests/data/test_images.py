@@ -59,6 +59,15 @@ def test_bad_files_are_skipped_and_counted(fixture, request, caplog):
         assert any(name in line for line in warned)
 
 
+def test_a_fifo_named_like_an_image_is_skipped_not_read(tmp_path):
+    """Reading a FIFO blocks until someone writes to it: the pipeline would hang."""
+    write_messy_folder(tmp_path)
+    os.mkfifo(tmp_path / "pipe.png")
+    source = data.ImageSource(str(tmp_path))
+    assert source.load("pipe.png") is None
+    assert "not a regular file" in source.skipped["pipe.png"]
+
+
 def test_modes_convert_to_rgb(messy_folder):
     path, good, _ = messy_folder
     source = data.ImageSource(path)

@@ -124,3 +124,30 @@ def test_unet_cartoongan_round_trips_keep_the_architecture(tmp_path):
     loaded = testing.assert_keras_file_round_trip(model, tmp_path, x)
     assert loaded.architecture == "unet" and loaded.target_weight == 1.0
     assert loaded.generator.input_shape == (None, None, None, 3)
+
+
+def test_a_fully_convolutional_translator_works_on_at_most_max_work_pixels(monkeypatch):
+    """Memory stays bounded for big photos: the network sees at most `MAX_WORK_PIXELS`; the output keeps the
+    input's size. Before, an 8000 x 8000 photo ran the U-Net at full size (5.5 GB)."""
+    from keras_animegan import export
+
+    network = unet_generator(None, base_filters=4, num_blocks=1)
+    seen = []
+    spy = keras.Model(network.inputs, network.outputs)
+    original_call = spy.call
+
+    def call(inputs, *args, **kwargs):
+        seen.append(tuple(inputs.shape))
+        return original_call(inputs, *args, **kwargs)
+
+    spy.call = call
+    monkeypatch.setattr(export, "MAX_WORK_PIXELS", 40 * 40)
+    images = tf.random.stateless_uniform((1, 90, 120, 3), (3, 4), minval=-1, maxval=1)
+    out = translate_any_size(spy, images)
+    assert out.shape == (1, 90, 120, 3)
+    assert seen and all(h * w <= 40 * 40 for _, h, w, _ in seen)
+    assert np.all(np.isfinite(out)) and float(tf.reduce_max(tf.abs(out))) <= 1.0
+    seen.clear()
+    small = tf.random.stateless_uniform((1, 36, 40, 3), (5, 6), minval=-1, maxval=1)
+    np.testing.assert_allclose(translate_any_size(spy, small), network(small), atol=1e-6)  # under it: untouched
+    assert seen[-1][1:3] == (36, 40)

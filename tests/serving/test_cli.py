@@ -190,6 +190,49 @@ def test_export_keras_to_serving_layout(tiny_models, tmp_path):
     assert (tmp_path / "avatars" / "3" / "saved_model.pb").exists()
 
 
+def test_a_folder_with_bombs_a_fifo_and_shared_names_keeps_going(tiny_models, tmp_path, capsys):
+    """Before: a 20000x20000 PNG aborted the folder with a DecompressionBombError traceback (the files after
+    it were never written), a 12000x12000 JPEG or GIF frame passed 5.9 GB, a FIFO named x.png hung the
+    command, and dup.jpg + dup.png both wrote dup.png while the summary counted two."""
+    from tests.bombs import all_bombs
+
+    folder = tmp_path / "in"
+    write_images(folder, [(20, 30), (24, 24)])  # img0.jpg, img1.png
+    bombs = all_bombs()
+    for name, data in bombs.items():
+        (folder / name).write_bytes(data)
+    os.mkfifo(folder / "x.png")
+    rng = np.random.default_rng(3)
+    Image.fromarray(rng.integers(0, 256, (16, 20, 3), dtype=np.uint8)).save(folder / "dup.jpg")
+    Image.fromarray(rng.integers(0, 256, (18, 22, 3), dtype=np.uint8)).save(folder / "dup.png")
+    (folder / "zzz_last.png").write_bytes((folder / "img1.png").read_bytes())
+    assert main(["translate", tiny_models["cyclegan_export"], str(folder), "--output", str(tmp_path / "out")]) == 0
+    captured = capsys.readouterr()
+    written = sorted(os.listdir(tmp_path / "out"))
+    assert written == ["dup.jpg.png", "dup.png.png", "img0.png", "img1.png", "zzz_last.png"]
+    assert Image.open(tmp_path / "out" / "dup.jpg.png").size == (20, 16)
+    assert Image.open(tmp_path / "out" / "dup.png.png").size == (22, 18)
+    assert f"Wrote 5 images to {tmp_path / 'out'}/; skipped {len(bombs) + 1} unreadable or too large" in captured.out
+    for name in list(bombs) + ["x.png"]:
+        assert f"skipping {folder / name}:" in captured.err
+    assert "over the limit of 16,777,216 pixels" in captured.err and "not a regular file" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_a_single_huge_image_is_a_clear_error(tiny_models, tmp_path, capsys):
+    from tests.bombs import header_bomb
+
+    (tmp_path / "huge.png").write_bytes(header_bomb("PNG", 20000))
+    assert main(["translate", tiny_models["cyclegan_export"], str(tmp_path / "huge.png"), "--output",
+                 str(tmp_path / "o.png")]) == 2
+    err = capsys.readouterr().err
+    assert "huge.png" in err and "20000x20000 pixels" in err and "Traceback" not in err
+    # --max_pixels sets the budget.
+    assert main(["translate", tiny_models["cyclegan_export"], str(tmp_path / "huge.png"), "--output",
+                 str(tmp_path / "o.png"), "--max_pixels", "1000"]) == 2
+    assert "over the limit of 1,000 pixels" in capsys.readouterr().err
+
+
 def test_errors_name_the_argument(tiny_models, tmp_path, capsys):
     assert main(["generate", str(tmp_path / "missing"), "--output", str(tmp_path / "x")]) == 2
     assert "missing" in capsys.readouterr().err

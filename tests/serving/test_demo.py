@@ -22,6 +22,7 @@ from keras_animegan import demo as demo_module
 from keras_animegan.cli import main as cli_main
 from keras_animegan.demo import Demo
 from keras_animegan.demo import DemoError
+from tests.bombs import gif_frame_bomb
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # The flags that keep Chromium off the network here (no background fetches, no component updates).
@@ -105,6 +106,9 @@ def photos(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("photos")
     paths = {name: str(folder / f"{name}.png") for name in ("astronaut", "no_face", "huge", "bomb", "text")}
+    paths["gif_bomb"] = str(folder / "gif_bomb.gif")
+    with open(paths["gif_bomb"], "wb") as f:  # a 64x64 GIF whose frame claims 12000 x 12000
+        f.write(gif_frame_bomb(12000))
     Image.fromarray(data.astronaut()).save(paths["astronaut"])
     Image.fromarray(np.full((96, 128, 3), 200, np.uint8)).save(paths["no_face"])
     Image.new("RGB", (5000, 4000), (90, 120, 150)).save(paths["huge"])  # 20 Mpx, a few kB on disk
@@ -202,12 +206,32 @@ def test_zips_on_disk_are_bounded(demo):
 
 def test_read_photo_checks_the_header_before_decoding(photos):
     assert _image(photos["astronaut"]).shape == demo_module.read_photo(photos["astronaut"]).shape
-    with pytest.raises(DemoError, match=r"huge.png is 5000x4000 pixels, over the limit"):
+    with pytest.raises(DemoError, match=r"huge.png is 5000x4000 pixels \(PNG\), over the limit"):
         demo_module.read_photo(photos["huge"])
     with pytest.raises(DemoError, match="text.png is not an image"):
         demo_module.read_photo(photos["text"])
-    with pytest.raises(DemoError, match="bomb.png is over the limit"):
+    with pytest.raises(DemoError, match=r"bomb.png is 30000x30000 pixels \(PNG\), over the limit"):
         demo_module.read_photo(photos["bomb"])
+    with pytest.raises(DemoError, match=r"gif_bomb.gif is a frame of 12000x12000 pixels \(GIF\), over the limit"):
+        demo_module.read_photo(photos["gif_bomb"])
+
+
+def test_uploads_are_checked_before_gradio_decodes_them(photos):
+    """Before: Gradio's own preprocessing decoded a 12000x12000 RGBA PNG (5.7 s, 1.97 GB) before the demo's
+    size check ran."""
+    import types
+
+    gr = demo_module._gradio()
+    decoded = []
+    component = types.SimpleNamespace(preprocess=lambda payload: decoded.append(payload) or payload.path)
+    demo_module._guard_upload(component, gr)
+    for name in ("bomb", "gif_bomb"):
+        payload = types.SimpleNamespace(path=photos[name], orig_name=os.path.basename(photos[name]))
+        with pytest.raises(gr.Error, match="over the limit"):
+            component.preprocess(payload)
+    assert decoded == []  # refused from the header: Gradio never opened them
+    payload = types.SimpleNamespace(path=photos["astronaut"], orig_name="astronaut.png")
+    assert component.preprocess(payload) == photos["astronaut"] and len(decoded) == 1
 
 
 # ------------------------------------------------------------ the page, gradio_client
@@ -250,7 +274,8 @@ def test_bad_input_is_a_message_and_the_server_stays_up(client, photos):
 
     cases = [((_file(photos["text"]), "CycleGAN", True), "text.png is not an image"),
              ((_file(photos["huge"]), "CycleGAN", False), "over the limit"),
-             ((_file(photos["bomb"]), "CycleGAN", False), "bomb.png is over the limit"),
+             ((_file(photos["bomb"]), "CycleGAN", False), "bomb.png is 30000x30000 pixels"),
+             ((_file(photos["gif_bomb"]), "CycleGAN", False), "gif_bomb.gif is a frame of 12000x12000 pixels"),
              ((_file(photos["no_face"]), "CycleGAN", True), "No face found"),
              ((None, "CycleGAN", True), "Upload a photo")]
     for arguments, message in cases:

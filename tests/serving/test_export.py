@@ -183,3 +183,46 @@ def test_export_swaps_versions_atomically(tiny_models, tmp_path):
     (new / "mark").write_text("new")
     swap_in(str(new), str(old))
     assert (old / "mark").read_text() == "new" and (new / "mark").read_text() == "old"
+
+
+def test_gif_frames_larger_than_the_screen_are_refused_before_decoding(loaded):
+    """Before: the check read the GIF's logical screen (64 x 64), and TensorFlow decoded a 16384 x 16384 first
+    frame (5.9 GB). Every frame's image descriptor is read now, also a later frame's."""
+    import io
+    import time
+
+    from PIL import Image
+
+    from tests.bombs import gif_frame_bomb
+
+    translate = loaded["cyclegan"].signatures["translate_bytes"]
+    for frame in (0, 1):
+        start = time.perf_counter()
+        with pytest.raises(tf.errors.InvalidArgumentError, match="GIF frame larger than"):
+            translate(image_bytes=tf.constant([gif_frame_bomb(16384, frame=frame)]))
+        assert time.perf_counter() - start < 2
+    # A real animated GIF still translates (its first frame).
+    frames = [Image.new("RGB", (12, 10), (60 * i, 90, 30)) for i in range(3)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=50)
+    out = translate(image_bytes=tf.constant([buffer.getvalue()]))["image_bytes"]
+    assert tuple(tf.io.decode_png(out[0]).shape) == (10, 12, 3)
+
+
+def test_exported_folders_are_readable_by_other_users(tiny_models, tmp_path):
+    """Before: version folders were mode 0700 (mkdtemp's), so TF Serving running as another user could not
+    read them."""
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        path = export_generator(tiny_models["dcgan"], tmp_path, "dcgan")
+    finally:
+        os.umask(old)
+    for root, dirs, files in os.walk(tmp_path):
+        for name in dirs:
+            assert stat.S_IMODE(os.stat(os.path.join(root, name)).st_mode) == 0o755, os.path.join(root, name)
+        for name in files:
+            assert os.stat(os.path.join(root, name)).st_mode & stat.S_IROTH, os.path.join(root, name)
+    assert os.path.exists(os.path.join(path, "saved_model.pb"))

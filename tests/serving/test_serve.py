@@ -16,12 +16,17 @@ import pytest
 from PIL import Image
 
 from keras_animegan.serve import find_models
+from tests.bombs import apng_frame_bomb
+from tests.bombs import gif_frame_bomb
 from tests.serving.conftest import LATENT
 from tests.serving.conftest import SIZE
 
 pytestmark = pytest.mark.slow  # see setup.cfg: subprocesses, servers or many traced models
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+MAX_PIXELS, READ_TIMEOUT = 5000, 2
 
 
 def free_port():
@@ -54,7 +59,8 @@ def client(tiny_models, tmp_path_factory):
         process = subprocess.Popen(
             [sys.executable, "-m", "keras_animegan.serve", f"--model_base_path={tiny_models['dir'] / 'export'}",
              f"--rest_api_port={port}", "--rest_api_host=127.0.0.1", "--max_request_bytes=200000",
-             "--max_batch_size=16"],
+             "--max_batch_size=16", f"--max_request_pixels={MAX_PIXELS}", "--max_concurrent_requests=1",
+             "--max_queued_requests=1", f"--read_timeout={READ_TIMEOUT}"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     client = Client(port)
     try:
@@ -173,6 +179,18 @@ BAD = {
     "count too large": ("/dcgan:predict", {"signature_name": "generate_images", "inputs": {"count": 10**6, "seed": 0}},
                         400, "count"),
     "missing input": ("/dcgan:predict", {"signature_name": "generate_images", "inputs": {"count": 2}}, 400, "seed"),
+    "signature_name a list": ("/dcgan:predict", {"signature_name": [1], "instances": [[0.0] * LATENT]}, 400,
+                              "must be a string"),
+    "signature_name an object": ("/dcgan:predict", {"signature_name": {"a": 1}, "instances": [[0.0] * LATENT]},
+                                 400, "must be a string"),
+    "gif frame bomb": ("/cyclegan:predict", {"signature_name": "translate_bytes", "instances": [
+        {"b64": base64.b64encode(gif_frame_bomb(16384)).decode()}]}, 400, "16384x16384"),
+    "apng frame bomb": ("/cyclegan:predict", {"signature_name": "translate_bytes", "instances": [
+        {"b64": base64.b64encode(apng_frame_bomb(12000)).decode()}]}, 400, "12000x12000"),
+    "request over the pixel budget": ("/cyclegan:predict", {"instances": np.zeros((1, 80, 80, 3), int).tolist()},
+                                      413, "max_request_pixels"),
+    "encoded images over the pixel budget": ("/cyclegan:predict", {"signature_name": "translate_bytes", "instances": [
+        {"b64": png_b64(np.zeros((50, 50, 3), np.uint8))}] * 3}, 413, "7,500 pixels"),
     "unknown model": ("/nope:predict", {"instances": [[0.0]]}, 404, "nope"),
     "unknown version": ("/dcgan/versions/7:predict", {"instances": [[0.0] * LATENT]}, 404, "7"),
 }
@@ -196,6 +214,61 @@ def test_still_serving_after_bad_requests(client):
         assert status == 200, (i, body)
         assert decode_b64_png(body["predictions"][0]).shape == (SIZE, SIZE, 3)
     assert process.poll() is None
+
+
+def slow_client(port, sent=b'{"instan', length=1000):
+    """A connection that announces `length` body bytes, sends `sent`, and then nothing."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(b"POST /v1/models/dcgan:predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 + f"Content-Length: {length}\r\n\r\n".encode() + sent)
+    return sock
+
+
+def read_status(sock):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return int(data.split(b" ")[1]) if data else None
+
+
+def test_a_client_that_stops_sending_gets_408_and_the_server_goes_on(client):
+    """Before: a request with fewer bytes than its Content-Length was held open forever."""
+    c, process = client
+    port = int(c.base.split(":")[2].split("/")[0])
+    start = time.time()
+    sock = slow_client(port)
+    try:
+        assert read_status(sock) == 408
+    finally:
+        sock.close()
+    assert READ_TIMEOUT <= time.time() - start < READ_TIMEOUT + 5
+    assert c.request("/dcgan:predict", {"instances": [[0.0] * LATENT]})[0] == 200
+    assert process.poll() is None
+
+
+def test_requests_beyond_the_running_and_queued_ones_get_503_with_retry_after(client):
+    """The server runs 1 request and queues 1 (this server's flags); a third, meanwhile, is told to retry."""
+    c, _ = client
+    port = int(c.base.split(":")[2].split("/")[0])
+    holders = [slow_client(port), slow_client(port)]  # admitted, waiting for their bodies
+    try:
+        time.sleep(0.5)
+        request = urllib.request.Request(c.base + "/dcgan:predict", method="POST",
+                                         data=json.dumps({"instances": [[0.0] * LATENT]}).encode())
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(request, timeout=30)
+        assert raised.value.code == 503 and raised.value.headers["Retry-After"] == "1"
+        assert "busy" in json.loads(raised.value.read())["error"]
+    finally:
+        for sock in holders:
+            sock.close()
+    deadline = time.time() + READ_TIMEOUT + 10
+    while c.request("/dcgan:predict", {"instances": [[0.0] * LATENT]})[0] != 200:  # free again
+        assert time.time() < deadline
+        time.sleep(0.2)
 
 
 def test_find_models_layouts(tiny_models, tmp_path):

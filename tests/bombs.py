@@ -1,0 +1,108 @@
+"""Small files that claim huge images ("decompression bombs"), made in memory for the size-guard tests.
+
+Each starts as a real, tiny image written by Pillow, whose header (or one
+frame's header) is then rewritten to claim `side` x `side` pixels. The pixel
+data stays tiny, so a decoder that trusts the header allocates the claimed
+size before it finds out.
+"""
+
+import io
+import struct
+
+from PIL import Image
+
+
+def _save(frames, fmt, **kwargs):
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format=fmt, save_all=len(frames) > 1, append_images=frames[1:], **kwargs)
+    return buffer.getvalue()
+
+
+def _frames(n=2, size=(8, 8)):
+    return [Image.new("RGB", size, (40 * i, 100, 200)) for i in range(n)]
+
+
+def gif_frame_bomb(side, screen=64, frame=0):
+    """A GIF whose logical screen is `screen` x `screen` but whose frame `frame` is `side` x `side`."""
+    data = bytearray(_save(_frames(2, (screen, screen)), "GIF", duration=100, loop=0))
+    found, offset = -1, 13 + (3 * 2 ** ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
+    while data[offset] != 0x3B:
+        if data[offset] == 0x21:
+            offset += 2
+        else:
+            found += 1
+            if found == frame:
+                data[offset + 5:offset + 9] = struct.pack("<HH", side, side)
+                return bytes(data)
+            flags = data[offset + 9]
+            offset += 10 + (3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0) + 1
+        while data[offset]:
+            offset += data[offset] + 1
+        offset += 1
+    raise AssertionError("no such frame")
+
+
+def apng_frame_bomb(side):
+    """An APNG whose IHDR says 8 x 8 but whose second frame control (`fcTL`) says `side` x `side`."""
+    data = bytearray(_save(_frames(2), "PNG", duration=100))
+    at = data.rindex(b"fcTL")  # the last frame's control chunk
+    data[at + 8:at + 16] = struct.pack(">II", side, side)
+    return bytes(data)
+
+
+def webp_frame_bomb(side):
+    """An animated WebP whose canvas is 8 x 8 but whose second `ANMF` frame is `side` x `side`."""
+    data = bytearray(_save(_frames(2), "WEBP", duration=100, lossless=True))
+    at = data.rindex(b"ANMF") + 8
+    data[at + 6:at + 12] = (side - 1).to_bytes(3, "little") + (side - 1).to_bytes(3, "little")
+    return bytes(data)
+
+
+def tiff_page_bomb(side):
+    """A two-page TIFF whose second page's ImageWidth and ImageLength claim `side` x `side`."""
+    data = bytearray(_save(_frames(2), "TIFF"))
+    endian = "<" if data[:2] == b"II" else ">"
+    offset = struct.unpack_from(endian + "I", data, 4)[0]
+    count = struct.unpack_from(endian + "H", data, offset)[0]
+    offset = struct.unpack_from(endian + "I", data, offset + 2 + 12 * count)[0]  # the second directory
+    count = struct.unpack_from(endian + "H", data, offset)[0]
+    for i in range(count):
+        entry = offset + 2 + 12 * i
+        tag, kind = struct.unpack_from(endian + "HH", data, entry)
+        if tag in (256, 257):
+            struct.pack_into(endian + ("H" if kind == 3 else "I"), data, entry + 8, side)
+    return bytes(data)
+
+
+def header_bomb(fmt, side):
+    """A still image (`PNG`, `JPEG`, `BMP`, `WEBP`) whose main header claims `side` x `side`."""
+    data = bytearray(_save(_frames(1), fmt))
+    if fmt == "PNG":
+        data[16:24] = struct.pack(">II", side, side)
+    elif fmt == "BMP":
+        data[18:26] = struct.pack("<ii", side, side)
+    elif fmt == "JPEG":
+        at = bytes(data).index(b"\xff\xc0")
+        data[at + 5:at + 9] = struct.pack(">HH", side, side)
+    elif fmt == "WEBP":  # lossy VP8: 14-bit sizes
+        at = bytes(data).index(b"VP8 ") + 8
+        data[at + 6:at + 10] = struct.pack("<HH", side, side)
+    else:
+        raise ValueError(fmt)
+    return bytes(data)
+
+
+def all_bombs(side=12000):
+    """`{name: bytes}`: one of each kind, every one over a 4096 x 4096 budget (WebP sizes cap at 16383)."""
+    side_webp = min(side, 16383)
+    return {
+        "gif_frame.gif": gif_frame_bomb(side),
+        "gif_second_frame.gif": gif_frame_bomb(side, frame=1),
+        "apng_frame.png": apng_frame_bomb(side),
+        "webp_frame.webp": webp_frame_bomb(side_webp),
+        "tiff_page.tiff": tiff_page_bomb(side),
+        "png.png": header_bomb("PNG", side),
+        "jpeg.jpg": header_bomb("JPEG", side),
+        "bmp.bmp": header_bomb("BMP", side),
+        "webp.webp": header_bomb("WEBP", side_webp),
+    }
