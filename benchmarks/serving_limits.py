@@ -255,7 +255,7 @@ def main(argv=None):
         "server_rss_mb_at_start": rss_at_start, "server_peak_rss_mb": peak, "server_alive": alive,
         "normal_request_after": after,
         "limits": "server defaults: --max_request_bytes 32 MiB, --max_request_pixels 4096^2, --max_batch_size 256, "
-                  "--max_concurrent_requests 2, --max_queued_requests 8, --read_timeout 30 s",
+                  "--max_concurrent_requests 1, --max_queued_requests 16, --read_timeout 30 s",
         "goal": f"bad requests 4xx in <= {GOAL_SECONDS:g} s; good requests 200; peak RSS < {GOAL_RSS_MB} MB",
         "goal_met": bool(bad_ok and good_ok and peak < GOAL_RSS_MB and alive and after == 200),
         "machine": "2 CPU cores (AVX-512 bf16), TF 2.21, Keras 3.15",

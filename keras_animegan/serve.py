@@ -27,8 +27,8 @@ arriving) and 404 for unknown models; the server keeps serving.
 Memory is bounded by the flags, whatever clients send: `--max_request_bytes`
 (32 MiB), `--max_request_pixels` (4096x4096 per request; encoded images are
 measured from their headers, every GIF/APNG/WebP frame included, before they
-are decoded), `--max_concurrent_requests` (2 run the model) and
-`--max_queued_requests` (8 wait; more get 503 with `Retry-After`), and
+are decoded), `--max_concurrent_requests` (1 runs the model) and
+`--max_queued_requests` (16 wait; more get 503 with `Retry-After`), and
 `--read_timeout` (30 s without a byte of the body: 408). Built on FastAPI +
 uvicorn.
 """
@@ -55,9 +55,13 @@ DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024
 DEFAULT_MAX_BATCH_SIZE = 256
 #: Pixels one request may hold (all its images together; encoded images counted from their headers).
 DEFAULT_MAX_REQUEST_PIXELS = DEFAULT_MAX_PIXELS
-#: Requests that run the model at once; more wait in a queue of `DEFAULT_MAX_QUEUED_REQUESTS`.
-DEFAULT_MAX_CONCURRENT_REQUESTS = 2
-DEFAULT_MAX_QUEUED_REQUESTS = 8
+#: Requests that run the model at once; more wait in a queue of `DEFAULT_MAX_QUEUED_REQUESTS`. One keeps
+#: the shipped photo translator (0.5 GB of activations per megapixel call) under 2 GB with the worst mix
+#: (benchmarks/serving_limits.py); raise it for small models or big machines.
+DEFAULT_MAX_CONCURRENT_REQUESTS = 1
+DEFAULT_MAX_QUEUED_REQUESTS = 16
+#: Bodies up to this size are parsed at once; larger ones take turns (`--max_concurrent_requests` at a time).
+SMALL_BODY_BYTES = 1024 * 1024
 #: Seconds a client may pause while sending its request body before it gets 408.
 DEFAULT_READ_TIMEOUT = 30.0
 
@@ -140,6 +144,25 @@ class Servable:
 
 
 # --------------------------------------------------------------------------- requests
+def _json_loads(body):
+    """`json.loads`, with orjson where it is installed (several times faster on big numeric bodies; the
+    parser holds the GIL, so a faster parse also keeps the server answering others)."""
+    try:
+        import orjson
+    except ImportError:
+        return json.loads(body)
+    return orjson.loads(body)
+
+
+def _json_dumps(value):
+    """JSON bytes of a response, with orjson where it is installed (as `_json_loads`)."""
+    try:
+        import orjson
+    except ImportError:
+        return json.dumps(value).encode()
+    return orjson.dumps(value)
+
+
 def _decode_b64(value):
     """Replaces `{"b64": s}` (at any depth) with the decoded bytes."""
     if isinstance(value, dict):
@@ -154,6 +177,25 @@ def _decode_b64(value):
     return value
 
 
+def _nested_to_array(value):
+    """`np.array(value)` for nested lists, converted row by row when there are many rows.
+
+    One `np.array` call on a 1400 x 1400 image's lists holds the GIL for a second;
+    row by row, the event loop gets its turns in between (and keeps answering).
+    Rows of different shapes raise ValueError, as `np.array` does.
+    """
+    inner, lead = value, 0
+    while isinstance(inner, list) and len(inner) == 1:
+        inner, lead = inner[0], lead + 1
+    if not isinstance(inner, list) or len(inner) < 64 or not isinstance(inner[0], list):
+        return np.array(value)
+    parts = [np.array(row) for row in inner]
+    if len({part.shape for part in parts}) != 1:
+        raise ValueError("rows of different shapes")
+    array = np.stack(parts)
+    return array.reshape((1,) * lead + array.shape)
+
+
 def _to_array(value, spec, input_name):
     import tensorflow as tf
 
@@ -166,7 +208,7 @@ def _to_array(value, spec, input_name):
             if array.size else array
     else:
         try:
-            array = np.array(value)
+            array = _nested_to_array(value)
         except (ValueError, TypeError):
             raise RequestError(400, f"Input {input_name!r} is not a rectangular array of numbers "
                                     "(rows of different lengths?).") from None
@@ -260,8 +302,10 @@ class Server:
 
     def _prepare(self, servable, body):
         try:
-            request = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            request = _json_loads(body)
+        except (ValueError, UnicodeDecodeError) as error:  # json's and orjson's JSONDecodeError are ValueErrors
+            if "recursion" in str(error).lower() or "depth limit" in str(error).lower():
+                raise RecursionError from None
             raise RequestError(400, f"JSON Parse error: {error}") from None
         if not isinstance(request, dict):
             raise RequestError(400, "The request body must be a JSON object with 'instances' or 'inputs'.")
@@ -414,6 +458,14 @@ async def read_body(request, max_request_bytes, read_timeout=DEFAULT_READ_TIMEOU
     return bytes(body)
 
 
+async def drain(request, read_timeout=DEFAULT_READ_TIMEOUT):
+    """Reads and drops a request body (at most `MAX_DRAIN_BYTES`), so an early answer reaches the client."""
+    try:
+        await read_body(request, 0, read_timeout)
+    except RequestError:
+        pass
+
+
 class Admission:
     """At most `concurrent` requests run the model at once (and as many parse their JSON), and `queued` more
     wait; the rest get 503.
@@ -457,6 +509,7 @@ def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
     from fastapi import Request
     from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse
+    from fastapi.responses import Response
 
     app = FastAPI(title="keras-animegan (TF Serving REST API)", docs_url=None, redoc_url=None)
 
@@ -494,17 +547,27 @@ def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
                     raise RequestError(400, f"{parts['verb'][1:]} needs a classification/regression signature; "
                                             "these models have predict signatures only.")
                 raise RequestError(405, "POST /v1/models/<name>:predict")
-            admission.enter()
+            try:
+                admission.enter()
+            except RequestError:
+                await drain(request, read_timeout)  # so the client reads the 503, not a reset connection
+                raise
             try:
                 body = await read_body(request, max_request_bytes, read_timeout)
-                # Parsing and checking take their own slots, so a bad request is answered while good ones
-                # wait for the model; both stages are bounded, and so is the memory they hold.
-                async with admission.parsing:
+                # Parsing and checking come before the model's turn, so a bad request is answered while good
+                # ones wait for the model. Big bodies take turns to parse; the memory of both stages is bounded.
+                if len(body) <= SMALL_BODY_BYTES:
                     prepared = await run_in_threadpool(
                         server.prepare, parts["name"], body, parts["version"], parts["label"])
+                else:
+                    async with admission.parsing:
+                        prepared = await run_in_threadpool(
+                            server.prepare, parts["name"], body, parts["version"], parts["label"])
                 del body
                 async with admission.running:
-                    return JSONResponse(await run_in_threadpool(server.run, prepared))
+                    # Encoded in the worker thread too: a big response encoded on the event loop would stall it.
+                    body = await run_in_threadpool(lambda: _json_dumps(server.run(prepared)))
+                return Response(body, media_type="application/json")
             finally:
                 admission.leave()
         except RequestError as e:
@@ -555,6 +618,9 @@ def main(argv=None):
     if args.max_queued_requests < 0:
         print(f"error: --max_queued_requests must be >= 0; got {args.max_queued_requests}.", file=sys.stderr)
         return 2
+    # The event loop (reading bodies, answering bad requests) shares the GIL with the parser threads: hand
+    # the GIL over more often than every 5 ms, so it keeps answering while a big body is parsed.
+    sys.setswitchinterval(0.001)
     server = Server(models, max_batch_size=args.max_batch_size, max_request_pixels=args.max_request_pixels)
     for name in models:
         logger.info("REST API: http://%s:%d/v1/models/%s", args.rest_api_host, args.rest_api_port, name)
