@@ -293,19 +293,62 @@ def _count_frames(path):
 def export(args):
     from keras_animegan.export import export_generator
 
-    if not args.model.endswith(".keras"):
+    if (args.model is None) == (args.preset is None):
+        raise CLIError("Give MODEL (a .keras file saved by a trainer) or --preset NAME, not both or neither.")
+    if args.model is not None and not args.model.endswith(".keras"):
         raise CLIError(f"MODEL {args.model!r}: `export` takes a .keras file saved by a trainer.")
-    model = Generator(args.model).model
-    name = args.name or os.path.splitext(os.path.basename(args.model))[0]
+    if not args.litert and (args.quantize != "none" or args.size or args.representative):
+        raise CLIError("--quantize, --size and --representative go with --litert.")
+    model = Generator(args.model, preset=args.preset).model
+    source = args.model or args.preset
+    name = args.name or os.path.splitext(os.path.basename(source.rstrip("/")))[0]
     if hasattr(model, "generator_ba"):
         targets = [(f"{name}_{d}", model.inference_network(f"generator_{d}")) for d in ("ab", "ba")]
     else:
         targets = [(name, model.inference_network())]
+    if args.litert:
+        return _export_litert(targets, args, source)
     for target, network in targets:
         path = export_generator(model, args.export_dir, target, version=args.version, network=network)
         print(f"SavedModel: {path}")
         if args.onnx:
             print(f"ONNX:       {_to_onnx(network, os.path.join(args.export_dir, f'{target}.onnx'))}")
+    return 0
+
+
+def _export_litert(targets, args, source):
+    from keras_animegan import litert
+
+    for target, network in targets:
+        noise = len(network.input_shape) == 2
+        if noise:
+            sizes = [None]
+        elif args.size:
+            sizes = [args.size]
+        elif network.input_shape[1] is None:
+            sizes = [256, 512]  # the fully convolutional photo translator: a phone's two usual sizes
+        else:
+            sizes = [int(network.input_shape[1])]
+        for size in sizes:
+            representative, calibration = None, None
+            if args.quantize == "int8":
+                if noise:
+                    calibration = "200 standard normal noise vectors (seed 0)"
+                else:
+                    try:
+                        representative, calibration = litert.representative_images(args.representative, size)
+                    except ValueError as error:
+                        raise CLIError(str(error)) from None
+            suffix = ("" if size is None or len(sizes) == 1 else f"_{size}") + (
+                "" if args.quantize == "none" else f"_{args.quantize}")
+            path = os.path.join(args.export_dir, f"{target}{suffix}.tflite")
+            card = {"source": source, "network": target, "calibration": calibration}
+            try:
+                litert.export_litert(network, path, size=size, quantize=args.quantize,
+                                     representative=representative, card=card)
+            except ValueError as error:
+                raise CLIError(f"--litert: {error}") from None
+            print(f"LiteRT: {path} ({os.path.getsize(path) / 1e6:.2f} MB, {args.quantize})")
     return 0
 
 
@@ -384,12 +427,25 @@ def build_parser():
                         "the output has that size. Default: the input's own size.")
     p.set_defaults(run=translate)
 
-    p = commands.add_parser("export", help="A .keras model to TF Serving's layout (optionally ONNX too).")
-    p.add_argument("model", help=".keras file saved by a trainer.")
+    p = commands.add_parser("export", help="A .keras model or a preset to TF Serving's layout (optionally ONNX "
+                                           "too), or to LiteRT files (--litert).")
+    p.add_argument("model", nargs="?", help=".keras file saved by a trainer (or use --preset).")
+    p.add_argument("--preset", default=None, help="A shipped preset name or a preset folder.")
     p.add_argument("--export_dir", required=True, help="Base directory: writes <export_dir>/<name>/<version>/.")
     p.add_argument("--name", default=None, help="Model name (default: the file's name; CycleGAN adds _ab/_ba).")
     p.add_argument("--version", type=int, default=1)
     p.add_argument("--onnx", action="store_true", help="Also write <export_dir>/<name>.onnx (needs the onnx extra).")
+    p.add_argument("--litert", action="store_true",
+                   help="Write LiteRT files instead: <export_dir>/<name>[_<size>][_<quantize>].tflite, each with a "
+                        ".json model card (uint8 in/out signature 'serving_default', float one 'float').")
+    p.add_argument("--quantize", default="none", choices=["none", "fp16", "int8"], help="--litert: weights in "
+                   "float32, float16, or int8 (weights and activations, calibrated on --representative).")
+    p.add_argument("--size", type=_positive_int("--size"), default=None,
+                   help="--litert: a translator's image side (default: its training size; the photo translator: "
+                        "256 and 512).")
+    p.add_argument("--representative", default=None,
+                   help="--litert --quantize int8: a folder or zip of images to calibrate on (default: the "
+                        "package's embedded cartoon faces, 200 of them).")
     p.set_defaults(run=export)
 
     from keras_animegan import demo as demo_module  # numpy only: Gradio is imported when the demo runs

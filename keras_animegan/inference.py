@@ -1,4 +1,4 @@
-"""Any trained generator as a numpy function: a SavedModel export, a `.keras` file or a preset.
+"""Any trained generator as a numpy function: a SavedModel export, a `.keras` file, a `.tflite` file or a preset.
 
 `Generator` is what `keras-animegan generate / translate` and `keras-animegan demo` run on. Its
 errors are `UserError`s whose message names the model (the command line prints them).
@@ -16,7 +16,7 @@ class UserError(Exception):
 
 
 class Generator:
-    """A generator from a SavedModel or a `.keras` file, as numpy in / numpy out in [-1, 1].
+    """A generator from a SavedModel, a `.keras` file or a LiteRT `.tflite` file, as numpy in / numpy out in [-1, 1].
 
     `kind` is `"noise"` (DCGAN: `latent_dim`) or `"image"` (translators: any
     input size; a fully convolutional one such as `cartoongan_photo2anime` runs at
@@ -33,6 +33,8 @@ class Generator:
             self.path = os.fspath(path)
             if self.path.endswith(".keras"):
                 self._from_keras(self.path, direction)
+            elif self.path.endswith(".tflite"):
+                self._from_litert(self.path)
             else:
                 self._from_saved_model(self.path)
 
@@ -65,6 +67,37 @@ class Generator:
         else:
             self.kind = "image"
         self._call = lambda x: serve(tf.constant(x, tf.float32))["images"].numpy()
+
+    def _from_litert(self, path):
+        from keras_animegan.litert import LiteRTGenerator
+
+        try:
+            self.litert = LiteRTGenerator(path)
+        except (FileNotFoundError, ValueError) as error:
+            raise UserError(f"MODEL {path!r}: {error}") from None
+        except Exception as error:  # noqa: BLE001 - LiteRT raises RuntimeError/ValueError for a bad file
+            raise UserError(f"MODEL {path!r} is not a readable LiteRT file: {error}") from None
+        self.kind = self.litert.kind
+        if self.kind == "noise":
+            self.latent_dim, self.output_size = self.litert.latent_dim, self.litert.output_size
+            self._call = self.litert
+        else:
+            self._call = self._litert_any_size
+
+    def _litert_any_size(self, images):
+        """float [-1, 1] images of any size through the `.tflite` file's fixed size (resized there and back)."""
+        import cv2
+
+        size = self.litert.size
+        outputs = []
+        for image in images:
+            height, width = image.shape[:2]
+            small = image if (height, width) == (size, size) else cv2.resize(
+                image, (size, size), interpolation=cv2.INTER_AREA if min(height, width) > size else cv2.INTER_CUBIC)
+            out = self.litert(small[None])[0]
+            outputs.append(out if (height, width) == (size, size) else cv2.resize(out, (width, height),
+                                                                                  interpolation=cv2.INTER_CUBIC))
+        return np.clip(np.stack(outputs), -1.0, 1.0)
 
     def _from_keras(self, path, direction):
         import keras
@@ -120,4 +153,6 @@ class Generator:
         from keras_animegan.utils.pixels import to_uint8
         from keras_animegan.utils.pixels import to_unit_range
 
+        if getattr(self, "litert", None) is not None:  # the file's uint8 signature: what apps run
+            return self.litert.translate_image(image)
         return np.asarray(to_uint8(self(to_unit_range(image)[None])))[0]
