@@ -16,6 +16,7 @@ import tensorflow as tf  # noqa: E402
 from keras_animegan import CartoonGAN  # noqa: E402
 from keras_animegan.models import vgg_feature_extractor  # noqa: E402
 from benchmarks.timing import seconds_per_step  # noqa: E402
+from benchmarks.table import markdown_table
 
 
 def timing(size, batch_size, steps, vgg, weights, init):
@@ -45,10 +46,9 @@ def main():
             rows.append((size, "init (content only)" if init else "adversarial", first, per_step))
     print(f"CartoonGAN (ngf 64, 8 blocks, {args.vgg} features), batch {args.batch_size}, fp32, "
           f"{os.cpu_count()} CPU(s), weights: {os.path.basename(args.vgg_weights)}")
-    print("| size | phase | first step s | s/step | img/s |")
-    print("|---|---|---|---|---|")
-    for size, phase, first, per_step in rows:
-        print(f"| {size} | {phase} | {first:.1f} | {per_step:.2f} | {args.batch_size / per_step:.2f} |")
+    print(markdown_table(["size", "phase", "first step s", "s/step", "img/s"],
+                         [[size, phase, f"{first:.1f}", f"{per_step:.2f}", f"{args.batch_size / per_step:.2f}"]
+                          for size, phase, first, per_step in rows]))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import tensorflow as tf  # noqa: E402
 
 from keras_animegan import CycleGAN  # noqa: E402
 from benchmarks.timing import seconds_per_step  # noqa: E402
+from benchmarks.table import markdown_table
 
 SETTINGS = {64: (32, 6), 128: (64, 6), 256: (64, 9)}
 
@@ -48,10 +49,9 @@ def main():
     policy = {"fp32": "float32", "bf16": "mixed_bfloat16"}[args.precision]
     rows = [(size,) + step_time(size, args.steps, args.batch_size, policy) for size in map(int, args.sizes.split(","))]
     print(f"CycleGAN, batch {args.batch_size}, {args.precision}, {os.cpu_count()} CPU(s), TF {tf.__version__}")
-    print("| size | ngf | blocks | first step s | s/step | img/s (train) | G_ab inference img/s |")
-    print("|---|---|---|---|---|---|---|")
-    for size, ngf, blocks, first, per_step, infer in rows:
-        print(f"| {size} | {ngf} | {blocks} | {first:.1f} | {per_step:.2f} | {args.batch_size / per_step:.2f} | {infer:.1f} |")
+    print(markdown_table(["size", "ngf", "blocks", "first step s", "s/step", "img/s (train)", "G_ab inference img/s"],
+                         [[size, ngf, blocks, f"{first:.1f}", f"{per_step:.2f}", f"{args.batch_size / per_step:.2f}",
+                           f"{infer:.1f}"] for size, ngf, blocks, first, per_step, infer in rows]))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from keras_animegan import DCGAN  # noqa: E402
 from keras_animegan.data import ImageSource  # noqa: E402
 from keras_animegan.data import embedded  # noqa: E402
 from benchmarks.timing import seconds_per_step  # noqa: E402
+from benchmarks.table import markdown_table
 
 
 def train_throughput(policy, batch_size, steps, image_size=64, base_filters=64):
@@ -67,13 +68,12 @@ def main():
     pipeline = pipeline_throughput(args.batch_size)
     print(f"DCGAN 64 px, batch {args.batch_size}, width 64, {args.steps} timed steps, "
           f"{os.cpu_count()} CPU(s), TF {tf.__version__}, Keras {keras.__version__}")
-    print(f"| precision | train img/s | first step s | generator inference img/s |")
-    print(f"|---|---|---|---|")
-    for name, r in rows.items():
-        print(f"| {name} | {r['train_img_s']:.1f} | {r['first_step_s']:.1f} | {r['inference_img_s']:.0f} |")
-    print(f"\n| input pipeline (embedded zip, 64 px) | img/s |\n|---|---|")
-    for name, value in pipeline.items():
-        print(f"| {name} | {value:.0f} |")
+    print(markdown_table(["precision", "train img/s", "first step s", "generator inference img/s"],
+                         [[name, f"{r['train_img_s']:.1f}", f"{r['first_step_s']:.1f}", f"{r['inference_img_s']:.0f}"]
+                          for name, r in rows.items()]))
+    print()
+    print(markdown_table(["input pipeline (embedded zip, 64 px)", "img/s"],
+                         [[name, f"{value:.0f}"] for name, value in pipeline.items()]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"train": rows, "pipeline": pipeline}, f, indent=2)

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from benchmarks.table import markdown_table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results", "demo_2cpu.json")
@@ -87,12 +88,11 @@ def main(argv=None):
                           "target": GENERATE_TARGET_S},
     }
     print()
-    print("| measure | median | max | target |")
-    print("|---|---|---|---|")
-    print(f"| start-up to first page (s, {args.runs} fresh processes) | {result['startup_s']['median']:.2f} | "
-          f"{max(startups):.2f} | < {STARTUP_TARGET_S:g} |")
-    print(f"| Generate 64 avatars, gradio_client round trip (s, {args.calls} calls) | "
-          f"{result['generate_64_s']['median']:.2f} | {max(calls):.2f} | < {GENERATE_TARGET_S:g} |")
+    print(markdown_table(["measure", "median", "max", "target"], [
+        [f"start-up to first page (s, {args.runs} fresh processes)", f"{result['startup_s']['median']:.2f}",
+         f"{max(startups):.2f}", f"< {STARTUP_TARGET_S:g}"],
+        [f"Generate 64 avatars, gradio_client round trip (s, {args.calls} calls)",
+         f"{result['generate_64_s']['median']:.2f}", f"{max(calls):.2f}", f"< {GENERATE_TARGET_S:g}"]]))
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, "w") as f:
         json.dump(result, f, indent=2)

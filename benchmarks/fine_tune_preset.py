@@ -5,7 +5,7 @@
 
 A user's "my avatars" here are the 5,000 training cartoon faces (`facesjs_00000..04999`), a style
 the preset never saw, so the change is easy to see. The fine-tune is the trainer's own
-(`train.dcgan.run` with `init_preset`, the modern recipe), for `--steps` steps. Before and after,
+(`keras_animegan.train.dcgan.run` with `init_preset`, the modern recipe), for `--steps` steps. Before and after,
 the same 32 noise vectors are drawn, and KID (the protocol's VGG16 features, 1,000 samples) is
 measured against the 1,000 held-out faces (`facesjs_05000..05999`) and the held-out avatars.
 Writes the side-by-side grid (default `docs/images/fine_tune_dcgan.png`) and
@@ -24,6 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from benchmarks import kid_protocol  # noqa: E402
+from benchmarks.table import markdown_table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -50,8 +51,8 @@ def main(argv=None):
 
     from keras_animegan import DCGAN
     from keras_animegan import visualization
-    from train import common
-    from train import dcgan as trainer
+    from keras_animegan.train import common
+    from keras_animegan.train import dcgan as trainer
 
     common.setup_logging()
     images = args.images or kid_protocol.split_folder("faces_train", args.work_dir)
@@ -75,10 +76,10 @@ def main(argv=None):
     result = {"preset": name, "images": "facesjs_00000..04999 (cartoon faces)" if not args.images else images,
               "steps": args.steps, "seconds_with_export": seconds, "before": before_scores, "after": after_scores,
               "grid": os.path.relpath(args.output, ROOT)}
-    print("| | KID vs held-out faces | KID vs held-out avatars |\n|---|---|---|")
-    for label, row in (("preset", before_scores), (f"after {args.steps} steps", after_scores)):
-        print(f"| {label} | {row['kid_faces'][0]:.4f} ± {row['kid_faces'][1]:.4f} "
-              f"| {row['kid_avatars'][0]:.4f} ± {row['kid_avatars'][1]:.4f} |")
+    print(markdown_table(["", "KID vs held-out faces", "KID vs held-out avatars"],
+                         [[label, f"{row['kid_faces'][0]:.4f} ± {row['kid_faces'][1]:.4f}",
+                           f"{row['kid_avatars'][0]:.4f} ± {row['kid_avatars'][1]:.4f}"]
+                          for label, row in (("preset", before_scores), (f"after {args.steps} steps", after_scores))]))
     out_dir = os.path.join(HERE, "results", "presets")
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, f"fine_tune_{name}.json"), "w") as f:

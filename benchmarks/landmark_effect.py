@@ -20,7 +20,8 @@ from keras_animegan.data import embedded  # noqa: E402
 from keras_animegan.landmarks import FaceMesh  # noqa: E402
 from keras_animegan.landmarks import landmark_weight_map  # noqa: E402
 from keras_animegan.utils.pixels import to_unit_range  # noqa: E402
-from train import cyclegan  # noqa: E402
+from keras_animegan.train import cyclegan  # noqa: E402
+from benchmarks.table import markdown_table
 
 
 def evaluation_set(count=64, size=64):
@@ -67,10 +68,9 @@ def main():
             rows.append((weight, inside, outside, time.perf_counter() - t))
     print(f"CycleGAN 64 px demo, {args.steps} steps, seed {args.seed}; {len(images)} evaluation faces; "
           f"face mesh {mesh_rate:.0f} img/s (64 px inputs)")
-    print("| landmark_weight | rec. error in landmark regions | rec. error elsewhere | ratio | run s |")
-    print("|---|---|---|---|---|")
-    for weight, inside, outside, seconds in rows:
-        print(f"| {weight:g} | {inside:.2f} | {outside:.2f} | {inside / outside:.2f} | {seconds:.0f} |")
+    print(markdown_table(["landmark_weight", "rec. error in landmark regions", "rec. error elsewhere", "ratio", "run s"],
+                         [[f"{weight:g}", f"{inside:.2f}", f"{outside:.2f}", f"{inside / outside:.2f}", f"{seconds:.0f}"]
+                          for weight, inside, outside, seconds in rows]))
 
 
 if __name__ == "__main__":

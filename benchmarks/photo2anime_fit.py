@@ -4,7 +4,7 @@
         [--minutes 5] [--batch_size 64] [--learning_rate 5e-4]
     KERAS_BACKEND=jax python -m benchmarks.photo2anime_fit ...     # e.g. a GPU machine without TensorFlow
 
-The same objective as `python -m train.cartoongan --architecture unet --target_weight 1
+The same objective as `keras-animegan train cartoongan --architecture unet --target_weight 1
 --content_weight 0 --style_weight 0` with `--init_epochs` covering the run (an L1 loss between
 G(photo) and `flat_cartoon(photo)`, no adversarial or VGG term), written as a plain supervised
 Keras `fit` so that it runs on JAX and PyTorch too. That is how `cartoongan_photo2anime` was trained on

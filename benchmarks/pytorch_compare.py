@@ -20,6 +20,7 @@ import os
 import subprocess
 import sys
 import time
+from benchmarks.table import markdown_table
 
 MODELS = {  # name -> (model, image size, batch)
     "dcgan": ("dcgan", 64, 128),
@@ -212,23 +213,24 @@ def main():
           f"TF {tf.__version__}, torch {torch.__version__}; peak {PEAK_GFLOPS['fp32']:.0f} GFLOP/s fp32, "
           f"{PEAK_GFLOPS['bf16']:.0f} bf16 (measured matmul).")
     configs = args.torch_configs.split(",")
-    print("| model (size, batch) | precision | ours img/s | ours first step s | GFLOP/step | ours GFLOP/s | % of peak | "
-          + " | ".join(f"torch {c}" for c in configs) + " | torch first step s (best) | ours / best torch |")
-    print("|---" * (9 + len(configs)) + "|")
+    header = (["model (size, batch)", "precision", "ours img/s", "ours first step s", "GFLOP/step", "ours GFLOP/s",
+               "% of peak"] + [f"torch {c}" for c in configs] + ["torch first step s (best)", "ours / best torch"])
+    table = []
     for row in rows:
         model_name, size, batch = MODELS[row["model"]]
         k = row["keras"]
         results = {c: r for c, r in row["torch"].items() if "img_s" in r}
         best = max(results, key=lambda c: results[c]["img_s"]) if results else None
         if "img_s" not in k:
-            print(f"| {row['model']} | {row['precision']} | error: {k.get('error', '')[:60]} |")
+            table.append([row["model"], row["precision"], f"error: {k.get('error', '')[:60]}"] + [""] * (len(header) - 3))
             continue
         cells = [f"{row['torch'][c]['img_s']:.2f}" if "img_s" in row["torch"][c] else "error" for c in configs]
         ratio = f"{k['img_s'] / results[best]['img_s']:.2f}x ({best})" if best else "-"
         first_best = f"{results[best]['first_step_s']:.1f}" if best else "-"
-        print(f"| {model_name} ({size} px, {batch}) | {row['precision']} | {k['img_s']:.2f} | {k['first_step_s']:.1f} | "
-              f"{k['gflop_per_step']:.1f} | {k['gflop_s']:.0f} | {100 * k['gflop_s'] / PEAK_GFLOPS[row['precision']]:.0f}% | "
-              + " | ".join(cells) + f" | {first_best} | {ratio} |")
+        table.append([f"{model_name} ({size} px, {batch})", row["precision"], f"{k['img_s']:.2f}",
+                      f"{k['first_step_s']:.1f}", f"{k['gflop_per_step']:.1f}", f"{k['gflop_s']:.0f}",
+                      f"{100 * k['gflop_s'] / PEAK_GFLOPS[row['precision']]:.0f}%"] + cells + [first_best, ratio])
+    print(markdown_table(header, table))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"rows": rows, "peak_gflops": PEAK_GFLOPS}, f, indent=2)

@@ -6,9 +6,9 @@ Run by hand (needs the stand-in sets and the VGG16 file of the project's machine
 
 - References: 1,000 avatars of the train split, 1,000 cartoon faces (test split)
   and 1,000 images of uniform noise, each against the avatar test split.
-- DCGAN demo: `python -m train.dcgan` exactly as the README runs it (the
+- DCGAN demo: `keras-animegan train dcgan` exactly as the README runs it (the
   embedded 2,000 avatars, the recipe's demo settings); KID of 1,000 samples.
-- CycleGAN demo: `python -m train.cyclegan` as the README runs it; KID of
+- CycleGAN demo: `keras-animegan train cyclegan` as the README runs it; KID of
   G_ab(faces test) and the A -> B -> A reconstruction L1 on the test faces.
 - `--models` (`.keras` files, e.g. a preset or a long run) adds rows for them.
 
@@ -55,9 +55,9 @@ def main():
 
     import keras
 
-    from train import common
-    from train import cyclegan
-    from train import dcgan
+    from keras_animegan.train import common
+    from keras_animegan.train import cyclegan
+    from keras_animegan.train import dcgan
 
     common.setup_logging()
     work = args.work_dir or tempfile.mkdtemp(prefix="quality_")

@@ -1,7 +1,7 @@
 """Training recipes against wall-clock budgets, measured by KID (the protocol of `benchmarks/kid_protocol.py`).
 
-One run trains a model with the trainer's own code (`train.dcgan.run` /
-`train.cyclegan.run`) and snapshots its inference generator (the EMA one when
+One run trains a model with the trainer's own code (`keras_animegan.train.dcgan.run` /
+`keras_animegan.train.cyclegan.run`) and snapshots its inference generator (the EMA one when
 the recipe keeps one) when the training time crosses each budget; a constant
 learning rate makes the 4-minute snapshot of a long run the same as a 4-minute
 run. After training, each snapshot is scored in the KID protocol and a sample
@@ -121,8 +121,8 @@ def main(argv=None):
     parser.add_argument("--no_eval", action="store_true", help="Train and snapshot only.")
     args = parser.parse_args(argv)
 
-    from train import common
-    from train import options
+    from keras_animegan.train import common
+    from keras_animegan.train import options
 
     common.setup_logging()
     minutes = [float(m) if "." in m else int(m) for m in args.minutes.split(",")]
@@ -134,14 +134,14 @@ def main(argv=None):
     overrides.setdefault("checkpoint_every", 100)
 
     if args.model == "dcgan":
-        from train import dcgan as trainer
+        from keras_animegan.train import dcgan as trainer
 
         networks = ("generator",)
         if args.data == "train":
             overrides["image_dir"] = kid_protocol.split_folder("avatars_train", args.work_dir, args.data_dir)
         config = trainer.DCGANConfig(model_dir=os.path.join(run_dir, "train"), **overrides)
     elif args.model == "cyclegan":
-        from train import cyclegan as trainer
+        from keras_animegan.train import cyclegan as trainer
 
         networks = ("generator_ab", "generator_ba")
         if args.data == "train":
@@ -149,7 +149,7 @@ def main(argv=None):
             overrides["domain_b"] = kid_protocol.split_folder("avatars_train", args.work_dir, args.data_dir)
         config = trainer.CycleGANConfig(model_dir=os.path.join(run_dir, "train"), **overrides)
     else:
-        from train import cartoongan as trainer
+        from keras_animegan.train import cartoongan as trainer
 
         networks = ("generator",)
         if args.data == "train":  # --set photos=... (e.g. the photo translator's photos) wins

@@ -7,6 +7,8 @@
     keras-animegan translate runs/cyclegan/cyclegan.keras clip.mp4 --output clip_anime.mp4
     keras-animegan export runs/cyclegan/cyclegan.keras --export_dir exports
     keras-animegan demo                      # the presets in the browser (the demo extra)
+    keras-animegan train dcgan --image_dir my_avatars/ --epochs 10
+    keras-animegan serve --model_base_path runs/dcgan/export/dcgan
 
 A MODEL is a SavedModel written by `keras_animegan.export` (a version folder,
 or a model folder holding version folders: the highest is used) or a `.keras`
@@ -358,7 +360,7 @@ def _to_onnx(network, output):
         import tensorflow as tf
         import tf2onnx
     except ImportError:
-        raise CLIError("--onnx needs tf2onnx: pip install 'keras-animegan[onnx]'.") from None
+        raise CLIError("--onnx needs tf2onnx: pip install 'keras-animegan[onnx]' (from a clone: pip install '.[onnx]').") from None
     spec = [tf.TensorSpec((None,) + tuple(network.input_shape[1:]), tf.float32, name="inputs")]
     # A plain tensor output: tf2onnx 1.17 fails ("graph input ... not exist") when an output
     # dict key equals an input name.
@@ -394,9 +396,48 @@ def _positive_int(flag):
     return parse
 
 
+#: `keras-animegan train MODEL`: the trainer modules (each has `main(argv)` with its own flags).
+TRAINERS = {"dcgan": "keras_animegan.train.dcgan", "cyclegan": "keras_animegan.train.cyclegan",
+            "cartoongan": "keras_animegan.train.cartoongan"}
+
+
+def train(argv):
+    """`keras-animegan train dcgan|cyclegan|cartoongan [flags]`: the trainer's own command line."""
+    import importlib
+
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: keras-animegan train {dcgan,cyclegan,cartoongan} [flags]\n\n"
+              "Trains a model; rerunning the same command resumes. `keras-animegan train dcgan --help` lists "
+              "the flags.\n\n  dcgan       avatars from noise\n  cyclegan    unpaired image-to-image (A <-> B)\n"
+              "  cartoongan  photo -> cartoon (edge-promoting adversarial loss)")
+        return 0 if argv else 2
+    if argv[0] not in TRAINERS:
+        print(f"error: keras-animegan train: unknown model {argv[0]!r}; choose from {', '.join(TRAINERS)}.",
+              file=sys.stderr)
+        return 2
+    return importlib.import_module(TRAINERS[argv[0]]).main(argv[1:])
+
+
+def serve(argv):
+    """`keras-animegan serve [flags]`: TF Serving's REST API over exported models."""
+    from keras_animegan import serve as serve_module
+
+    return serve_module.main(argv, prog="keras-animegan serve")
+
+
+#: Commands with their own parser: `main` hands them the rest of the command line.
+OWN_PARSERS = {"train": train, "serve": serve}
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="keras-animegan", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="keras-animegan", description=__doc__.split("\n")[0],
+                                     epilog="TensorFlow's own log lines are hidden unless you set "
+                                            "TF_CPP_MIN_LOG_LEVEL (0 shows them all).")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("train", add_help=False, help="Train DCGAN, CycleGAN or CartoonGAN on your images "
+                                                      "(`keras-animegan train dcgan --help`).")
+    commands.add_parser("serve", add_help=False, help="TF Serving's REST API over exported models "
+                                                      "(`keras-animegan serve --help`).")
 
     p = commands.add_parser("generate", help="N avatars from a DCGAN export or .keras to a folder or one grid PNG.")
     p.add_argument("model", nargs="?", help="DCGAN SavedModel folder or .keras file (or use --preset).")
@@ -451,13 +492,17 @@ def build_parser():
     from keras_animegan import demo as demo_module  # numpy only: Gradio is imported when the demo runs
 
     p = commands.add_parser("demo", help="The models in the browser: generate, interpolate, translate "
-                                         "(Gradio; pip install \"keras-animegan[demo]\").")
+                                         "(Gradio: the demo extra, pip install \".[demo]\" from a clone).")
     demo_module.build_parser(p)
     p.set_defaults(run=demo)
     return parser
 
 
 def main(argv=None):
+    """The `keras-animegan` command; returns its exit status (2: a user error, named on stderr)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in OWN_PARSERS:
+        return OWN_PARSERS[argv[0]](argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

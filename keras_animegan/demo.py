@@ -11,7 +11,7 @@ Three tabs, each also a named API endpoint for `gradio_client`:
 - Translate (`/translate`): a photo, a translator and face crop on/off -> the cropped input beside its
   translation, and the face-mesh overlay when crop is on.
 
-Needs the `demo` extra (`pip install "keras-animegan[demo]"`). Gradio's analytics and version check
+Needs the `demo` extra (`pip install "keras-animegan[demo]"`, or `pip install ".[demo]"` from a clone). Gradio's analytics and version check
 are off and nothing is fetched from the internet. Bad input (a file that is not an image, an image
 over `MAX_PIXELS`, a photo without a face while crop is on) is a message in the page, not a stack
 trace, and the server stays up; uploads are capped at `--max_file_size` and work files are bounded.
@@ -327,7 +327,7 @@ def _gradio():
     try:
         import gradio as gr
     except ImportError as error:
-        raise DemoError(f"The demo needs Gradio: pip install \"keras-animegan[demo]\" ({error}).") from None
+        raise DemoError(f"The demo needs Gradio ({error}): pip install \"keras-animegan[demo]\", or pip install \".[demo]\" from a clone.") from None
     return gr
 
 

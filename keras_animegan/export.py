@@ -33,11 +33,13 @@ import shutil
 import tempfile
 
 import keras
-import tensorflow as tf
 
 from keras_animegan.utils.image_size import DEFAULT_MAX_PIXELS
 from keras_animegan.utils.pixels import to_uint8
 from keras_animegan.utils.pixels import to_unit_range
+from keras_animegan.utils import optional
+
+tf = optional.tensorflow("SavedModel export")
 
 # Largest image a `translate_bytes` request may decode (pixels); bigger ones are an error, not an OOM.
 MAX_DECODED_PIXELS = DEFAULT_MAX_PIXELS
@@ -304,6 +306,7 @@ def export_generator(model, export_dir, model_name, version=1, network=None):
     >>> loaded = tf.saved_model.load(path)
     >>> images = loaded.generate_images(count=4, seed=0)["images"]   # uint8 (4, 64, 64, 3)
     """
+    optional.require(tf)  # without TensorFlow: an error that names SavedModel export
     if network is None:
         network = model.inference_network() if hasattr(model, "inference_network") else getattr(
             model, "generator", model)

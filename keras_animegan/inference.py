@@ -136,9 +136,12 @@ class Generator:
             self.kind, self.latent_dim = "noise", int(network.input_shape[-1])
             self.output_size = int(network.output_shape[1])
             self._call = lambda x: np.asarray(network(x, training=False))
-        else:
+        elif _keras_backend() == "tensorflow":
             self.kind = "image"
             self._call = lambda x: np.asarray(translate_any_size(network, x))
+        else:
+            self.kind = "image"
+            self._call = lambda x: translate_array(network, x)
 
     def __call__(self, inputs):
         return self._call(np.asarray(inputs, np.float32))
@@ -156,3 +159,50 @@ class Generator:
         if getattr(self, "litert", None) is not None:  # the file's uint8 signature: what apps run
             return self.litert.translate_image(image)
         return np.asarray(to_uint8(self(to_unit_range(image)[None])))[0]
+
+
+def _keras_backend():
+    import keras
+
+    return keras.backend.backend()
+
+
+def translate_array(network, images):
+    """`export.translate_any_size` for NumPy batches on every Keras backend (eager, `keras.ops`).
+
+    A network of a fixed size gets inputs of another size resized to its size (bilinear,
+    antialiased) and its outputs resized back; a fully convolutional one runs at the input's
+    own size, padded by reflection to a multiple of `SIZE_MULTIPLE` (scaled down first past
+    `MAX_WORK_PIXELS`). Returns float32 in [-1, 1].
+    """
+    from keras import ops
+
+    from keras_animegan.export import MAX_WORK_PIXELS
+    from keras_animegan.export import SIZE_MULTIPLE
+
+    images = np.asarray(images, np.float32)
+    height, width = images.shape[1:3]
+
+    def resize(x, size, antialias=True):
+        return ops.image.resize(x, size, interpolation="bilinear", antialias=antialias)
+
+    def padded(x):
+        x = np.asarray(ops.convert_to_numpy(x), np.float32)
+        h, w = x.shape[1:3]
+        x = np.pad(x, [(0, 0), (0, -h % SIZE_MULTIPLE), (0, -w % SIZE_MULTIPLE), (0, 0)], mode="symmetric")
+        return network(x, training=False)[:, :h, :w, :]
+
+    if None in tuple(network.input_shape[1:3]):
+        if height * width > MAX_WORK_PIXELS:
+            scale = (MAX_WORK_PIXELS / (height * width)) ** 0.5
+            size = tuple(max(int(d * scale // SIZE_MULTIPLE), 1) * SIZE_MULTIPLE for d in (height, width))
+            outputs = resize(padded(resize(images, size)), (height, width), antialias=False)
+        else:
+            outputs = padded(images)
+    else:
+        size = tuple(int(d) for d in network.input_shape[1:3])
+        same = (height, width) == size
+        outputs = network(images if same else resize(images, size), training=False)
+        if not same:
+            outputs = resize(ops.cast(outputs, "float32"), (height, width))
+    return np.clip(np.asarray(ops.convert_to_numpy(ops.cast(outputs, "float32"))), -1.0, 1.0)

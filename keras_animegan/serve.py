@@ -579,9 +579,10 @@ def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
     return app
 
 
-def main(argv=None):
+def main(argv=None, prog="python -m keras_animegan.serve"):
+    """`keras-animegan serve [flags]`; returns the exit status when the server stops."""
     parser = argparse.ArgumentParser(
-        prog="python -m keras_animegan.serve",
+        prog=prog,
         description="Serve exported generators over TF Serving's REST API (same flags as tensorflow_model_server).")
     parser.add_argument("--model_base_path", required=True,
                         help="A model folder holding version folders (1/, 2/, ...), or a folder of model folders.")

@@ -5,7 +5,8 @@ import os
 
 import keras
 import numpy as np
-import tensorflow as tf
+
+from keras_animegan.utils import tensorboard
 
 
 class KIDMonitor(keras.callbacks.Callback):
@@ -46,10 +47,9 @@ class KIDMonitor(keras.callbacks.Callback):
         if logs is not None:
             logs["kid"], logs["kid_std"] = mean, std
         step = self.model.train_steps
-        if self.log_dir:
-            writer = tf.summary.create_file_writer(self.log_dir)
-            with writer.as_default(step=step):
-                tf.summary.scalar("kid", mean)
+        writer = tensorboard.open_writer(self.log_dir)
+        if writer is not None:
+            writer.scalars(step, {"kid": mean})
             writer.close()
         if self.csv_path:
             new = not os.path.exists(self.csv_path)

@@ -4,9 +4,9 @@ import csv
 import os
 
 import keras
-import tensorflow as tf
 
 from keras_animegan import visualization
+from keras_animegan.utils import tensorboard
 from keras_animegan.callbacks.non_finite_guard import float_logs
 
 
@@ -76,8 +76,7 @@ class LossLogger(keras.callbacks.Callback):
         self._writer = csv.writer(self._file)
         if new:
             self._writer.writerow(["step", "epoch"] + self.names)
-        if self.log_dir:
-            self._tb = tf.summary.create_file_writer(self.log_dir)
+        self._tb = tensorboard.open_writer(self.log_dir)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -95,9 +94,7 @@ class LossLogger(keras.callbacks.Callback):
             values.append(value)
         self._writer.writerow([step, self._epoch + 1] + [f"{v:.6g}" for v in values])
         if self._tb is not None:
-            with self._tb.as_default(step=step):
-                for name, value in zip(self.names, values):
-                    tf.summary.scalar(name, value)
+            self._tb.scalars(step, dict(zip(self.names, values)))
 
     def on_epoch_end(self, epoch, logs=None):
         self._file.flush()

@@ -5,9 +5,9 @@ import os
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from keras_animegan import visualization
+from keras_animegan.utils import tensorboard
 
 
 class EpochGrids(keras.callbacks.Callback):
@@ -30,8 +30,7 @@ class EpochGrids(keras.callbacks.Callback):
         raise NotImplementedError
 
     def on_train_begin(self, logs=None):
-        if self.log_dir:
-            self._tb = tf.summary.create_file_writer(self.log_dir)
+        self._tb = tensorboard.open_writer(self.log_dir)
 
     def on_train_end(self, logs=None):
         if self._tb is not None:
@@ -42,8 +41,7 @@ class EpochGrids(keras.callbacks.Callback):
         grid = self.grid()
         visualization.save_png(grid, os.path.join(self.directory, f"epoch_{epoch + 1:03d}.png"))
         if self._tb is not None:
-            with self._tb.as_default(step=epoch + 1):
-                tf.summary.image(self.tag, grid[None], max_outputs=1)
+            self._tb.image(epoch + 1, self.tag, grid)
             self._tb.flush()
 
 

@@ -1,6 +1,7 @@
 """Checkpointing that resumes at the exact step: atomic writes, never over a good state with a broken one."""
 
 import errno
+import io
 import logging
 import os
 import shutil
@@ -52,16 +53,18 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         os.makedirs(self.directory, exist_ok=True)
         tmp = os.path.join(self.directory, "saving.weights.h5")
         self._check_space(weights, tmp)
+        # The HDF5 file is built in memory and written with plain file I/O: a disk that fills mid-write
+        # then gives a clean OSError, where h5py writing to the disk itself left a broken handle
+        # behind that crashed the interpreter at exit.
+        data = weights_file_bytes(model)
         try:
-            model.save_weights(tmp, overwrite=True)
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, self.path)
         except BaseException:
-            # A failed write (a full disk) leaves no partial file behind to fill the disk for the rerun;
-            # the last good checkpoint is untouched. h5py's handle of the broken file is closed first.
-            import gc
-
-            gc.collect()
-            if os.path.exists(tmp):
+            if os.path.exists(tmp):  # no partial file stays behind to fill the disk for the rerun
                 os.remove(tmp)
             raise
         self.saved_step = model.train_steps
@@ -91,3 +94,23 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.save()
+
+
+def weights_file_bytes(model):
+    """The bytes of `model.save_weights(...)`'s `.weights.h5` file, built in memory.
+
+    Keras's public `save_weights` only writes to a path; its HDF5 store also takes an
+    `io.BytesIO`, which is what this uses. The result loads with `model.load_weights`.
+    """
+    from keras.src.saving import saving_lib
+
+    if not model.built:
+        raise ValueError("Cannot checkpoint a model that is not built yet.")
+    buffer = io.BytesIO()
+    store = saving_lib.H5IOStore(buffer, mode="w")
+    try:
+        saving_lib._save_state(model, weights_store=store, assets_store=None, inner_path="",
+                               visited_saveables=set())
+    finally:
+        store.close()
+    return buffer.getvalue()

@@ -1,4 +1,8 @@
-"""Image input: a folder or a `.zip` of images -> a `tf.data` pipeline of [-1, 1] batches.
+"""Image input: a folder or a `.zip` of images -> batches of [-1, 1] images.
+
+Where TensorFlow is installed the batches come from a `tf.data` pipeline (every Keras backend
+takes one); without it, from `NumpyImageBatches`, a `keras.utils.PyDataset` with the same
+decoding, skipping, caching, shuffling and derived maps.
 
 Decoding is `keras_animegan.utils.decoding` (Pillow: every mode and format
 comes out as 8-bit RGB). Each image is resized so its short side matches the
@@ -16,15 +20,17 @@ import stat
 import threading
 import zipfile
 
+import keras
 import numpy as np
-import tensorflow as tf
 
+from keras_animegan.utils import optional
 from keras_animegan.utils.decoding import IMAGE_EXTENSIONS  # noqa: F401 - re-exported
 from keras_animegan.utils.decoding import decode_image
 from keras_animegan.utils.decoding import is_image_name
 from keras_animegan.utils.pixels import to_unit_range
 
 logger = logging.getLogger("keras_animegan")
+tf = optional.tensorflow("The tf.data input pipeline")
 
 # Decoded datasets up to this size are cached in memory after the first pass.
 SHUFFLE_BUFFER_LIMIT = 10_000
@@ -137,8 +143,10 @@ class ImageSource:
         cache="auto",
         paired_fn=None,
         weight_fn=None,
+        pipeline="auto",
     ):
-        """A `tf.data.Dataset` of float32 image batches in [-1, 1], shape (batch, size, size, 3).
+        """Float32 image batches in [-1, 1], shape (batch, size, size, 3): a `tf.data.Dataset`, or a
+        `NumpyImageBatches` where TensorFlow is not installed (or with `pipeline="numpy"`).
 
         Args:
             image_size: output height and width (short side resize + center crop).
@@ -157,8 +165,15 @@ class ImageSource:
             weight_fn: optional `uint8 image -> float32 (h, w, 1) map` (numpy), computed
                 once per image before the cache; batches are then `(images, maps)`
                 (the landmark loss's weight maps, `keras_animegan.landmarks.LandmarkWeights`).
+            pipeline: `"auto"` (tf.data where TensorFlow is installed), `"tf.data"` or `"numpy"`.
         """
         self.check_readable(image_size)
+        if pipeline == "numpy" or (pipeline == "auto" and not optional.has_tensorflow()):
+            return NumpyImageBatches(self, image_size, batch_size, shuffle=shuffle, seed=seed, repeat=repeat,
+                                     drop_remainder=drop_remainder, cache=cache, paired_fn=paired_fn,
+                                     weight_fn=weight_fn)
+        if pipeline not in ("auto", "tf.data", "numpy"):
+            raise ValueError(f"pipeline must be 'auto', 'tf.data' or 'numpy'; got {pipeline!r}.")
         if cache == "auto":
             one = tf.data.Dataset.from_tensors(tf.zeros((image_size, image_size, 3), tf.uint8))
             cache = fits_in_cache(len(self.files), add_derived(one, paired_fn, weight_fn).element_spec)
@@ -194,8 +209,7 @@ class ImageSource:
 def cached_bytes(num_examples, element_spec):
     """Bytes that caching `num_examples` elements of `element_spec` holds: every tensor of an element
     (the image, and its edge-smoothed pair or float32 weight map when there is one)."""
-    per_example = sum(
-        int(np.prod(spec.shape)) * spec.dtype.size for spec in tf.nest.flatten(element_spec))
+    per_example = sum(int(np.prod(spec.shape)) * spec.dtype.size for spec in keras.tree.flatten(element_spec))
     return num_examples * per_example
 
 
@@ -249,3 +263,81 @@ def image_dataset(source, image_size, batch_size, **kwargs):
     Shortcut for `ImageSource(source).dataset(image_size, batch_size, **kwargs)`.
     """
     return ImageSource(source).dataset(image_size, batch_size, **kwargs)
+
+
+class NumpyImageBatches(keras.utils.PyDataset):
+    """The batches of `ImageSource.dataset` without TensorFlow: a `keras.utils.PyDataset`.
+
+    Same decoding (Pillow, short side resize and center crop), same skipping of unreadable
+    files (counted in the source's `num_skipped`), an in-memory cache of decoded images,
+    a seeded shuffle that changes every pass, and the same `(images, derived)` batches with
+    `paired_fn` or `weight_fn`. A batch that meets an unreadable file takes the next files in
+    the pass's order, so every batch is full (static shapes: XLA compiles one step).
+    Decoding runs on `workers` threads.
+    """
+
+    def __init__(self, source, image_size, batch_size, shuffle=True, seed=None, repeat=True, drop_remainder=True,
+                 cache="auto", paired_fn=None, weight_fn=None, workers=4):
+        super().__init__(workers=workers, use_multiprocessing=False)
+        if paired_fn is not None and weight_fn is not None:
+            raise ValueError("Give paired_fn or weight_fn, not both.")
+        self.source, self.image_size, self.batch_size = source, int(image_size), int(batch_size)
+        self.shuffle, self.repeat, self.drop_remainder = shuffle, repeat, drop_remainder
+        self.seed = int(seed) if seed is not None else int(np.random.randint(2**31 - 1))
+        self.derive, self.derived_is_image = (paired_fn, True) if paired_fn is not None else (weight_fn, False)
+        per_image = self.image_size**2 * 3
+        derived = (per_image if paired_fn is not None else self.image_size**2 * 4 if weight_fn is not None else 0)
+        self.cache = (len(source) * (per_image + derived) <= CACHE_BYTES_LIMIT) if cache == "auto" else bool(cache)
+        self._cached = {}
+        self._pass_order = (None, None)  # (pass index, its file order): computed once per pass
+        count = len(source)
+        self.batches_per_pass = (max(1, count // self.batch_size) if drop_remainder
+                                 else -(-count // self.batch_size))
+
+    @property
+    def num_batches(self):
+        return None if self.repeat else self.batches_per_pass
+
+    def __len__(self):
+        if self.repeat:
+            raise TypeError("A repeating NumpyImageBatches has no length (it is infinite).")
+        return self.batches_per_pass
+
+    def _order(self, pass_index):
+        cached_pass, order = self._pass_order
+        if cached_pass != pass_index:
+            count = len(self.source)
+            order = (np.random.default_rng([self.seed, pass_index]).permutation(count) if self.shuffle
+                     else np.arange(count))
+            self._pass_order = (pass_index, order)
+        return order
+
+    def _item(self, name):
+        if name in self._cached:
+            return self._cached[name]
+        image = self.source.load(name, self.image_size)
+        item = None if image is None else (image, self.derive(image) if self.derive is not None else None)
+        if self.cache:
+            self._cached[name] = item
+        return item
+
+    def __getitem__(self, index):
+        pass_index, position = divmod(int(index), self.batches_per_pass)
+        order = self._order(pass_index)
+        count, start = len(order), position * self.batch_size
+        wanted = self.batch_size if self.drop_remainder else min(self.batch_size, count - start)
+        items, offset = [], 0
+        while len(items) < wanted and offset < count:
+            item = self._item(self.source.files[order[(start + offset) % count]])
+            offset += 1
+            if item is not None:
+                items.append(item)
+        if not items:
+            raise ValueError(f"No readable images in {self.source.path!r}.")
+        readable = len(items)  # fewer readable images than a batch: repeat them in turn, as tf.data's repeat does
+        items += [items[i % readable] for i in range(wanted - readable)]
+        images = to_unit_range(np.stack([image for image, _ in items]))
+        if self.derive is None:
+            return images
+        derived = np.stack([d for _, d in items])
+        return images, (to_unit_range(derived) if self.derived_is_image else derived.astype(np.float32))

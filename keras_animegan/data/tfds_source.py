@@ -1,11 +1,13 @@
 """TensorFlow Datasets as an image source for the trainers."""
 
-import tensorflow as tf
 
 from keras_animegan.data.images import SHUFFLE_BUFFER_LIMIT
 from keras_animegan.data.images import add_derived
 from keras_animegan.data.images import finish_pipeline
 from keras_animegan.data.images import fits_in_cache
+from keras_animegan.utils import optional
+
+tf = optional.tensorflow("TFDS datasets")
 
 
 def resize_and_center_crop(image, image_size):

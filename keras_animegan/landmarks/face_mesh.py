@@ -245,7 +245,7 @@ def _tasks_face_landmarker(path, min_score):
         from mediapipe.tasks.python import vision
     except ImportError as error:
         raise ImportError(
-            "FaceMesh(task_model_path=...) needs the `mediapipe` package: pip install 'keras-animegan[mediapipe]'. "
+            "FaceMesh(task_model_path=...) needs the `mediapipe` package: pip install 'keras-animegan[mediapipe]' (from a clone: pip install '.[mediapipe]'). "
             "Without it, FaceMesh() runs the shipped models offline."
         ) from error
     options = vision.FaceLandmarkerOptions(

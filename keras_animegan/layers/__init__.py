@@ -1,9 +1,10 @@
-"""Layers shared by the networks: reflection padding, instance norm, cross-replica batch norm, residual blocks."""
+"""Layers shared by the networks, one concept per file: reflection padding, instance norm, cross-replica
+batch norm, the ResNet block, bilinear upsampling, the output dtype under mixed precision."""
 
+from keras_animegan.layers.bilinear_upsampling import BilinearUpsampling2x
 from keras_animegan.layers.initializers import gan_normal
-from keras_animegan.layers.layers import BilinearUpsampling2x
-from keras_animegan.layers.layers import ReflectionPadding2D
-from keras_animegan.layers.layers import SyncBatchNormalization
-from keras_animegan.layers.layers import instance_norm
-from keras_animegan.layers.layers import output_dtype
-from keras_animegan.layers.layers import residual_block
+from keras_animegan.layers.instance_norm import instance_norm
+from keras_animegan.layers.precision import output_dtype
+from keras_animegan.layers.reflection_padding import ReflectionPadding2D
+from keras_animegan.layers.residual_block import residual_block
+from keras_animegan.layers.sync_batch_normalization import SyncBatchNormalization

@@ -15,7 +15,9 @@ Reference:
     GAN Training", NeurIPS 2020 (mit-han-lab/data-efficient-gans, `DiffAugment_tf.py`).
 """
 
-import tensorflow as tf
+from keras import ops
+
+from keras_animegan import backend as gan_backend
 
 #: Transforms a policy string may name, in the order they are applied.
 AUGMENTATIONS = ("color", "translation", "cutout")
@@ -41,10 +43,10 @@ def _draw(batch, tail, seed, salt, dtype, minval, maxval, offset=0, total=None):
     Drawing for the global batch and slicing makes a replica's rows the ones one
     device would draw for the same images (see `GANModel.augment_images`).
     """
-    seed = tf.random.experimental.stateless_fold_in(seed, salt)
-    total = batch if total is None else total
-    values = tf.random.stateless_uniform(tf.concat([[total], tail], 0), seed, minval=minval, maxval=maxval,
-                                         dtype=dtype)
+    seed = gan_backend.fold_in(seed, salt)
+    if total is None:
+        return gan_backend.stateless_uniform([batch, *tail], seed, minval=minval, maxval=maxval, dtype=dtype)
+    values = gan_backend.stateless_uniform([total, *tail], seed, minval=minval, maxval=maxval, dtype=dtype)
     return values[offset:offset + batch]
 
 
@@ -53,47 +55,43 @@ def color(images, seed, offset=0, total=None):
 
     DiffAugment's TF code applies these ranges to [-1, 1] images, as here.
     """
-    batch = tf.shape(images)[0]
+    batch = ops.shape(images)[0]
     dtype = images.dtype
     tail = [1, 1, 1]
     brightness = _draw(batch, tail, seed, 0, dtype, 0.0, 1.0, offset, total) - 0.5
     images = images + brightness
-    mean = tf.reduce_mean(images, axis=3, keepdims=True)
+    mean = ops.mean(images, axis=3, keepdims=True)
     images = (images - mean) * (_draw(batch, tail, seed, 1, dtype, 0.0, 1.0, offset, total) * 2.0) + mean
-    mean = tf.reduce_mean(images, axis=[1, 2, 3], keepdims=True)
+    mean = ops.mean(images, axis=(1, 2, 3), keepdims=True)
     images = (images - mean) * (_draw(batch, tail, seed, 2, dtype, 0.0, 1.0, offset, total) + 0.5) + mean
     return images
 
 
 def translation(images, seed, ratio=0.125, offset=0, total=None):
     """Shifts each image by up to `ratio` of its size in x and y; uncovered pixels are 0 (mid grey)."""
-    shape = tf.shape(images)
-    batch, height, width = shape[0], shape[1], shape[2]
-    max_y = tf.cast(tf.cast(height, tf.float32) * ratio + 0.5, tf.int32)
-    max_x = tf.cast(tf.cast(width, tf.float32) * ratio + 0.5, tf.int32)
-    shift_y = _draw(batch, [1], seed, 3, tf.int32, -max_y, max_y + 1, offset, total)
-    shift_x = _draw(batch, [1], seed, 4, tf.int32, -max_x, max_x + 1, offset, total)
+    batch, height, width = ops.shape(images)[0], images.shape[1], images.shape[2]
+    max_y, max_x = int(height * ratio + 0.5), int(width * ratio + 0.5)
+    shift_y = _draw(batch, [1], seed, 3, "int32", -max_y, max_y + 1, offset, total)
+    shift_x = _draw(batch, [1], seed, 4, "int32", -max_x, max_x + 1, offset, total)
     # Index into a copy padded by one zero pixel: out-of-range positions land on the padding.
-    rows = tf.clip_by_value(tf.range(height)[None, :] + shift_y + 1, 0, height + 1)  # (batch, height)
-    cols = tf.clip_by_value(tf.range(width)[None, :] + shift_x + 1, 0, width + 1)  # (batch, width)
-    padded = tf.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]])
-    shifted = tf.gather(padded, rows, axis=1, batch_dims=1)
-    return tf.gather(shifted, cols, axis=2, batch_dims=1)
+    rows = ops.clip(ops.arange(height, dtype="int32")[None, :] + shift_y + 1, 0, height + 1)  # (batch, height)
+    cols = ops.clip(ops.arange(width, dtype="int32")[None, :] + shift_x + 1, 0, width + 1)  # (batch, width)
+    padded = ops.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]])
+    shifted = ops.take_along_axis(padded, rows[:, :, None, None], axis=1)  # (batch, height, width + 2, channels)
+    return ops.take_along_axis(shifted, cols[:, None, :, None], axis=2)
 
 
 def cutout(images, seed, ratio=0.5, offset=0, total=None):
     """Zeroes one random square of side `ratio` x the image size in each image."""
-    shape = tf.shape(images)
-    batch, height, width = shape[0], shape[1], shape[2]
-    size_y = tf.cast(tf.cast(height, tf.float32) * ratio + 0.5, tf.int32)
-    size_x = tf.cast(tf.cast(width, tf.float32) * ratio + 0.5, tf.int32)
-    top = _draw(batch, [1, 1], seed, 5, tf.int32, 0, height + (1 - size_y % 2), offset, total)
-    left = _draw(batch, [1, 1], seed, 6, tf.int32, 0, width + (1 - size_x % 2), offset, total)
+    batch, height, width = ops.shape(images)[0], images.shape[1], images.shape[2]
+    size_y, size_x = int(height * ratio + 0.5), int(width * ratio + 0.5)
+    top = _draw(batch, [1, 1], seed, 5, "int32", 0, height + (1 - size_y % 2), offset, total)
+    left = _draw(batch, [1, 1], seed, 6, "int32", 0, width + (1 - size_x % 2), offset, total)
     top, left = top - size_y // 2, left - size_x // 2
-    rows = tf.range(height)[None, :, None]
-    cols = tf.range(width)[None, None, :]
+    rows = ops.arange(height, dtype="int32")[None, :, None]
+    cols = ops.arange(width, dtype="int32")[None, None, :]
     inside = (rows >= top) & (rows < top + size_y) & (cols >= left) & (cols < left + size_x)
-    mask = tf.cast(tf.logical_not(inside), images.dtype)[..., None]
+    mask = ops.cast(ops.logical_not(inside), images.dtype)[..., None]
     return images * mask
 
 
@@ -118,8 +116,7 @@ def diff_augment(images, policy, seed, offset=0, total=None):
     Returns:
         The augmented batch, same shape and dtype.
     """
-    seed = tf.convert_to_tensor(seed, tf.int32)
+    seed = ops.convert_to_tensor(seed, "int32")
     for i, name in enumerate(parse_policy(policy)):
-        images = _TRANSFORMS[name](images, tf.random.experimental.stateless_fold_in(seed, 100 + i),
-                                   offset=offset, total=total)
+        images = _TRANSFORMS[name](images, gan_backend.fold_in(seed, 100 + i), offset=offset, total=total)
     return images

@@ -1,7 +1,7 @@
 """CartoonGAN: photo -> cartoon with content, Gram style and edge-promoting adversarial losses."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from keras_animegan.losses import content_loss
 from keras_animegan.losses import get_discriminator_terms
@@ -49,7 +49,8 @@ class CartoonGAN(GANModel):
             `keras_animegan.models.vgg_feature_extractor("vgg19")` (VGG19 at
             block4_conv4, CartoonGAN's). Passed in, never fetched here; None builds a model
             that only translates (training it raises).
-        generator, discriminator: networks, or None for the defaults.
+        generator: the network, or None for the default.
+        discriminator: the network, or None for the default.
         image_size: training image size.
         base_filters: generator width (paper 64); the discriminator uses half.
         num_blocks: generator residual blocks (paper 8).
@@ -155,7 +156,7 @@ class CartoonGAN(GANModel):
     def _content_and_target(self, photo_features, generated, weight, target):
         """(content loss, generated features or None, target loss, their weighted sum) of a generated batch."""
         total = 0.0  # a Python number until a loss is added: the losses' dtype (float64 under a float64 policy) wins
-        content = tf.zeros(())
+        content = ops.zeros(())
         generated_features = None
         if photo_features is not None:
             generated_features = self.feature_extractor(generated, training=False)
@@ -165,50 +166,54 @@ class CartoonGAN(GANModel):
             if target is None:
                 raise ValueError("CartoonGAN with target_weight > 0 needs batches with a 'target' "
                                  "(e.g. keras_animegan.data.flat_cartoon of each photo).")
-            target_loss = weighted_l1(tf.cast(target, generated.dtype), generated)
+            target_loss = weighted_l1(ops.cast(target, generated.dtype), generated)
             total += self.target_weight * target_loss
         else:
-            target_loss = tf.zeros(())
+            target_loss = ops.zeros(())
         return content, generated_features, target_loss, total
 
-    def train_step(self, data):
+    def gan_step(self, data):
         photo, cartoon, smoothed, weight, target = self.unpack(data)
-        photo = tf.cast(photo, self.compute_dtype)
+        photo = ops.cast(photo, self.compute_dtype)
         uses_features = self.content_weight > 0 or (self.style_weight > 0 and not self.initializing)
         photo_features = self.feature_extractor(photo, training=False) if uses_features else None
 
         if self.initializing:  # a Python switch: CartoonGANPhase retraces at the boundary
-            with tf.GradientTape() as tape:
+            def initialization_loss():
                 generated = self.generator(photo, training=True)
                 content, _, target_loss, total = self._content_and_target(photo_features, generated, weight, target)
-                scaled = self.scale_loss_for_replicas(total, self.g_optimizer)
-            variables = self.generator_trainable_variables
-            self.apply_update(self.g_optimizer, tape.gradient(scaled, variables), variables)
+                return self.scale_loss_for_replicas(total, self.g_optimizer), content, target_loss
+
+            (_, content, target_loss), grads = self.differentiate(initialization_loss,
+                                                                  self.generator_trainable_variables)
+            self.apply_update(self.g_optimizer, grads, self.generator_trainable_variables)
             self.update_ema()
             if not self.target_weight:
                 return {"content_loss": self.update_loss_trackers(content_loss=content)["content_loss"]}
             logs = self.update_loss_trackers(content_loss=content, target_loss=target_loss)
             return {"content_loss": logs["content_loss"], "target_loss": logs["target_loss"]}
 
-        cartoon = tf.cast(cartoon, self.compute_dtype)
-        smoothed = tf.cast(smoothed, self.compute_dtype)
+        cartoon = ops.cast(cartoon, self.compute_dtype)
+        smoothed = ops.cast(smoothed, self.compute_dtype)
         # Discriminator: real cartoons real; generated images and edge-smoothed cartoons fake.
-        generated = self.generator(photo, training=True)
-        with tf.GradientTape() as tape:
+        generated = ops.stop_gradient(self.generator(photo, training=True))
+
+        def discriminator_loss():
             if self.r1_gamma:
                 penalty, real_logits = self.r1_penalty(self.discriminator, cartoon, salt=0)
             else:
                 penalty, real_logits = 0.0, self.discriminator(self.augment_images(cartoon, 0), training=True)
             d_loss = (
                 self.real_term(real_logits)
-                + self.fake_term(self.discriminator(self.augment_images(tf.stop_gradient(generated), 1), training=True))
+                + self.fake_term(self.discriminator(self.augment_images(generated, 1), training=True))
                 + self.fake_term(self.discriminator(self.augment_images(smoothed, 2), training=True))
             )
-            scaled = self.scale_loss_for_replicas(d_loss + penalty, self.d_optimizer)
-        variables = self.discriminator_trainable_variables
-        self.apply_update(self.d_optimizer, tape.gradient(scaled, variables), variables)
+            return self.scale_loss_for_replicas(d_loss + penalty, self.d_optimizer), d_loss
 
-        with tf.GradientTape() as tape:
+        (_, d_loss), grads = self.differentiate(discriminator_loss, self.discriminator_trainable_variables)
+        self.apply_update(self.d_optimizer, grads, self.discriminator_trainable_variables)
+
+        def generator_loss():
             generated = self.generator(photo, training=True)
             adv = self.generator_loss_fn(self.discriminator(self.augment_images(generated, 3), training=True))
             content, generated_features, target_loss, total = self._content_and_target(
@@ -219,14 +224,16 @@ class CartoonGAN(GANModel):
                     generated_features = self.feature_extractor(generated, training=False)
                 # The global batch's mean cartoon Gram matrix: the style loss is nonlinear in its target,
                 # so each replica's own batch mean would give a different step than one device.
-                target = self.cross_replica_mean(mean_gram_matrix(self.feature_extractor(cartoon, training=False)))
-                style = style_loss(None, generated_features, target_gram=tf.stop_gradient(target))
+                gram = self.cross_replica_mean(mean_gram_matrix(self.feature_extractor(cartoon, training=False)))
+                style = style_loss(None, generated_features, target_gram=ops.stop_gradient(gram))
                 g_loss += self.style_weight * style
             else:
-                style = tf.zeros(())
-            scaled = self.scale_loss_for_replicas(g_loss, self.g_optimizer)
-        variables = self.generator_trainable_variables
-        self.apply_update(self.g_optimizer, tape.gradient(scaled, variables), variables)
+                style = ops.zeros(())
+            return self.scale_loss_for_replicas(g_loss, self.g_optimizer), g_loss, adv, content, style, target_loss
+
+        (_, g_loss, adv, content, style, target_loss), grads = self.differentiate(
+            generator_loss, self.generator_trainable_variables)
+        self.apply_update(self.g_optimizer, grads, self.generator_trainable_variables)
         self.update_ema()
         return self.update_loss_trackers(d_loss=d_loss, adv_loss=adv, content_loss=content, style_loss=style,
                                          target_loss=target_loss, g_loss=g_loss)

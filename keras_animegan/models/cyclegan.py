@@ -1,7 +1,7 @@
 """CycleGAN: unpaired photo <-> anime translation (Zhu et al., 2017), after junyanz/pytorch-CycleGAN-and-pix2pix."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from keras_animegan.losses import weighted_l1
 from keras_animegan.models.gan_model import GANModel
@@ -27,8 +27,10 @@ class CycleGAN(GANModel):
     total). The identity terms are only computed when `lambda_identity > 0`.
 
     Args:
-        generator_ab, generator_ba: networks, or None for `resnet_generator()`.
-        discriminator_a, discriminator_b: networks, or None for `patch_discriminator()`.
+        generator_ab: the A -> B network, or None for `resnet_generator()`.
+        generator_ba: the B -> A network, or None for `resnet_generator()`.
+        discriminator_a: judges domain A, or None for `patch_discriminator()`.
+        discriminator_b: judges domain B, or None for `patch_discriminator()`.
         image_size: training image size.
         base_filters: `ngf` (and `ndf`) of the default networks.
         num_blocks: residual blocks of the default generators (9 at 256 px, 6 at 128 px).
@@ -165,24 +167,27 @@ class CycleGAN(GANModel):
             total += self.lambda_cycle * self.lambda_identity * (terms["identity_a"] + terms["identity_b"])
         return total, terms, fake_a, fake_b
 
-    def train_step(self, data):
+    def gan_step(self, data):
         real_a, real_b, weight_a = self.unpack(data)
-        real_a = tf.cast(real_a, self.compute_dtype)
-        real_b = tf.cast(real_b, self.compute_dtype)
+        real_a = ops.cast(real_a, self.compute_dtype)
+        real_b = ops.cast(real_b, self.compute_dtype)
 
         # Generators first (junyanz order), with the discriminators fixed.
-        with tf.GradientTape() as tape:
+        def generator_loss():
             g_loss, terms, fake_a, fake_b = self.generator_losses(real_a, real_b, weight_a)
-            scaled = self.scale_loss_for_replicas(g_loss, self.g_optimizer)
-        variables = self.generator_trainable_variables
-        self.apply_update(self.g_optimizer, tape.gradient(scaled, variables), variables)
+            return self.scale_loss_for_replicas(g_loss, self.g_optimizer), g_loss, terms, fake_a, fake_b
+
+        (_, g_loss, terms, fake_a, fake_b), grads = self.differentiate(generator_loss,
+                                                                        self.generator_trainable_variables)
+        self.apply_update(self.g_optimizer, grads, self.generator_trainable_variables)
         self.update_ema()
 
         # Discriminators on real images and on fakes drawn from the history pools (both through
         # the augmentation policy, if any).
-        pooled_a = self.pool_a(tf.stop_gradient(fake_a), seed=self.step_seed(salt=10, per_replica=False))
-        pooled_b = self.pool_b(tf.stop_gradient(fake_b), seed=self.step_seed(salt=11, per_replica=False))
-        with tf.GradientTape() as tape:
+        pooled_a = self.pool_a(ops.stop_gradient(fake_a), seed=self.step_seed(salt=10, per_replica=False))
+        pooled_b = self.pool_b(ops.stop_gradient(fake_b), seed=self.step_seed(salt=11, per_replica=False))
+
+        def discriminator_loss():
             penalty = 0.0
             if self.r1_gamma:
                 r1_a, real_logits_a = self.r1_penalty(self.discriminator_a, real_a, salt=2)
@@ -197,9 +202,10 @@ class CycleGAN(GANModel):
             d_b_loss = self.discriminator_loss_fn(
                 real_logits_b, self.discriminator_b(self.augment_images(pooled_b, 5), training=True)
             )
-            scaled = self.scale_loss_for_replicas(d_a_loss + d_b_loss + penalty, self.d_optimizer)
-        variables = self.discriminator_trainable_variables
-        self.apply_update(self.d_optimizer, tape.gradient(scaled, variables), variables)
+            return self.scale_loss_for_replicas(d_a_loss + d_b_loss + penalty, self.d_optimizer), d_a_loss, d_b_loss
+
+        (_, d_a_loss, d_b_loss), grads = self.differentiate(discriminator_loss, self.discriminator_trainable_variables)
+        self.apply_update(self.d_optimizer, grads, self.discriminator_trainable_variables)
 
         return self.update_loss_trackers(d_a_loss=d_a_loss, d_b_loss=d_b_loss, g_loss=g_loss, **terms)
 

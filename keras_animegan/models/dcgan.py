@@ -2,8 +2,9 @@
 
 
 import keras
-import tensorflow as tf
+from keras import ops
 
+from keras_animegan import backend as gan_backend
 from keras_animegan.models.gan_model import GANModel
 from keras_animegan.models.dcgan_generator import dcgan_generator
 from keras_animegan.models.dcgan_discriminator import dcgan_discriminator
@@ -95,7 +96,7 @@ class DCGAN(GANModel):
 
     def sample_noise(self, batch_size, seed):
         """Standard normal noise `(batch_size, latent_dim)` from a stateless `seed` (shape (2,))."""
-        return tf.random.stateless_normal((batch_size, self.latent_dim), seed=seed)
+        return gan_backend.stateless_normal((batch_size, self.latent_dim), seed)
 
     def replica_noise(self, batch_size, salt):
         """This replica's rows of the global batch's training noise for this step.
@@ -127,15 +128,30 @@ class DCGAN(GANModel):
             noise = keras.random.normal((num_images, self.latent_dim), seed=int(seed))
         return self(noise, training=False)
 
-    def train_step(self, data):
+    def gan_step(self, data):
         real_images = data[0] if isinstance(data, (tuple, list)) else data
-        real_images = tf.cast(real_images, self.compute_dtype)
-        batch_size = tf.shape(real_images)[0]
+        real_images = ops.cast(real_images, self.compute_dtype)
+        batch_size = ops.shape(real_images)[0]
 
         # Discriminator: real images -> real, generated images -> fake (both through the
         # same augmentation policy, if any).
-        noise = self.replica_noise(batch_size, salt=0)
-        with tf.GradientTape() as tape:
+        d_loss, grads = self.discriminator_gradients(real_images, self.replica_noise(batch_size, salt=0))
+        self.apply_update(self.d_optimizer, grads, self.discriminator_trainable_variables)
+
+        # Generator: fresh noise, make the discriminator call it real.
+        g_loss, grads = self.generator_gradients(self.replica_noise(batch_size, salt=1))
+        self.apply_update(self.g_optimizer, grads, self.generator_trainable_variables)
+        self.update_ema()
+
+        return self.update_loss_trackers(d_loss=d_loss, g_loss=g_loss)
+
+    def discriminator_gradients(self, real_images, noise):
+        """`(d_loss, gradients)` of the discriminator's variables, on fakes drawn from `noise`.
+
+        The gradients are of the loss the optimizer minimizes (R1 included, divided by the
+        replicas, loss-scaled under float16); `d_loss` is the adversarial loss the progress bar shows.
+        """
+        def loss_fn():
             fake_images = self.generator(noise, training=True)
             if self.r1_gamma:
                 r1, real_logits = self.r1_penalty(self.discriminator, real_images, salt=0)
@@ -143,23 +159,22 @@ class DCGAN(GANModel):
                 real_logits = self.discriminator(self.augment_images(real_images, 0), training=True)
             fake_logits = self.discriminator(self.augment_images(fake_images, 1), training=True)
             d_loss = self.discriminator_loss_fn(real_logits, fake_logits)
-            total = d_loss + tf.cast(r1, d_loss.dtype) if self.r1_gamma else d_loss
-            scaled = self.scale_loss_for_replicas(total, self.d_optimizer)
-        variables = self.discriminator_trainable_variables
-        self.apply_update(self.d_optimizer, tape.gradient(scaled, variables), variables)
+            total = d_loss + ops.cast(r1, d_loss.dtype) if self.r1_gamma else d_loss
+            return self.scale_loss_for_replicas(total, self.d_optimizer), d_loss
 
-        # Generator: fresh noise, make the discriminator call it real.
-        noise = self.replica_noise(batch_size, salt=1)
-        with tf.GradientTape() as tape:
+        (_, d_loss), grads = self.differentiate(loss_fn, self.discriminator_trainable_variables)
+        return d_loss, grads
+
+    def generator_gradients(self, noise):
+        """`(g_loss, gradients)` of the generator's variables for `noise` (see `discriminator_gradients`)."""
+        def loss_fn():
             fake_images = self.generator(noise, training=True)
             fake_logits = self.discriminator(self.augment_images(fake_images, 2), training=True)
             g_loss = self.generator_loss_fn(fake_logits)
-            scaled = self.scale_loss_for_replicas(g_loss, self.g_optimizer)
-        variables = self.generator_trainable_variables
-        self.apply_update(self.g_optimizer, tape.gradient(scaled, variables), variables)
-        self.update_ema()
+            return self.scale_loss_for_replicas(g_loss, self.g_optimizer), g_loss
 
-        return self.update_loss_trackers(d_loss=d_loss, g_loss=g_loss)
+        (_, g_loss), grads = self.differentiate(loss_fn, self.generator_trainable_variables)
+        return g_loss, grads
 
     def get_config(self):
         config = super().get_config()

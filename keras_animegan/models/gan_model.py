@@ -4,26 +4,13 @@ import copy
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
+from keras_animegan import backend as gan_backend
 from keras_animegan import presets
 from keras_animegan.losses import get_adversarial_loss
 from keras_animegan.models.augment import diff_augment
 from keras_animegan.models.augment import parse_policy
-
-
-def keras_reduces_across_workers(strategy):
-    """Whether Keras's `fit` reduces step outputs across workers (with `axis=0`, which fails on scalars).
-
-    This is Keras 3's own test (`_collective_all_reduce_multi_worker` in
-    keras/src/backend/tensorflow/trainer.py), and it needs TF's private
-    `_in_multi_worker_mode()`: a `MultiWorkerMirroredStrategy` without a
-    cluster runs as a local strategy, and no public API tells the two apart.
-    Upstream: tensorflow/tensorflow#72388 (Keras 3 multi-worker reduction of
-    scalar outputs, closed without a fix). The only private call in the package.
-    """
-    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-            and strategy.extended._in_multi_worker_mode())
 
 
 def _loss_scaled(optimizer):
@@ -130,6 +117,11 @@ class GANModel(keras.Model):
                     f"got {key}={kwargs[key]!r}."
                 )
             kwargs.pop(key, None)
+        if gan_backend.BACKEND == "jax" and type(self).train_step is not GANModel.train_step:
+            raise NotImplementedError(
+                f"{type(self).__name__} overrides train_step(data), which Keras's JAX trainer does not call "
+                "(it calls train_step(state, data)). Implement gan_step(data) instead: GANModel runs it on "
+                "TensorFlow, JAX and PyTorch.")
         self.gan_mode = gan_mode
         self.generator_loss_fn, self.discriminator_loss_fn = get_adversarial_loss(gan_mode)
         self.g_optimizer = keras.optimizers.get(g_optimizer) if g_optimizer else self._default_optimizer()
@@ -145,6 +137,7 @@ class GANModel(keras.Model):
             self.g_optimizer.build(self.generator_trainable_variables)
         if not self.d_optimizer.built:
             self.d_optimizer.build(self.discriminator_trainable_variables)
+        gan_backend.after_compile(self)
 
     def _default_optimizer(self):
         return keras.optimizers.Adam(learning_rate=self.default_learning_rate, beta_1=0.5)
@@ -204,11 +197,11 @@ class GANModel(keras.Model):
     def ema_decay_at(self, step):
         """The decay applied after `step` generator updates (see the class docstring)."""
         if self.ema_rampup is None:
-            return tf.constant(self.ema_decay, tf.float32)
+            return ops.convert_to_tensor(self.ema_decay, "float32")
         max_half_life = np.log(0.5) / np.log(self.ema_decay)
-        half_life = tf.minimum(tf.constant(max_half_life, tf.float32),
-                               self.ema_rampup * tf.maximum(tf.cast(step, tf.float32), 1.0))
-        return tf.pow(0.5, 1.0 / half_life)
+        half_life = ops.minimum(ops.convert_to_tensor(max_half_life, "float32"),
+                                self.ema_rampup * ops.maximum(ops.cast(step, "float32"), 1.0))
+        return ops.power(0.5, 1.0 / half_life)
 
     def apply_update(self, optimizer, grads, variables):
         """`optimizer.apply(grads, variables)`, and the step is counted even when the optimizer skips it.
@@ -225,9 +218,9 @@ class GANModel(keras.Model):
         # Before and after, through the same variable: unchanged means the update was skipped. (The
         # optimizer decides on the all-reduced gradients, so this replica's own cannot tell.)
         iterations = optimizer.iterations
-        before = tf.identity(iterations)
+        before = gan_backend.snapshot(iterations.value)
         optimizer.apply(grads, variables)
-        iterations.assign_add(tf.cast(tf.equal(tf.identity(iterations), before), iterations.dtype))
+        iterations.assign_add(ops.cast(ops.equal(gan_backend.snapshot(iterations.value), before), iterations.dtype))
 
     def update_ema(self):
         """Moves the EMA networks toward the raw ones; call after the generator update of a step."""
@@ -237,23 +230,10 @@ class GANModel(keras.Model):
         pairs = self.ema_pairs()
 
         def blend(ema, value):
-            d = tf.cast(decay, ema.dtype)
-            return d * ema + (1.0 - d) * tf.cast(value, ema.dtype)
+            d = ops.cast(decay, ema.dtype)
+            return d * ema + (1.0 - d) * ops.cast(value, ema.dtype)
 
-        context = tf.distribute.get_replica_context()
-        if context is None or context.num_replicas_in_sync == 1:
-            for ema, raw in pairs:
-                ema.assign(blend(ema.value, raw.value))
-            return
-
-        # Several replicas: the raw weights are identical on every replica after the update, so
-        # the EMA is updated once per device in cross-replica context (as Keras's optimizer does).
-        def merge_fn(strategy):
-            for ema, raw in pairs:
-                strategy.extended.update(ema.value, lambda var, value: var.assign(blend(var, value)),
-                                         args=(raw.value,), group=False)
-
-        context.merge_call(merge_fn)
+        gan_backend.update_ema(pairs, blend)
 
     # ------------------------------------------------------------ augmentation
     def augment_images(self, images, salt):
@@ -266,7 +246,7 @@ class GANModel(keras.Model):
         replicas = self.num_replicas()
         if replicas == 1:
             return diff_augment(images, self.augment_policy, seed)
-        batch = tf.shape(images)[0]
+        batch = ops.shape(images)[0]
         return diff_augment(images, self.augment_policy, seed, offset=self.replica_id() * batch,
                             total=batch * replicas)
 
@@ -276,13 +256,18 @@ class GANModel(keras.Model):
         Returns `(penalty, real_logits)`: the logits come from the same call, so the
         discriminator loss can reuse them.
         """
-        with tf.GradientTape() as tape:
-            tape.watch(real_images)
-            real_logits = discriminator(self.augment_images(real_images, salt), training=True)
-            total = tf.reduce_sum(tf.cast(real_logits, tf.float32))
-        grads = tf.cast(tape.gradient(total, real_images), tf.float32)
-        squared = tf.reduce_sum(tf.square(grads), axis=tf.range(1, tf.rank(grads)))
-        return 0.5 * self.r1_gamma * tf.reduce_mean(squared), real_logits
+        def logits_sum(images):
+            logits = discriminator(self.augment_images(images, salt), training=True)
+            return ops.sum(ops.cast(logits, "float32")), logits
+
+        (_, real_logits), grads = gan_backend.input_gradients(logits_sum, real_images)
+        grads = ops.cast(grads, "float32")
+        squared = ops.sum(ops.square(grads), axis=tuple(range(1, len(grads.shape))))
+        return 0.5 * self.r1_gamma * ops.mean(squared), real_logits
+
+    def differentiate(self, loss_fn, variables):
+        """`(loss_fn(), gradients of its first output with respect to variables)` on any backend."""
+        return gan_backend.gradients(loss_fn, variables)
 
     # ------------------------------------------------------------------ metrics
     @property
@@ -301,16 +286,8 @@ class GANModel(keras.Model):
 
     @staticmethod
     def step_logs(logs):
-        """What `train_step` returns: scalars, or shape-(1,) tensors under a multi-worker strategy.
-
-        Keras 3.15 reduces multi-worker step outputs with
-        `strategy.reduce("MEAN", v, axis=0)`, which fails on scalars ("Invalid
-        reduction dimension 0 for input with 0 dimensions"); a length-1 axis
-        reduces to the same scalar.
-        """
-        if keras_reduces_across_workers(tf.distribute.get_strategy()):
-            return {name: tf.reshape(value, (1,)) for name, value in logs.items()}
-        return logs
+        """What `train_step` returns: scalars, or shape-(1,) tensors under a multi-worker `tf.distribute`."""
+        return gan_backend.step_logs(logs)
 
     @property
     def train_steps(self):
@@ -320,7 +297,8 @@ class GANModel(keras.Model):
     # ------------------------------------------------------------ distribution
     @staticmethod
     def num_replicas():
-        return tf.distribute.get_strategy().num_replicas_in_sync
+        """Replicas in sync: `tf.distribute`'s on TensorFlow; 1 on JAX and PyTorch (one program)."""
+        return gan_backend.num_replicas()
 
     def scale_loss_for_replicas(self, loss, optimizer=None):
         """The loss to differentiate: divided by the replica count, then scaled by `optimizer`'s loss scale.
@@ -342,16 +320,12 @@ class GANModel(keras.Model):
         For batch statistics that a loss uses nonlinearly (CartoonGAN's style
         target): the mean of equal-sized replica batches is the global batch's.
         """
-        context = tf.distribute.get_replica_context()
-        if context is None or context.num_replicas_in_sync == 1:
-            return value
-        return context.all_reduce(tf.distribute.ReduceOp.MEAN, value)
+        return gan_backend.cross_replica_mean(value)
 
     @staticmethod
     def replica_id():
         """This replica's index in the sync group (0 outside a strategy); a Python int or a tensor."""
-        context = tf.distribute.get_replica_context()
-        return context.replica_id_in_sync_group if context is not None else 0
+        return gan_backend.replica_id()
 
     def step_seed(self, salt=0, per_replica=True):
         """A stateless RNG seed, shape (2,), unique per (model seed, step, replica, salt).
@@ -362,12 +336,21 @@ class GANModel(keras.Model):
         `per_replica=False` leaves the replica out: the same seed on every
         replica (to draw global-batch noise and slice it, see `DCGAN.replica_noise`).
         """
-        step = tf.cast(self.g_optimizer.iterations, tf.int32)
-        seed = tf.constant([self.seed % (2**31 - 1), salt], dtype=tf.int32)
-        seed = tf.random.experimental.stateless_fold_in(seed, step)
+        step = ops.cast(self.g_optimizer.iterations.value, "int32")
+        seed = ops.convert_to_tensor([self.seed % (2**31 - 1), salt], dtype="int32")
+        seed = gan_backend.fold_in(seed, step)
         if not per_replica:
             return seed
-        return tf.random.experimental.stateless_fold_in(seed, tf.cast(self.replica_id(), tf.int32))
+        return gan_backend.fold_in(seed, self.replica_id())
+
+    # -------------------------------------------------------------------- train
+    def train_step(self, *args):
+        """Keras's hook: `(data)` on TensorFlow and PyTorch, `(state, data)` on JAX; runs `gan_step(data)`."""
+        return gan_backend.train_step(self, *args)
+
+    def gan_step(self, data):
+        """One training step, written once for every backend; subclasses implement it."""
+        raise NotImplementedError
 
     # ---------------------------------------------------------------- inference
     def call(self, inputs, training=False):

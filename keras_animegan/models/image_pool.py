@@ -1,8 +1,10 @@
 """A history buffer of generated images for the discriminator (CycleGAN)."""
 
 import keras
-import tensorflow as tf
 from keras import layers
+from keras import ops
+
+from keras_animegan import backend as gan_backend
 
 
 @keras.saving.register_keras_serializable(package="keras_animegan")
@@ -41,43 +43,39 @@ class ImagePool(layers.Layer):
         self.built = True
 
     def call(self, images, seed):
-        """Returns the images the discriminator should see; updates the pool. `seed`: stateless seed (2,)."""
+        """Returns the images the discriminator should see; updates the pool. `seed`: stateless seed (2,).
+
+        Written with fixed shapes (no boolean masks), so one compiled step serves every call on
+        JAX too: both the filling and the swapping update are computed and one is kept.
+        """
         if self.pool_size == 0:
             return images
-        images = tf.cast(images, self.images.dtype)
-        context = tf.distribute.get_replica_context()
-        replicas = context.num_replicas_in_sync if context is not None else 1
-        if replicas > 1:
-            local_batch = tf.shape(images)[0]
-            images = context.all_gather(images, axis=0)
-        batch = tf.shape(images)[0]
-        count = tf.convert_to_tensor(self.count)
-        pool = tf.convert_to_tensor(self.images)
+        images = ops.cast(images, self.images.dtype)
+        images, local = gan_backend.gather_replicas(images)
+        batch = ops.shape(images)[0]
+        size = self.pool_size
+        count = ops.convert_to_tensor(self.count.value)
+        pool = ops.convert_to_tensor(self.images.value)
+        index = ops.arange(batch, dtype="int32")
 
-        def fill():
-            # Store as many as fit, in order; return the images unchanged.
-            slots = count + tf.range(batch)
-            fits = slots < self.pool_size
-            updated = tf.tensor_scatter_nd_update(pool, tf.boolean_mask(slots, fits)[:, None], tf.boolean_mask(images, fits))
-            return images, updated, tf.minimum(count + batch, self.pool_size)
-
-        def swap():
-            seed_swap, seed_slot = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
-            use_pool = tf.random.stateless_uniform((batch,), seed_swap) > 0.5
-            slots = tf.random.stateless_uniform((batch,), seed_slot, maxval=self.pool_size, dtype=tf.int32)
-            stored = tf.gather(pool, slots)
-            mask = tf.reshape(use_pool, (-1, 1, 1, 1))
-            returned = tf.where(mask, stored, images)
-            updated = tf.tensor_scatter_nd_update(
-                pool, tf.boolean_mask(slots, use_pool)[:, None], tf.boolean_mask(images, use_pool)
-            )
-            return returned, updated, count
-
-        returned, updated, new_count = tf.cond(count < self.pool_size, fill, swap)
+        # Filling: image i goes to slot count + i while there is room, and is returned as it is.
+        fill_slots = count + index
+        # Full: each image, with probability 1/2, is swapped with a random stored one.
+        use_pool = gan_backend.stateless_uniform((batch,), gan_backend.fold_in(seed, 0)) > 0.5
+        swap_slots = gan_backend.stateless_uniform((batch,), gan_backend.fold_in(seed, 1), 0, size, "int32")
+        filling = count < size
+        slots = ops.where(filling, fill_slots, swap_slots)
+        writes = ops.where(filling, fill_slots < size, use_pool)
+        stored = ops.take(pool, ops.clip(swap_slots, 0, size - 1), axis=0)
+        returned = ops.where(ops.logical_and(ops.logical_not(filling), use_pool)[:, None, None, None], stored, images)
+        # Slot j takes the last image written to it (-1: none).
+        hits = ops.logical_and(writes[:, None], ops.equal(slots[:, None], ops.arange(size, dtype="int32")[None, :]))
+        writer = ops.max(ops.where(hits, index[:, None] + 1, 0), axis=0) - 1
+        updated = ops.where((writer >= 0)[:, None, None, None], ops.take(images, ops.maximum(writer, 0), axis=0), pool)
         self.images.assign(updated)
-        self.count.assign(new_count)
-        if replicas > 1:
-            start = context.replica_id_in_sync_group * local_batch
+        self.count.assign(ops.where(filling, ops.minimum(count + batch, size), count))
+        if local is not None:
+            start, local_batch = local
             returned = returned[start:start + local_batch]
         return returned
 

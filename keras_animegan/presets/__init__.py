@@ -60,7 +60,7 @@ def preset_folder(preset):
     """The folder of `preset`: the name of a shipped preset, or a folder written by `save_to_preset`.
 
     Raises:
-        ValueError naming `preset` and listing the shipped presets when it is neither.
+        ValueError: naming `preset` and listing the shipped presets when it is neither.
     """
     preset = os.fspath(preset)
     if os.path.isfile(os.path.join(preset, CONFIG_FILE)):
@@ -177,7 +177,7 @@ def load_weights(model, preset):
     """Loads the preset's generator weights into `model`'s generators (and their EMA copies).
 
     Raises:
-        ValueError naming the preset and network when the stored weights do not fit `model`.
+        ValueError: naming the preset and network when the stored weights do not fit `model`.
     """
     config = load_config(preset)
     with np.load(os.path.join(preset_folder(preset), WEIGHTS_FILE)) as stored:

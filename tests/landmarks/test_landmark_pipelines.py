@@ -9,8 +9,8 @@ from PIL import Image
 import tfds_builders  # noqa: F401 - registers the builders
 from tfds_builders import image_folder
 from keras_animegan.landmarks import FaceMesh
-from train import cartoongan
-from train import cyclegan
+from keras_animegan.train import cartoongan
+from keras_animegan.train import cyclegan
 
 pytestmark = pytest.mark.slow
 

@@ -127,7 +127,7 @@ def test_tfds_build_cli_then_load_and_train(tmp_path):
     assert len(images) == 40
     assert all(i.shape == (64, 64, 3) and i.dtype == np.uint8 for i in images)
 
-    from train import dcgan
+    from keras_animegan.train import dcgan
 
     run = dcgan.run(dcgan.DCGANConfig(
         model_dir=str(tmp_path / "run"), dataset="faces/64px", data_dir=str(data_dir), epochs=1,

@@ -12,14 +12,15 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from train import cartoongan
+from keras_animegan.train import cartoongan
 
 pytestmark = pytest.mark.slow
 
 
 def test_cli_command_from_the_issue_on_the_embedded_default(tmp_path):
-    command = [sys.executable, "-m", "train.cartoongan", f"--model_dir={tmp_path / 'D'}", "--epochs=2",
+    command = [sys.executable, "-m", "keras_animegan", "train", "cartoongan", f"--model_dir={tmp_path / 'D'}", "--epochs=2",
                "--init_epochs=1", "--steps_per_epoch=2", "--batch_size=2", "--image_size=32", "--vgg_weights=none",
+               "--vgg=vgg16", "--base_filters=8", "--cartoon_blocks=1",
                "--kid_every=1", "--kid_features=random", "--kid_samples=4"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})

@@ -11,7 +11,7 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_animegan.models import CycleGAN
-from train import cyclegan
+from keras_animegan.train import cyclegan
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +73,7 @@ def test_missing_domain_path_is_a_clear_error(tmp_path):
 
 def test_cli_command_from_the_issue(tmp_path):
     command = [sys.executable, "-m", "train.cyclegan", f"--model_dir={tmp_path / 'D'}", "--epochs=1",
-               "--steps_per_epoch=2", "--batch_size=1", "--image_size=32"]
+               "--steps_per_epoch=2", "--batch_size=1", "--image_size=32", "--base_filters=8", "--num_blocks=1"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.returncode == 0, done.stderr[-3000:]

@@ -15,7 +15,7 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_animegan import callbacks as ka_callbacks
-from train import dcgan
+from keras_animegan.train import dcgan
 
 pytestmark = pytest.mark.slow
 
@@ -135,7 +135,7 @@ def test_cli_is_killed_mid_epoch_and_resumes(tmp_path):
     """The real thing: SIGKILL the trainer process mid-epoch, rerun the same command."""
     model_dir = tmp_path / "cli"
     command = [
-        sys.executable, "-m", "train.dcgan", f"--model_dir={model_dir}", "--epochs=1", "--steps_per_epoch=400",
+        sys.executable, "-m", "train.dcgan", f"--model_dir={model_dir}", "--epochs=1", "--steps_per_epoch=150",
         "--batch_size=2", "--image_size=32", "--latent_dim=8", "--base_filters=2", "--num_samples=8",
         "--checkpoint_every=5", "--verbose=0",
     ]
@@ -154,13 +154,13 @@ def test_cli_is_killed_mid_epoch_and_resumes(tmp_path):
         process.kill()
         process.wait()
     killed_at = max(steps_logged(str(model_dir)))
-    assert 10 <= killed_at < 400
+    assert 10 <= killed_at < 150
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert "Resuming from step" in finished.stderr
     steps = steps_logged(str(model_dir))
-    assert steps == list(range(1, 401))  # nothing repeated, nothing lost
-    assert "400 steps" in finished.stdout
+    assert steps == list(range(1, 151))  # nothing repeated, nothing lost
+    assert "150 steps" in finished.stdout
 
 
 def test_bf16_run_gives_finite_losses_and_float32_outputs(tmp_path):
@@ -203,7 +203,7 @@ def test_kid_every_epoch_is_logged_beside_the_losses(tmp_path):
 
 
 def test_report_recipe_reproduces_the_old_settings():
-    from train import options
+    from keras_animegan.train import options
 
     user = options.resolve(dcgan.DCGANConfig(recipe="report", image_dir="x"), dcgan.DEFAULTS, dcgan.EMBEDDED_DEFAULTS,
                           "dcgan")
@@ -291,5 +291,5 @@ def test_fine_tune_from_a_preset_takes_its_settings_and_weights(tmp_path):
     with pytest.raises(ValueError, match="--base_filters=8 does not fit --init_preset"):
         dcgan.run(dcgan.DCGANConfig(model_dir=str(tmp_path / "r2"), init_preset=preset, base_filters=8))
     other = CycleGAN(image_size=32, base_filters=4, num_blocks=1, num_disc_layers=2).save_to_preset(str(tmp_path / "c"))
-    with pytest.raises(ValueError, match="is a CycleGAN preset; train.dcgan needs a DCGAN one"):
+    with pytest.raises(ValueError, match="is a CycleGAN preset; `keras-animegan train dcgan` needs a DCGAN one"):
         dcgan.run(dcgan.DCGANConfig(model_dir=str(tmp_path / "r3"), init_preset=other))

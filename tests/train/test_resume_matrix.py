@@ -11,9 +11,9 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from train import cartoongan
-from train import cyclegan
-from train import dcgan
+from keras_animegan.train import cartoongan
+from keras_animegan.train import cyclegan
+from keras_animegan.train import dcgan
 
 pytestmark = pytest.mark.slow
 

@@ -1,10 +1,14 @@
 """Where a run executes: the `tf.distribute` strategy, the chief, mixed precision."""
 
+import contextlib
 import json
 import os
 
 import keras
-import tensorflow as tf
+
+from keras_animegan.utils import optional
+
+tf = optional.tensorflow("tf.distribute")
 
 
 def set_mixed_precision(mode):
@@ -15,13 +19,41 @@ def set_mixed_precision(mode):
     keras.mixed_precision.set_dtype_policy(policies[mode])
 
 
+class KerasDistribution:
+    """`--strategy` on JAX and PyTorch: one program; on JAX with several devices, Keras's `DataParallel`.
+
+    Stands where a `tf.distribute` strategy stands in the trainers: `scope()`,
+    `num_replicas_in_sync` (1: one program sees the global batch, and Keras shards it over the
+    devices) and `cluster_resolver` (none: this process is the chief).
+    """
+
+    cluster_resolver = None
+    num_replicas_in_sync = 1
+
+    def __init__(self, name):
+        if name not in ("auto", "default", "mirrored", "one_device"):
+            raise ValueError(f"--strategy={name} runs on the TensorFlow backend only (KERAS_BACKEND="
+                             f"{keras.backend.backend()}).")
+        self.distribution = None
+        if keras.backend.backend() == "jax" and name in ("auto", "mirrored"):
+            devices = keras.distribution.list_devices()
+            if len(devices) > 1:
+                self.distribution = keras.distribution.DataParallel(devices=devices)
+        self.num_devices = len(self.distribution.device_mesh.devices.flat) if self.distribution else 1
+
+    def scope(self):
+        return self.distribution.scope() if self.distribution is not None else contextlib.nullcontext()
+
+
 def get_strategy(name):
-    """The `tf.distribute` strategy for `--strategy`.
+    """The `tf.distribute` strategy for `--strategy` (a `KerasDistribution` off TensorFlow).
 
     `multi_worker` reads the cluster from the `TF_CONFIG` environment variable
     (one process per machine, same command everywhere; see the README) and
     must be created before TensorFlow runs any op, which `fit_and_export` does.
     """
+    if keras.backend.backend() != "tensorflow":
+        return KerasDistribution(name)
     if name == "multi_worker":
         if not os.environ.get("TF_CONFIG"):
             raise ValueError("--strategy=multi_worker needs the TF_CONFIG environment variable "
@@ -64,6 +96,8 @@ def is_chief(strategy):
 
 def distribute_options(dataset, strategy):
     """Multi-worker: shard by element (our sources are generators and zips, not TFRecord files)."""
+    if isinstance(strategy, KerasDistribution):
+        return dataset
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA

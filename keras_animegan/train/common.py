@@ -22,14 +22,14 @@ from keras_animegan.utils.run_folder import RunLock
 from keras_animegan.utils.run_folder import RunLockedError
 from keras_animegan.utils.run_folder import disk_space_message
 from keras_animegan.utils.run_folder import is_disk_full
-from train.inputs import first_images
-from train.options import TrainConfig
-from train.options import config_from_flags
-from train.options import learning_rate
-from train.runtime import distribute_options
-from train.runtime import get_strategy
-from train.runtime import is_chief
-from train.runtime import set_mixed_precision
+from keras_animegan.train.inputs import first_images
+from keras_animegan.train.options import TrainConfig
+from keras_animegan.train.options import parse_config
+from keras_animegan.train.options import learning_rate
+from keras_animegan.train.runtime import distribute_options
+from keras_animegan.train.runtime import get_strategy
+from keras_animegan.train.runtime import is_chief
+from keras_animegan.train.runtime import set_mixed_precision
 
 logger = logging.getLogger("keras_animegan")
 
@@ -37,6 +37,8 @@ logger = logging.getLogger("keras_animegan")
 # ------------------------------------------------------------------------ runs
 @dataclasses.dataclass
 class RunPaths:
+    """Where a run writes, all inside `model_dir` (the `--model_dir` flag): see the training docs' list."""
+
     model_dir: str
 
     @property
@@ -229,6 +231,8 @@ def start_run(config, model_name, build_model, make_data):
 
 
 def _start_run(config, model_name, build_model, make_data, strategy, chief, paths, lock):
+    """Step 1 under the lock: refuse a folder of another run's settings, set precision and seed, open the data,
+    build the model in the strategy's scope (loading `--init_preset`'s generators) and the checkpoint."""
     if chief:
         _check_same_run(config, paths.config_json)
     set_mixed_precision(config.mixed_precision)
@@ -307,21 +311,26 @@ def save_and_export(run, config, model_name, finalize, exports):
         return {}
     if finalize is not None:
         finalize(run.model, run.paths)
-    run.model.save(os.path.join(config.model_dir, f"{model_name}.keras"))
+    keras_path = os.path.join(config.model_dir, f"{model_name}.keras")
+    run.model.save(keras_path)
+    if keras.backend.backend() != "tensorflow":
+        logger.info("No SavedModel written: SavedModel export runs on the TensorFlow backend. The .keras file is "
+                    "backend-neutral: `KERAS_BACKEND=tensorflow keras-animegan export %s` exports it.", keras_path)
+        return {}
     targets = exports(run.model) if exports is not None else [(model_name, run.model.inference_network())]
     return {name: export_generator(run.model, config.export_dir, name, network=network) for name, network in targets}
 
 
-def run_main(argv, config_cls, model_flags, run):
-    """What every trainer's `main(argv)` does: flags -> config -> `run(config)`, with clean errors."""
+def run_main(argv, model_name, description, config_cls, model_flags, run):
+    """What every trainer's `main(argv)` does: command line -> config -> `run(config)`, with clean errors.
+
+    Returns the exit status: 0 done, 1 stopped on a non-finite loss, 2 a user error (bad flag
+    value, missing file, the run folder locked by another trainer), 3 the disk is full.
+    """
     import sys
 
-    from absl import app
-
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    config = parse_config(config_cls, model_name, description, model_flags, argv)
     setup_logging()
-    config = config_from_flags(config_cls, model_flags)
     try:
         result = run(config)
     except ka_callbacks.NonFiniteLossError as error:
@@ -363,3 +372,4 @@ def setup_logging():
 
     absl_logging.set_verbosity(absl_logging.WARNING)
     logging.getLogger("tensorflow").setLevel(logging.WARNING)
+    logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)  # "Unable to initialize backend 'tpu'"

@@ -3,9 +3,11 @@
 import dataclasses
 import logging
 
-import tensorflow as tf
 
 from keras_animegan import data as ka_data
+from keras_animegan.utils import optional
+
+tf = optional.tensorflow("The tf.data input pipeline")
 
 logger = logging.getLogger("keras_animegan")
 
@@ -20,7 +22,7 @@ def open_source(config, embedded_path):
 class TrainData:
     """What a trainer's `make_data` returns: the batches to fit on and where they come from."""
 
-    dataset: tf.data.Dataset
+    dataset: object  # a tf.data.Dataset, or a keras.utils.PyDataset without TensorFlow
     num_images: int  # images in one epoch's worth of data (sets the default steps per epoch)
     sources: list  # ImageSource / TFDSImageSource objects (for skip counts and the log)
 
@@ -67,7 +69,7 @@ def landmark_weights(config):
 def single_source_data(config, embedded_path):
     """`make_data` for one image source: `--image_dir` / `--dataset`, else the embedded set."""
     if config.landmark_weight:
-        raise ValueError("--landmark_weight applies to train.cyclegan and train.cartoongan (photo inputs), "
+        raise ValueError("--landmark_weight applies to `train cyclegan` and `train cartoongan` (photo inputs), "
                          "not to this trainer.")
     source = open_source(config, embedded_path)
     dataset = source.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed)

@@ -1,77 +1,122 @@
-"""Trainer settings: the shared absl flags (defined once, here), the config dataclass, the recipes' tables.
+"""Trainer settings: the shared flags (declared once, here), the config dataclass, the recipes' tables.
 
-A trainer module (`train/dcgan.py`, ...) defines only its own flags, turns
-flags into a frozen config dataclass in `main(argv)` (`config_from_flags`),
-fills what the user left unset from its recipe tables (`resolve`), and calls
-`run(config)`, which never reads flags; tests call `run()` directly.
+A trainer module (`keras_animegan/train/dcgan.py`, ...) declares only its own
+flags (`MODEL_FLAGS`), turns the command line into a frozen config dataclass in
+`main(argv)` (`parse_config`), fills what the user left unset from its recipe
+tables (`resolve`), and calls `run(config)`, which never reads the command
+line; tests call `run()` directly.
+
+The flags are plain `argparse` (as the `keras-animegan` command's are), written
+`--name=value` or `--name value`.
 """
 
+import argparse
 import dataclasses
 import os
 from typing import Optional
 
 import keras
-from absl import flags
+
+
+@dataclasses.dataclass(frozen=True)
+class Flag:
+    """One command-line flag: its name, value type, default, help and (for an enum) choices."""
+
+    name: str
+    type: type
+    default: object
+    help: str
+    choices: Optional[tuple] = None
+
+
+class Flags:
+    """An ordered list of flags, declared as absl's `DEFINE_*` would be, turned into `argparse` arguments."""
+
+    def __init__(self):
+        self.flags = []
+
+    def _add(self, name, type_, default, help, choices=None):
+        if any(flag.name == name for flag in self.flags):
+            raise ValueError(f"flag --{name} is declared twice")
+        self.flags.append(Flag(name, type_, default, " ".join(help.split()), tuple(choices) if choices else None))
+
+    def string(self, name, default, help):
+        self._add(name, str, default, help)
+
+    def integer(self, name, default, help):
+        self._add(name, int, default, help)
+
+    def float(self, name, default, help):
+        self._add(name, float, default, help)
+
+    def enum(self, name, default, choices, help):
+        self._add(name, str, default, help, choices)
+
+    @property
+    def names(self):
+        return tuple(flag.name for flag in self.flags)
+
+    def add_to(self, group):
+        """Adds each flag to an `argparse` parser or argument group."""
+        for flag in self.flags:
+            default = "" if flag.default is None else f" (default: {flag.default})"
+            group.add_argument(f"--{flag.name}", type=flag.type, default=flag.default, choices=flag.choices,
+                               metavar=flag.name.upper() if flag.choices is None else None,
+                               help=flag.help.replace("%", "%%") + default)
+
+
+SHARED_FLAGS = Flags()
 
 # ----------------------------------------------------------------------------- flags
 # Defaults of None mean "the trainer's default" (see each trainer's DEFAULTS).
-flags.DEFINE_string("model_dir", None, "Run directory: checkpoints, samples, logs, final model. "
+SHARED_FLAGS.string("model_dir", None, "Run directory: checkpoints, samples, logs, final model. "
                     "Rerunning with the same directory resumes. Default: runs/<model>.")
-flags.DEFINE_integer("epochs", None, "Number of epochs.")
-flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch. Default: one pass over the images.")
-flags.DEFINE_integer("batch_size", None, "Global batch size (split across replicas).")
-flags.DEFINE_integer("image_size", None, "Training image height and width.")
-flags.DEFINE_float("learning_rate", None, "Learning rate of both optimizers (Adam). Default: the recipe's.")
-flags.DEFINE_integer("seed", 0, "Random seed (weights, noise, shuffling).")
-flags.DEFINE_string("image_dir", None, "A folder (searched recursively) or .zip of images to train on.")
-flags.DEFINE_string("dataset", None, "A TensorFlow Datasets name to train on instead (e.g. faces/64px).")
-flags.DEFINE_string("data_dir", None, "TensorFlow Datasets data directory for --dataset.")
-flags.DEFINE_string("export_dir", None, "SavedModel export base directory. Default: <model_dir>/export.")
-flags.DEFINE_enum("mixed_precision", "none", ["none", "bf16", "fp16"],
+SHARED_FLAGS.integer("epochs", None, "Number of epochs.")
+SHARED_FLAGS.integer("steps_per_epoch", None, "Steps per epoch. Default: one pass over the images.")
+SHARED_FLAGS.integer("batch_size", None, "Global batch size (split across replicas).")
+SHARED_FLAGS.integer("image_size", None, "Training image height and width.")
+SHARED_FLAGS.float("learning_rate", None, "Learning rate of both optimizers (Adam). Default: the recipe's.")
+SHARED_FLAGS.integer("seed", 0, "Random seed (weights, noise, shuffling).")
+SHARED_FLAGS.string("image_dir", None, "A folder (searched recursively) or .zip of images to train on.")
+SHARED_FLAGS.string("dataset", None, "A TensorFlow Datasets name to train on instead (e.g. faces/64px).")
+SHARED_FLAGS.string("data_dir", None, "TensorFlow Datasets data directory for --dataset.")
+SHARED_FLAGS.string("export_dir", None, "SavedModel export base directory. Default: <model_dir>/export.")
+SHARED_FLAGS.enum("mixed_precision", "none", ["none", "bf16", "fp16"],
                   "Mixed precision: bf16 (mixed_bfloat16) or fp16 (mixed_float16 with dynamic loss scaling); "
                   "network outputs and losses stay float32.")
-flags.DEFINE_enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "one_device", "default"],
+SHARED_FLAGS.enum("strategy", "auto", ["auto", "mirrored", "multi_worker", "one_device", "default"],
                   "tf.distribute strategy; auto = MirroredStrategy when more than one GPU is visible; "
                   "multi_worker = MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (only the chief writes).")
-flags.DEFINE_integer("checkpoint_every", 200, "Also checkpoint every N steps (0: only at epoch ends).")
-flags.DEFINE_enum("verbose", "auto", ["auto", "0", "1", "2"], "Keras fit verbosity (1 = progress bar).")
-flags.DEFINE_enum("gan_mode", None, ["vanilla", "lsgan", "hinge"],
+SHARED_FLAGS.integer("checkpoint_every", 200, "Also checkpoint every N steps (0: only at epoch ends).")
+SHARED_FLAGS.enum("verbose", "auto", ["auto", "0", "1", "2"], "Keras fit verbosity (1 = progress bar).")
+SHARED_FLAGS.enum("gan_mode", None, ["vanilla", "lsgan", "hinge"],
                   "Adversarial loss. Default: the model's (DCGAN and CartoonGAN vanilla, CycleGAN lsgan).")
-flags.DEFINE_float("landmark_weight", 0.0, "CycleGAN / CartoonGAN: strength of the face landmark loss (0 = off). "
+SHARED_FLAGS.float("landmark_weight", 0.0, "CycleGAN / CartoonGAN: strength of the face landmark loss (0 = off). "
                    "Weights the A->B->A cycle loss / the content loss with MediaPipe face-mesh maps.")
-flags.DEFINE_integer("base_filters", None, "Network width (DCGAN: channels at the last hidden resolution; "
+SHARED_FLAGS.integer("base_filters", None, "Network width (DCGAN: channels at the last hidden resolution; "
                      "CycleGAN: ngf/ndf). Default: the recipe's (README tables).")
 
-flags.DEFINE_enum("recipe", "modern", ["modern", "report"],
+SHARED_FLAGS.enum("recipe", "modern", ["modern", "report"],
                   "Training recipe: modern = the measured best (EMA generator, DiffAugment, ...; see the README's "
                   "KID table), report = the report's exact settings. Explicit flags override either.")
-flags.DEFINE_float("ema_decay", None, "EMA decay of the generator weights per step (0 = off). Default: the recipe's.")
-flags.DEFINE_string("augment", None, "DiffAugment policy for the discriminator inputs, e.g. color,translation,cutout "
+SHARED_FLAGS.float("ema_decay", None, "EMA decay of the generator weights per step (0 = off). Default: the recipe's.")
+SHARED_FLAGS.string("augment", None, "DiffAugment policy for the discriminator inputs, e.g. color,translation,cutout "
                     "('none' = off). Default: the recipe's.")
-flags.DEFINE_float("r1_gamma", None, "R1 gradient penalty weight on real images (0 = off). Default: the recipe's.")
-flags.DEFINE_float("g_learning_rate", None, "Generator learning rate (TTUR). Default: --learning_rate.")
-flags.DEFINE_float("d_learning_rate", None, "Discriminator learning rate (TTUR). Default: --learning_rate.")
-flags.DEFINE_float("beta_1", None, "Adam beta_1 of both optimizers. Default: the recipe's (0.5).")
+SHARED_FLAGS.float("r1_gamma", None, "R1 gradient penalty weight on real images (0 = off). Default: the recipe's.")
+SHARED_FLAGS.float("g_learning_rate", None, "Generator learning rate (TTUR). Default: --learning_rate.")
+SHARED_FLAGS.float("d_learning_rate", None, "Discriminator learning rate (TTUR). Default: --learning_rate.")
+SHARED_FLAGS.float("beta_1", None, "Adam beta_1 of both optimizers. Default: the recipe's (0.5).")
 
-flags.DEFINE_integer("kid_every", 0, "Compute KID of samples against real images every N epochs (0: off); "
+SHARED_FLAGS.integer("kid_every", 0, "Compute KID of samples against real images every N epochs (0: off); "
                      "logged beside the losses (kid.csv, loss_curve.png, TensorBoard).")
-flags.DEFINE_string("kid_features", "inception", "KID feature network: inception (downloads ImageNet weights), "
+SHARED_FLAGS.string("kid_features", "inception", "KID feature network: inception (downloads ImageNet weights), "
                     "vgg16, a local VGG16 .weights.h5 file, or a .keras feature model.")
-flags.DEFINE_integer("kid_samples", 1000, "Images on each side of the KID comparison.")
+SHARED_FLAGS.integer("kid_samples", 1000, "Images on each side of the KID comparison.")
 
-flags.DEFINE_string("init_preset", None, "Start the generators from a preset (a shipped name, see "
+SHARED_FLAGS.string("init_preset", None, "Start the generators from a preset (a shipped name, see "
                     "keras_animegan.list_presets(), or a folder from save_to_preset): fine-tuning. The network "
                     "settings (width, blocks, size, noise length) come from the preset.")
 
-FLAGS = flags.FLAGS
-
-SHARED_FLAGS = (
-    "model_dir", "epochs", "steps_per_epoch", "batch_size", "image_size", "learning_rate", "seed",
-    "image_dir", "dataset", "data_dir", "export_dir", "mixed_precision", "strategy",
-    "checkpoint_every", "verbose", "gan_mode", "base_filters", "landmark_weight", "kid_every", "kid_features",
-    "kid_samples", "recipe", "ema_decay", "augment", "r1_gamma", "g_learning_rate", "d_learning_rate", "beta_1",
-    "init_preset",
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,9 +158,21 @@ class TrainConfig:
         return not (self.image_dir or self.dataset)
 
 
-def config_from_flags(config_cls, names=()):
-    """Builds `config_cls` from the shared flags plus the trainer's own flag `names`."""
-    return config_cls(**{name: FLAGS[name].value for name in SHARED_FLAGS + tuple(names)})
+def build_parser(model_name, description, model_flags):
+    """The `argparse` parser of `keras-animegan train <model_name>`: the shared flags, then the model's own."""
+    parser = argparse.ArgumentParser(
+        prog=f"keras-animegan train {model_name}", usage=f"keras-animegan train {model_name} [flags]",
+        description=description, allow_abbrev=False,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    SHARED_FLAGS.add_to(parser.add_argument_group("training (every model)"))
+    model_flags.add_to(parser.add_argument_group(f"{model_name}"))
+    return parser
+
+
+def parse_config(config_cls, model_name, description, model_flags, argv=None):
+    """The command line `argv` (without the program name) as a `config_cls`; exits with usage on bad flags."""
+    args = build_parser(model_name, description, model_flags).parse_args(argv)
+    return config_cls(**{name: getattr(args, name) for name in SHARED_FLAGS.names + model_flags.names})
 
 
 # What every recipe sets unless the trainer's table says otherwise: the report trained with
@@ -144,7 +201,7 @@ def apply_preset_settings(config, model_name):
         raise ValueError(f"--init_preset: {error}") from None
     if stored["class_name"] != MODEL_CLASSES[model_name]:
         raise ValueError(f"--init_preset {config.init_preset!r} is a {stored['class_name']} preset; "
-                         f"train.{model_name} needs a {MODEL_CLASSES[model_name]} one.")
+                         f"`keras-animegan train {model_name}` needs a {MODEL_CLASSES[model_name]} one.")
     defaults = {f.name: f.default for f in dataclasses.fields(config)}
     updates = {}
     for field, key in PRESET_SETTINGS.items():

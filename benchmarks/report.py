@@ -1,0 +1,207 @@
+"""The benchmark tables of the docs, rendered from `benchmarks/results/*.json` (never typed by hand).
+
+`render(name)` gives the markdown of one result set; the docs' benchmark page
+(`docs/benchmarks.md`) names each with a marker line `<!-- results: NAME -->`,
+which the MkDocs hook (`docs/hooks.py`) replaces at build time. The benchmarks
+print the same tables when they finish, through the same functions.
+
+    python -m benchmarks.report            # every table, as the docs show them
+    python -m benchmarks.report litert     # one
+"""
+
+import glob
+import json
+import os
+import sys
+
+from benchmarks.table import markdown_table
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def load(relative):
+    with open(os.path.join(RESULTS, relative)) as f:
+        return json.load(f)
+
+
+def kid(pair):
+    """`[kid, std]` as `0.1234 ± 0.0010`."""
+    return f"{pair[0]:.4f} ± {pair[1]:.4f}"
+
+
+def _settings(overrides):
+    return ", ".join(f"{k}={v}" for k, v in overrides.items()) or "the recipe's defaults"
+
+
+# ------------------------------------------------------------------------------- tables
+def recipes(result_files=None):
+    """Every recipe experiment (`benchmarks.recipes`): one row per snapshot of each run."""
+    rows = []
+    paths = result_files or sorted(glob.glob(os.path.join(RESULTS, "recipes", "*.json")))
+    for path in paths:
+        with open(path) as f:
+            run = json.load(f)
+        for snap in run["results"]:
+            rows.append([run["model"], f"`{run['name']}`", run["data"], _settings(run["overrides"]),
+                         f"{snap['minutes']} min", f"{snap['step']:,}", kid([snap["kid"], snap["kid_std"]]),
+                         f"{snap['cycle_l1']:.3f}" if "cycle_l1" in snap else ""])
+    return markdown_table(["model", "run", "data", "settings", "budget", "steps", "KID", "A → B → A L1"], rows)
+
+
+def presets():
+    """The shipped presets: training budget and KID in float32 and float16."""
+    rows = []
+    for path in sorted(glob.glob(os.path.join(RESULTS, "presets", "*.json"))):
+        with open(path) as f:
+            p = json.load(f)
+        if "kid_float32" not in p:
+            continue
+        rows.append([f"`{os.path.basename(path)[:-5]}`", p["class_name"], f"{p['steps']:,}", f"{p['train_minutes']:.0f}",
+                     kid(p["kid_float32"]), kid(p["kid_float16"]) if "kid_float16" in p else "", p["machine"]])
+    return markdown_table(["preset", "model", "steps", "train minutes", "KID (float32)", "KID (float16)",
+                           "trained on"], rows)
+
+
+def fine_tune():
+    """`benchmarks.fine_tune_preset`: KID before and after fine-tuning the DCGAN preset on cartoon faces."""
+    r = load("presets/fine_tune_dcgan_avatars_64.json")
+    rows = [[label, kid(r[key]["kid_faces"]), kid(r[key]["kid_avatars"])]
+            for label, key in (("before (the preset)", "before"), (f"after {r['steps']:,} steps", "after"))]
+    return markdown_table(["generator", "KID vs held-out cartoon faces", "KID vs held-out avatars"], rows)
+
+
+def photo_quality():
+    """`benchmarks.photo_quality`: translators on the photo-like dev portraits."""
+    r = load("photo_quality_2cpu.json")
+    rows = [[row["translator"], kid([row["kid"], row["kid_std"]]), f"{row['face_found']:.0%}",
+             f"{row['identity_top1']:.2f}", f"{row['identity_top5']:.2f}"] for row in r["rows"]]
+    return markdown_table(["translator", "KID vs avatars", "face found", "identity top-1", "identity top-5"], rows)
+
+
+def pytorch_compare():
+    """`benchmarks.pytorch_compare`: training img/s beside the same networks in PyTorch."""
+    r = load("pytorch_compare_2cpu.json")
+    names = {"dcgan": "DCGAN (64 px, 128)", "cyclegan128": "CycleGAN (128 px, 1)", "cartoongan128": "CartoonGAN (128 px, 4, VGG16)"}
+    rows = []
+    for row in r["rows"]:
+        ours, torch = row["keras"], row["torch"]
+        peak = r["peak_gflops"][row["precision"]]
+        best = max(t["img_s"] for t in torch.values())
+        rows.append([names.get(row["model"], row["model"]), row["precision"], f"{ours['img_s']:.3g}",
+                     f"{ours['first_step_s']:.1f}", f"{ours['gflop_per_step']:.1f}",
+                     f"{ours['gflop_s'] / peak:.0%}"]
+                    + [f"{torch[c]['img_s']:.3g}" for c in ("eager", "channels_last", "compile")]
+                    + [f"{ours['img_s'] / best:.2f}x"])
+    return markdown_table(["model (size, batch)", "precision", "ours img/s", "ours first step s", "GFLOP/step",
+                           "% of peak", "torch eager", "torch channels_last", "torch.compile",
+                           "ours / best torch"], rows)
+
+
+def serving():
+    """`benchmarks.serving_throughput`: images/s in process and over HTTP."""
+    rows = [[r["model"], r["batch"]] + [f"{r[k]:.3g}" for k in
+                                         ("keras_predict", "saved_model", "http_json_1", "http_json_4", "http_png_1")]
+            for r in load("serving_2cpu.json")]
+    return markdown_table(["model", "batch", "`model.predict`", "SavedModel in process", "HTTP uint8 JSON",
+                           "same, 4 clients", "HTTP PNG `{\"b64\"}`"], rows)
+
+
+def serving_limits():
+    """`benchmarks.serving_limits`: the worst mix of requests at once."""
+    r = load("serving_limits.json")
+    rows = [[row["request"], row["want"], ", ".join(map(str, sorted(set(row["statuses"])))),
+             f"{row['max_seconds']:.2f}"] for row in r["rows"]]
+    summary = markdown_table(["clients", "rounds", "stalled clients", "requests", "slowest bad request s",
+                              "server RSS at start MB", "server peak RSS MB"],
+                             [[r["clients"], r["rounds"], r["slow_clients"], r["requests"],
+                               f"{r['bad_max_seconds']:.1f}", f"{r['server_rss_mb_at_start']:.0f}",
+                               f"{r['server_peak_rss_mb']:.0f}"]])
+    return summary + "\n\n" + markdown_table(["request", "wanted", "statuses", "slowest s"], rows)
+
+
+def litert_rows(rows):
+    """The LiteRT table from `benchmarks.litert`'s rows (the benchmark prints it with this too)."""
+    def ms(value):
+        return f"{value * 1000:.1f}" if value else ""
+
+    return markdown_table(
+        ["preset", "quantize", "size", "MB", "LiteRT 1 / 2 threads ms", "onnxruntime 1 / 2 ms",
+         "SavedModel 1 / 2 ms", "max abs diff", "KID", "KID change"],
+        [[r["preset"], r["quantize"], r["size"] or "", f"{r['mb']:.2f}", f"{ms(r['litert_1t'])} / {ms(r['litert_2t'])}",
+          f"{ms(r['onnxruntime_1t'])} / {ms(r['onnxruntime_2t'])}",
+          f"{ms(r['saved_model_1t'])} / {ms(r['saved_model_2t'])}", f"{r['max_abs_diff']:.4f}",
+          f"{r['kid']:.4f}" if r.get("kid") is not None else "", f"{r['kid_change']:+.4f}"
+          if r.get("kid_change") is not None else ""] for r in rows])
+
+
+def litert():
+    return litert_rows(load("litert.json")["rows"])
+
+
+def demo():
+    """`benchmarks.demo_speed`: the web demo's start-up and Generate latency."""
+    r = load("demo_2cpu.json")
+    return markdown_table(["measure", "median s", "max s"], [
+        [f"start-up to first page ({len(r['startup_s']['runs'])} fresh processes)", f"{r['startup_s']['median']:.2f}",
+         f"{r['startup_s']['max']:.2f}"],
+        [f"Generate 64 avatars ({len(r['generate_64_s']['calls'])} calls)", f"{r['generate_64_s']['median']:.2f}",
+         f"{r['generate_64_s']['max']:.2f}"]])
+
+
+def wheel_size():
+    """`benchmarks.wheel_size`: what the wheel's megabytes are."""
+    r = load("wheel_size.json")
+    rows = [[part, f"{mb:.2f}"] for part, mb in r["parts_mb"].items()] + [["**the wheel**", f"**{r['wheel_mb']:.2f}**"]]
+    return markdown_table(["part", "MB"], rows)
+
+
+def readme_demo():
+    """The README's main command from a fresh venv: KID of its DCGAN (4 minutes of training on 2 cores)."""
+    r = load("readme_demo.json")
+    return markdown_table(["date", "steps", "KID", "run"],
+                          [[run["date"], f"{run['steps']:,}", kid(run["kid"]), run["note"]] for run in r["runs"]])
+
+
+def quality():
+    """`benchmarks.quality`'s first protocol (Inception features, 2 epochs): kept as it ran, not comparable."""
+    r = load("quality_2cpu.json")
+    return markdown_table(["model", "KID", "reference", "steps", "minutes"], [
+        ["DCGAN", kid(r["dcgan"]["kid"]), f"train vs test {kid(r['dcgan']['floor_train_vs_test'])}",
+         r["dcgan"]["steps"], f"{r['dcgan']['minutes']:.1f}"],
+        ["CycleGAN", kid(r["cyclegan"]["kid"]), f"A test vs B test {kid(r['cyclegan']['baseline_a_test_vs_b_test'])}",
+         r["cyclegan"]["steps"], f"{r['cyclegan']['minutes']:.1f}"]])
+
+
+#: Each result set by name: the function that renders it and the files it reads (every file has one).
+TABLES = {
+    "recipes": (recipes, ["recipes/*.json"]),
+    "presets": (presets, ["presets/dcgan_avatars_64.json", "presets/cyclegan_faces2avatars_64.json",
+                          "presets/cyclegan_faces2avatars_64_landmark.json", "presets/cartoongan_photo2anime.json"]),
+    "fine_tune": (fine_tune, ["presets/fine_tune_dcgan_avatars_64.json"]),
+    "photo_quality": (photo_quality, ["photo_quality_2cpu.json"]),
+    "pytorch_compare": (pytorch_compare, ["pytorch_compare_2cpu.json"]),
+    "serving": (serving, ["serving_2cpu.json"]),
+    "serving_limits": (serving_limits, ["serving_limits.json"]),
+    "litert": (litert, ["litert.json"]),
+    "demo": (demo, ["demo_2cpu.json"]),
+    "wheel_size": (wheel_size, ["wheel_size.json"]),
+    "readme_demo": (readme_demo, ["readme_demo.json"]),
+    "quality": (quality, ["quality_2cpu.json"]),
+}
+
+
+def render(name):
+    if name not in TABLES:
+        raise KeyError(f"no benchmark table named {name!r}; known: {', '.join(TABLES)}")
+    return TABLES[name][0]()
+
+
+def main(argv=None):
+    names = (sys.argv[1:] if argv is None else argv) or list(TABLES)
+    for name in names:
+        print(f"## {name}\n\n{render(name)}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""TensorFlow: gradient tapes and `tf.distribute` (see `keras_animegan.backend`)."""
+
+import tensorflow as tf
+
+from keras_animegan.backend.common import after_compile  # noqa: F401
+from keras_animegan.backend.common import first_output
+from keras_animegan.backend.common import stateful  # noqa: F401
+from keras_animegan.backend.common import train_step  # noqa: F401
+
+
+def gradients(loss_fn, variables):
+    with tf.GradientTape() as tape:
+        outputs = loss_fn()
+    return outputs, tape.gradient(first_output(outputs), variables)
+
+
+def input_gradients(fn, x):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        outputs = fn(x)
+    return outputs, tape.gradient(first_output(outputs), x)
+
+
+def fold_in(seed, data):
+    return tf.random.experimental.stateless_fold_in(tf.cast(seed, tf.int32), tf.cast(data, tf.int32))
+
+
+def stateless_normal(shape, seed, dtype="float32"):
+    return tf.random.stateless_normal(shape, seed=seed, dtype=dtype)
+
+
+def stateless_uniform(shape, seed, minval=0.0, maxval=1.0, dtype="float32"):
+    return tf.random.stateless_uniform(shape, seed, minval=minval, maxval=maxval, dtype=dtype)
+
+
+def snapshot(x):
+    return tf.identity(x)
+
+
+def _in_multi_worker_fit(strategy):
+    """Whether Keras's `fit` reduces step outputs across workers (with `axis=0`, which fails on scalars).
+
+    This is Keras 3's own test (`_collective_all_reduce_multi_worker` in
+    keras/src/backend/tensorflow/trainer.py), and it needs TF's private
+    `_in_multi_worker_mode()`: a `MultiWorkerMirroredStrategy` without a
+    cluster runs as a local strategy, and no public API tells the two apart.
+    Upstream: tensorflow/tensorflow#72388 (Keras 3 multi-worker reduction of
+    scalar outputs, closed without a fix).
+    """
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode())
+
+
+def step_logs(logs):
+    """Keras 3.15 reduces multi-worker step outputs with `strategy.reduce("MEAN", v, axis=0)`, which fails
+    on scalars ("Invalid reduction dimension 0 for input with 0 dimensions"); a length-1 axis reduces to
+    the same scalar."""
+    if _in_multi_worker_fit(tf.distribute.get_strategy()):
+        return {name: tf.reshape(value, (1,)) for name, value in logs.items()}
+    return logs
+
+
+def num_replicas():
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def replica_id():
+    context = tf.distribute.get_replica_context()
+    return context.replica_id_in_sync_group if context is not None else 0
+
+
+def cross_replica_mean(value):
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return value
+    return context.all_reduce(tf.distribute.ReduceOp.MEAN, value)
+
+
+def gather_replicas(value):
+    """`(the replicas' values concatenated, (this replica's start, its batch))`, or `(value, None)` alone."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return value, None
+    local = tf.shape(value)[0]
+    return context.all_gather(value, axis=0), (context.replica_id_in_sync_group * local, local)
+
+
+def update_ema(pairs, blend):
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        for ema, raw in pairs:
+            ema.assign(blend(ema.value, raw.value))
+        return
+
+    # Several replicas: the raw weights are identical on every replica after the update, so
+    # the EMA is updated once per device in cross-replica context (as Keras's optimizer does).
+    def merge_fn(strategy):
+        for ema, raw in pairs:
+            strategy.extended.update(ema.value, lambda var, value: var.assign(blend(var, value)),
+                                     args=(raw.value,), group=False)
+
+    context.merge_call(merge_fn)

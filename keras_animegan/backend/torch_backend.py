@@ -1,0 +1,82 @@
+"""PyTorch: autograd, eager steps, one process (see `keras_animegan.backend`)."""
+
+import keras
+import numpy as np
+import torch
+
+from keras.src.backend.torch.core import get_device
+
+from keras_animegan.backend.common import after_compile  # noqa: F401
+from keras_animegan.backend.common import cross_replica_mean  # noqa: F401
+from keras_animegan.backend.common import first_output
+from keras_animegan.backend.common import gather_replicas  # noqa: F401
+from keras_animegan.backend.common import num_replicas  # noqa: F401
+from keras_animegan.backend.common import replica_id  # noqa: F401
+from keras_animegan.backend.common import stateful  # noqa: F401
+from keras_animegan.backend.common import step_logs  # noqa: F401
+from keras_animegan.backend.common import train_step  # noqa: F401
+
+
+def _dtype(dtype):
+    return getattr(torch, keras.backend.standardize_dtype(dtype))
+
+
+def gradients(loss_fn, variables):
+    outputs = loss_fn()
+    values = [v.value for v in variables]
+    grads = torch.autograd.grad(first_output(outputs), values, allow_unused=True)
+    return outputs, [torch.zeros_like(v) if g is None else g for g, v in zip(grads, values)]
+
+
+def input_gradients(fn, x):
+    x = x.detach().requires_grad_(True)
+    outputs = fn(x)
+    (grad,) = torch.autograd.grad(first_output(outputs), x, create_graph=True)
+    return outputs, grad
+
+
+def _seed_words(seed):
+    words = np.asarray(torch.as_tensor(seed).detach().cpu().numpy(), dtype=np.int64).reshape(-1)
+    return [int(w) & 0xFFFFFFFF for w in words[:2]]
+
+
+def fold_in(seed, data):
+    data = int(torch.as_tensor(data).detach().cpu().item()) & 0xFFFFFFFF
+    state = np.random.SeedSequence(_seed_words(seed) + [data]).generate_state(2, np.uint32)
+    return torch.as_tensor(state.view(np.int32).copy(), device=get_device())
+
+
+def _generator(seed):
+    low, high = _seed_words(seed)
+    generator = torch.Generator(device=get_device())
+    generator.manual_seed((high << 32 | low) & 0x7FFFFFFFFFFFFFFF)
+    return generator
+
+
+def _shape(shape):
+    return tuple(int(s) for s in shape)
+
+
+def stateless_normal(shape, seed, dtype="float32"):
+    dtype = _dtype(dtype)
+    return torch.randn(_shape(shape), generator=_generator(seed), dtype=dtype, device=get_device())
+
+
+def stateless_uniform(shape, seed, minval=0.0, maxval=1.0, dtype="float32"):
+    uniform = torch.rand(_shape(shape), generator=_generator(seed), dtype=torch.float32, device=get_device())
+    minval = torch.as_tensor(minval, device=get_device())
+    maxval = torch.as_tensor(maxval, device=get_device())
+    dtype = _dtype(dtype)
+    if not dtype.is_floating_point:
+        return (minval + torch.floor(uniform * (maxval - minval))).to(dtype)
+    return (minval + uniform * (maxval - minval)).to(dtype)
+
+
+def snapshot(x):
+    return torch.as_tensor(x).clone()
+
+
+def update_ema(pairs, blend):
+    with torch.no_grad():
+        for ema, raw in pairs:
+            ema.assign(blend(ema.value, raw.value))

@@ -1,0 +1,195 @@
+"""Train CartoonGAN: `keras-animegan train cartoongan [--photos photos/ --cartoons anime.zip] [flags]`.
+
+`--photos` and `--cartoons` are each a folder, a `.zip` or a TFDS name. With
+neither, a short demo trains on the embedded sets (1,000 cartoon faces stand
+in for photos, 2,000 anime avatars are the cartoons) at 64 px. Every cartoon
+is edge-smoothed once (OpenCV) in the input pipeline.
+
+The content/style network: `--vgg vgg19` (CartoonGAN's, block4_conv4) or
+`vgg16` (block4_conv3); `--vgg_weights imagenet` (downloaded by Keras on first
+use), `none` (random: smoke runs), or a local weights file; the preprocessing
+follows the weights (`--vgg_preprocessing auto`: caffe for imagenet; a local
+file only if the package knows it, such as a torchvision-converted
+VGG16; say `caffe` or `torch` for any other).
+"""
+
+import dataclasses
+import logging
+import sys
+from typing import Optional
+
+
+from keras_animegan import callbacks as ka_callbacks
+from keras_animegan.data import edge_smooth
+from keras_animegan.data import embedded
+from keras_animegan.data import flat_cartoon
+from keras_animegan.models import CartoonGAN
+from keras_animegan.models import vgg_feature_extractor
+from keras_animegan.models.feature_extractors import resolve_vgg_preprocessing
+from keras_animegan.train import common
+from keras_animegan.train import inputs
+from keras_animegan.train import options
+from keras_animegan.utils import optional
+
+tf = optional.tensorflow("Training CartoonGAN")
+
+logger = logging.getLogger("keras_animegan")
+
+MODEL_FLAGS = options.Flags()
+MODEL_FLAGS.string("photos", None, "Photos: folder, .zip or TFDS name. Default: the embedded cartoon faces.")
+MODEL_FLAGS.string("cartoons", None, "Cartoons: folder, .zip or TFDS name. Default: the embedded anime avatars.")
+MODEL_FLAGS.integer("init_epochs", None, "Epochs of content-only generator initialization (paper: 10).")
+MODEL_FLAGS.float("content_weight", 10.0, "Weight of the VGG content loss.")
+MODEL_FLAGS.float("style_weight", 1.0, "Weight of the Gram style loss (0 = off).")
+MODEL_FLAGS.enum("vgg", "vgg19", ["vgg19", "vgg16"], "Feature network for the content and style losses.")
+MODEL_FLAGS.string("vgg_weights", "imagenet", "imagenet | none | PATH to a local VGG weights file.")
+MODEL_FLAGS.enum("vgg_preprocessing", "auto", ["auto", "caffe", "torch"],
+                  "Input preprocessing of the VGG: auto = caffe for imagenet/none; a local file must be one "
+                  "the package knows (a torchvision-converted VGG16 it recognizes) or be named caffe/torch.")
+MODEL_FLAGS.integer("cartoon_blocks", 8, "Residual blocks in the generator (paper: 8).")
+MODEL_FLAGS.enum("norm", "instance", ["instance", "batch"], "Normalization in both networks.")
+MODEL_FLAGS.integer("edge_kernel", 5, "Kernel size of the edge dilation and Gaussian blur.")
+MODEL_FLAGS.enum("architecture", "resnet", ["resnet", "unet"],
+                  "Generator: resnet (the paper's) or unet (White-box Cartoonization's small U-Net, fast at any size).")
+MODEL_FLAGS.float("target_weight", 0.0, "Weight of the L1 loss to each photo's flat-colour cartoon "
+                   "(keras_animegan.data.flat_cartoon; 0 = off).")
+
+
+# Per recipe: the settings for user data and the demo's on the embedded sets. "report" is the
+# CartoonGAN paper's training. "modern" is the same until CartoonGAN is measured in the KID protocol
+# (README, "Training recipes and sample quality"): a recipe option is on only where the numbers
+# show it helps. --ema_decay / --augment / --r1_gamma work here as in the other trainers.
+_PAPER = dict(epochs=100, batch_size=8, image_size=256, learning_rate=2e-4, base_filters=64,
+              gan_mode="vanilla", init_epochs=10)
+DEFAULTS = {"report": _PAPER, "modern": _PAPER}
+_DEMO = dict(epochs=4, steps_per_epoch=60, batch_size=4, image_size=64, base_filters=32, init_epochs=2)
+EMBEDDED_DEFAULTS = {"report": _DEMO, "modern": _DEMO}
+
+
+@dataclasses.dataclass(frozen=True)
+class CartoonGANConfig(options.TrainConfig):
+    """Settings of a CartoonGAN run (shared ones in `options.TrainConfig`)."""
+
+    photos: Optional[str] = None
+    cartoons: Optional[str] = None
+    init_epochs: Optional[int] = None
+    content_weight: float = 10.0
+    style_weight: float = 1.0
+    vgg: str = "vgg19"
+    vgg_weights: str = "imagenet"
+    vgg_preprocessing: str = "auto"
+    cartoon_blocks: int = 8
+    norm: str = "instance"
+    edge_kernel: int = 5
+    architecture: str = "resnet"
+    target_weight: float = 0.0
+
+    @property
+    def uses_embedded_data(self):
+        return not (self.photos or self.cartoons)
+
+
+def make_data(config):
+    """Batches `(photo, cartoon, smoothed_cartoon)`, plus the photo's weight map with `--landmark_weight`.
+
+    With `--target_weight`, dict batches that also hold each photo's `flat_cartoon` as `target`.
+    """
+    inputs.refuse_single_source_flags(config, "keras-animegan train cartoongan", "--photos and --cartoons")
+    if config.target_weight and config.landmark_weight:
+        raise ValueError("--target_weight and --landmark_weight cannot be combined; use one of them.")
+    photos = inputs.open_named_source(config.photos, embedded.cartoon_faces_64(), config, "Photos")
+    cartoons = inputs.open_named_source(config.cartoons, embedded.anime_avatars_64(), config, "Cartoons")
+    kernel = config.edge_kernel
+
+    def smooth(image):
+        return edge_smooth(image, kernel_size=kernel)
+
+    weights = inputs.landmark_weights(config)
+    ds_p = photos.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed, weight_fn=weights,
+                          paired_fn=flat_cartoon if config.target_weight else None)
+    ds_c = cartoons.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed + 1, paired_fn=smooth)
+    dataset = tf.data.Dataset.zip((ds_p, ds_c))
+    if config.target_weight:
+        dataset = dataset.map(lambda p, c: {"photo": p[0], "cartoon": c[0], "smoothed": c[1], "target": p[1]})
+    elif weights is not None:  # landmark-weighted content loss: (photo, cartoon, smoothed, weight)
+        dataset = dataset.map(lambda p, c: (p[0], c[0], c[1], p[1]))
+    else:
+        dataset = dataset.map(lambda p, c: (p, c[0], c[1]))
+    dataset = dataset.prefetch(tf.data.AUTOTUNE)
+    return inputs.TrainData(dataset, max(len(photos), len(cartoons)), [photos, cartoons])
+
+
+def _vgg_weights(config):
+    return None if config.vgg_weights in ("none", "") else config.vgg_weights
+
+
+def check_vgg_flags(config):
+    """A clear ValueError for a missing `--vgg_weights` file or an `auto` preprocessing it cannot tell."""
+    try:
+        resolve_vgg_preprocessing(_vgg_weights(config), config.vgg_preprocessing)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"--vgg_weights={config.vgg_weights!r}, --vgg_preprocessing="
+                         f"{config.vgg_preprocessing!r}: {error}") from error
+
+
+def build_feature_extractor(config):
+    if not config.content_weight and not config.style_weight:
+        return None  # no perceptual loss: no VGG to build
+    weights = _vgg_weights(config)
+    try:
+        return vgg_feature_extractor(config.vgg, weights=weights, image_size=config.image_size,
+                                     preprocessing=config.vgg_preprocessing)
+    except Exception as error:  # noqa: BLE001 - downloads and bad files fail in many ways
+        raise ValueError(
+            f"Could not build --vgg={config.vgg} with --vgg_weights={config.vgg_weights!r}: {error}. "
+            "Without internet, pass a local weights file (--vgg_weights PATH) or --vgg_weights none for a smoke run."
+        ) from error
+
+
+def run(config, callbacks=()):
+    """Trains CartoonGAN as `config` says; returns a `common.RunResult`. Reads no flags.
+
+    `callbacks`: more Keras callbacks for `fit`.
+    """
+    config = options.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "cartoongan")
+    if not 0 <= config.init_epochs <= config.epochs:
+        raise ValueError(f"--init_epochs must be between 0 and --epochs ({config.epochs}); got {config.init_epochs}.")
+    if config.content_weight or config.style_weight:  # without a perceptual loss no VGG is built or read
+        check_vgg_flags(config)  # before the data is read; the network itself is built in build_model
+
+    def build_model(steps_per_epoch):
+        # Inside the strategy's scope and after the seed is set (both by common.start_run): replicas
+        # share one VGG, and `--vgg_weights none` gives the same random VGG on every run.
+        model = CartoonGAN(
+            build_feature_extractor(config),
+            image_size=config.image_size,
+            base_filters=config.base_filters,
+            num_blocks=config.cartoon_blocks,
+            norm=config.norm,
+            content_weight=config.content_weight,
+            style_weight=config.style_weight,
+            init_steps=config.init_epochs * steps_per_epoch,
+            architecture=config.architecture,
+            target_weight=config.target_weight,
+            seed=config.seed,
+            **options.recipe_kwargs(config),
+        )
+        model.compile(g_optimizer=options.adam(config, "g"), d_optimizer=options.adam(config, "d"),
+                      gan_mode=config.gan_mode)
+        return model
+
+    def sample_callbacks(model, paths, data):
+        photos = inputs.first_images(data.sources[0], config.image_size, 8)
+        return [ka_callbacks.PairSamples(photos, paths.samples, log_dir=paths.logs)]
+
+    return common.fit_and_export(config, "cartoongan", build_model, make_data, sample_callbacks,
+                                 callbacks=callbacks)
+
+
+def main(argv=None):
+    """`keras-animegan train cartoongan [flags]`: the command line (without the program name) -> `run`; the exit status."""
+    return common.run_main(argv, "cartoongan", __doc__, CartoonGANConfig, MODEL_FLAGS, run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
