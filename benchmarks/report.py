@@ -97,6 +97,13 @@ def pytorch_compare():
                            "ours / best torch"], rows)
 
 
+def backends():
+    """`benchmarks.backends`: training img/s on TensorFlow, JAX and PyTorch beside PyTorch itself."""
+    from benchmarks.backends import table
+
+    return table(load("backends_2cpu.json"))
+
+
 def serving():
     """`benchmarks.serving_throughput`: images/s in process and over HTTP."""
     rows = [[r["model"], r["batch"]] + [f"{r[k]:.3g}" for k in
@@ -180,6 +187,7 @@ TABLES = {
     "fine_tune": (fine_tune, ["presets/fine_tune_dcgan_avatars_64.json"]),
     "photo_quality": (photo_quality, ["photo_quality_2cpu.json"]),
     "pytorch_compare": (pytorch_compare, ["pytorch_compare_2cpu.json"]),
+    "backends": (backends, ["backends_2cpu.json"]),
     "serving": (serving, ["serving_2cpu.json"]),
     "serving_limits": (serving_limits, ["serving_limits.json"]),
     "litert": (litert, ["litert.json"]),

@@ -211,6 +211,8 @@ class Demo:
         psi = 1 samples the training distribution; smaller psi trades variety for typical, cleaner
         faces (the truncation trick: for a DCGAN, whose noise has mean 0, it is z -> psi * z).
         """
+        import keras
+
         from keras_animegan.utils.pixels import to_uint8
         from keras_animegan.visualization import make_grid
 
@@ -225,7 +227,7 @@ class Demo:
             raise DemoError(f"Truncation must be a number from 0 to 2; got {truncation!r}.")
         noise = psi * generator.noise(seed, count)
         with self._lock:
-            images = np.asarray(to_uint8(generator(noise)))
+            images = keras.ops.convert_to_numpy(to_uint8(generator(noise)))
         grid = make_grid(images, math.ceil(math.sqrt(count)))
         return grid, (self._zip(images, f"avatars_seed{seed}_n{count}_psi{psi:g}") if write_zip else None)
 
@@ -251,6 +253,8 @@ class Demo:
 
     def interpolate(self, seed_a, seed_b, steps):
         """The slerp strip from seed A's avatar to seed B's in `steps` images (the report's Fig. 6b)."""
+        import keras
+
         from keras_animegan.utils.pixels import to_uint8
         from keras_animegan.visualization import make_grid
         from keras_animegan.visualization import slerp
@@ -262,7 +266,7 @@ class Demo:
         a, b = generator.noise(seed_a, 1)[0], generator.noise(seed_b, 1)[0]
         noise = slerp(a, b, np.linspace(0.0, 1.0, steps))
         with self._lock:
-            images = np.asarray(to_uint8(generator(noise)))
+            images = keras.ops.convert_to_numpy(to_uint8(generator(noise)))
         return make_grid(images, steps)
 
     def _translate_array(self, label, image):

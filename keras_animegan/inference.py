@@ -135,7 +135,9 @@ class Generator:
         if len(network.input_shape) == 2:
             self.kind, self.latent_dim = "noise", int(network.input_shape[-1])
             self.output_size = int(network.output_shape[1])
-            self._call = lambda x: np.asarray(network(x, training=False))
+            from keras import ops
+
+            self._call = lambda x: ops.convert_to_numpy(network(x, training=False))
         elif _keras_backend() == "tensorflow":
             self.kind = "image"
             self._call = lambda x: np.asarray(translate_any_size(network, x))

@@ -13,6 +13,8 @@ differ, they call the functions here, which come from one module per backend
 - replicas (`num_replicas`, `replica_id`, `cross_replica_mean`, `gather_replicas`, `update_ema`,
   `step_logs`):
   `tf.distribute` on TensorFlow; one program on JAX and PyTorch.
+- `apply_gradients(optimizer, grads, variables)`: `optimizer.apply`, but a `LossScaleOptimizer`
+  (fp16) on JAX updates through its `stateless_apply`.
 - `train_step(model, *args)`: Keras calls `train_step(data)` on TensorFlow and PyTorch and
   `train_step(state, data)` on JAX; both end in the model's stateful `gan_step(data)`.
 
@@ -49,4 +51,5 @@ step_logs = _impl.step_logs
 train_step = _impl.train_step
 after_compile = _impl.after_compile
 stateful = _impl.stateful
+apply_gradients = _impl.apply_gradients
 

@@ -42,3 +42,7 @@ def after_compile(model):
 
 def stateful(model, fn):
     return fn()
+
+
+def apply_gradients(optimizer, grads, variables):
+    optimizer.apply(grads, variables)

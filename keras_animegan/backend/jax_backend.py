@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import keras
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
+from keras_animegan.backend.common import apply_gradients as _apply_stateful
 from keras_animegan.backend.common import cross_replica_mean  # noqa: F401
 from keras_animegan.backend.common import first_output
 from keras_animegan.backend.common import gather_replicas  # noqa: F401
@@ -69,6 +70,20 @@ def gradients(loss_fn, variables):
 
 def input_gradients(fn, x):
     return _differentiate(fn, x, lambda mapping, traced: ())
+
+
+def apply_gradients(optimizer, grads, variables):
+    """`optimizer.apply`; a `LossScaleOptimizer` through its `stateless_apply` (its stateful `apply`
+    assigns inside `ops.cond` branches, which leaks tracers out of a traced step)."""
+    if not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return _apply_stateful(optimizer, grads, variables)
+    scope = _scope()
+    optimizer_variables = list(optimizer.variables)
+    new_values, new_optimizer_values = optimizer.stateless_apply(
+        [scope.get_current_value(v) for v in optimizer_variables], grads,
+        [scope.get_current_value(v) for v in variables])
+    for variable, value in zip([*variables, *optimizer_variables], [*new_values, *new_optimizer_values]):
+        variable.assign(value)
 
 
 def _key(seed):

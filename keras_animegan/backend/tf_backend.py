@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from keras_animegan.backend.common import apply_gradients  # noqa: F401
 from keras_animegan.backend.common import after_compile  # noqa: F401
 from keras_animegan.backend.common import first_output
 from keras_animegan.backend.common import stateful  # noqa: F401

@@ -7,6 +7,7 @@ import torch
 from keras.src.backend.torch.core import get_device
 
 from keras_animegan.backend.common import after_compile  # noqa: F401
+from keras_animegan.backend.common import apply_gradients  # noqa: F401
 from keras_animegan.backend.common import cross_replica_mean  # noqa: F401
 from keras_animegan.backend.common import first_output
 from keras_animegan.backend.common import gather_replicas  # noqa: F401

@@ -66,7 +66,7 @@ class NoiseSamples(EpochGrids):
         self.across_epochs_path, self.ncols = across_epochs_path, ncols
 
     def grid(self):
-        return visualization.make_grid(np.asarray(self.model(self.noise, training=False)), self.ncols)
+        return visualization.make_grid(keras.ops.convert_to_numpy(self.model(self.noise, training=False)), self.ncols)
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)
@@ -114,6 +114,6 @@ class PairSamples(EpochGrids):
 
     def grid(self):
         # A direct call, not predict(): under a multi-worker strategy only the chief runs this.
-        outputs = np.asarray(self.model(self.images, training=False))
+        outputs = keras.ops.convert_to_numpy(self.model(self.images, training=False))
         tiles = np.stack([self.images, outputs], axis=1)  # (n, 2, h, w, 3)
         return visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), ncols=2 * self.pairs_per_row)

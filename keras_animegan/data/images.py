@@ -341,3 +341,42 @@ class NumpyImageBatches(keras.utils.PyDataset):
             return images
         derived = np.stack([d for _, d in items])
         return images, (to_unit_range(derived) if self.derived_is_image else derived.astype(np.float32))
+
+
+class ZippedBatches(keras.utils.PyDataset):
+    """Several `NumpyImageBatches` read in step, each batch `combine(*batches)`: `zip_batches` without TensorFlow."""
+
+    def __init__(self, datasets, combine=None, workers=4):
+        super().__init__(workers=workers, use_multiprocessing=False)
+        self.datasets, self.combine = list(datasets), combine
+        self.repeat = all(d.num_batches is None for d in self.datasets)
+
+    @property
+    def num_batches(self):
+        return None if self.repeat else min(len(d) for d in self.datasets)
+
+    def __len__(self):
+        if self.repeat:
+            raise TypeError("Repeating ZippedBatches have no length (they are infinite).")
+        return self.num_batches
+
+    def __getitem__(self, index):
+        batches = tuple(d[index] for d in self.datasets)
+        return self.combine(*batches) if self.combine is not None else batches
+
+
+def zip_batches(datasets, combine=None):
+    """The batches of several `ImageSource.dataset`s side by side, as `combine(*batches)` (default: a tuple).
+
+    `tf.data.Dataset.zip` (mapped and prefetched) for `tf.data` pipelines, `ZippedBatches` for the
+    numpy ones; `combine` sees tuples of tensors or of numpy arrays and only rearranges them.
+    """
+    datasets = list(datasets)
+    if all(isinstance(d, NumpyImageBatches) for d in datasets):
+        return ZippedBatches(datasets, combine)
+    if any(isinstance(d, keras.utils.PyDataset) for d in datasets):
+        raise TypeError("zip_batches takes all tf.data pipelines or all numpy ones, not a mix.")
+    ds = tf.data.Dataset.zip(tuple(datasets))
+    if combine is not None:
+        ds = ds.map(combine)
+    return ds.prefetch(tf.data.AUTOTUNE)

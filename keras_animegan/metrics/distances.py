@@ -9,6 +9,7 @@ Reference:
     "Demystifying MMD GANs" (KID), ICLR 2018.
 """
 
+import keras
 import numpy as np
 
 
@@ -82,7 +83,7 @@ def kid_from_activations(a, b, num_subsets=50, subset_size=500, seed=0):
 def activations(images, feature_model, batch_size=64):
     """Runs `feature_model` over `images` (array or `tf.data` batches) and flattens to `(n, d)`."""
     outputs = feature_model.predict(images, batch_size=batch_size, verbose=0) if isinstance(images, np.ndarray) \
-        else np.concatenate([np.asarray(feature_model(batch, training=False)) for batch in images])
+        else np.concatenate([keras.ops.convert_to_numpy(feature_model(batch, training=False)) for batch in images])
     return np.asarray(outputs, np.float64).reshape(len(outputs), -1)
 
 

@@ -213,13 +213,13 @@ class GANModel(keras.Model):
         the one counter every step advances.
         """
         if not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            optimizer.apply(grads, variables)
+            gan_backend.apply_gradients(optimizer, grads, variables)
             return
         # Before and after, through the same variable: unchanged means the update was skipped. (The
         # optimizer decides on the all-reduced gradients, so this replica's own cannot tell.)
         iterations = optimizer.iterations
         before = gan_backend.snapshot(iterations.value)
-        optimizer.apply(grads, variables)
+        gan_backend.apply_gradients(optimizer, grads, variables)
         iterations.assign_add(ops.cast(ops.equal(gan_backend.snapshot(iterations.value), before), iterations.dtype))
 
     def update_ema(self):

@@ -23,15 +23,14 @@ from keras_animegan import callbacks as ka_callbacks
 from keras_animegan.data import edge_smooth
 from keras_animegan.data import embedded
 from keras_animegan.data import flat_cartoon
+from keras_animegan.data import images
 from keras_animegan.models import CartoonGAN
 from keras_animegan.models import vgg_feature_extractor
 from keras_animegan.models.feature_extractors import resolve_vgg_preprocessing
 from keras_animegan.train import common
 from keras_animegan.train import inputs
 from keras_animegan.train import options
-from keras_animegan.utils import optional
 
-tf = optional.tensorflow("Training CartoonGAN")
 
 logger = logging.getLogger("keras_animegan")
 
@@ -108,14 +107,13 @@ def make_data(config):
     ds_p = photos.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed, weight_fn=weights,
                           paired_fn=flat_cartoon if config.target_weight else None)
     ds_c = cartoons.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed + 1, paired_fn=smooth)
-    dataset = tf.data.Dataset.zip((ds_p, ds_c))
     if config.target_weight:
-        dataset = dataset.map(lambda p, c: {"photo": p[0], "cartoon": c[0], "smoothed": c[1], "target": p[1]})
+        combine = lambda p, c: {"photo": p[0], "cartoon": c[0], "smoothed": c[1], "target": p[1]}  # noqa: E731
     elif weights is not None:  # landmark-weighted content loss: (photo, cartoon, smoothed, weight)
-        dataset = dataset.map(lambda p, c: (p[0], c[0], c[1], p[1]))
+        combine = lambda p, c: (p[0], c[0], c[1], p[1])  # noqa: E731
     else:
-        dataset = dataset.map(lambda p, c: (p, c[0], c[1]))
-    dataset = dataset.prefetch(tf.data.AUTOTUNE)
+        combine = lambda p, c: (p, c[0], c[1])  # noqa: E731
+    dataset = images.zip_batches([ds_p, ds_c], combine)
     return inputs.TrainData(dataset, max(len(photos), len(cartoons)), [photos, cartoons])
 
 

@@ -142,7 +142,7 @@ def kid_monitor(config, model, data, paths, resumed_from):
         inputs = first_images(data.sources[0], config.image_size, count)
 
         def sample_fn(m):
-            return np.concatenate([np.asarray(m(inputs[i:i + chunk], training=False)) for i in range(0, count, chunk)])
+            return np.concatenate([keras.ops.convert_to_numpy(m(inputs[i:i + chunk], training=False)) for i in range(0, count, chunk)])
     ka_callbacks.truncate_csv(paths.kid_csv, resumed_from, "step")  # a resumed run recomputes them
     return ka_callbacks.KIDMonitor(real, features, sample_fn, every_n_epochs=config.kid_every,
                                    num_subsets=50, subset_size=max(2, count // 2), log_dir=paths.logs,
@@ -241,10 +241,11 @@ def _start_run(config, model_name, build_model, make_data, strategy, chief, path
     data = make_data(config)
     data.dataset = distribute_options(data.dataset, strategy)
     steps_per_epoch = config.steps_per_epoch or max(1, data.num_images // config.batch_size)
+    devices = getattr(strategy, "num_devices", None)  # Keras's distribution (JAX): devices, one program
     logger.info(
-        "Training %s on %s, %d epochs x %d steps, batch %d, %d replica(s).",
+        "Training %s on %s, %d epochs x %d steps, batch %d, %s.",
         model_name, data.describe(), config.epochs, steps_per_epoch, config.batch_size,
-        strategy.num_replicas_in_sync,
+        f"{devices} device(s)" if devices else f"{strategy.num_replicas_in_sync} replica(s)",
     )
     with strategy.scope():
         model = build_model(steps_per_epoch)

@@ -18,15 +18,12 @@ from typing import Optional
 
 from keras_animegan import callbacks as ka_callbacks
 from keras_animegan.data import embedded
+from keras_animegan.data import images
 from keras_animegan.models import CycleGAN
 from keras_animegan.models import LinearDecaySchedule
 from keras_animegan.train import common
 from keras_animegan.train import inputs
 from keras_animegan.train import options
-from keras_animegan.utils import optional
-
-tf = optional.tensorflow("Training CycleGAN")
-
 logger = logging.getLogger("keras_animegan")
 
 MODEL_FLAGS = options.Flags()
@@ -84,10 +81,8 @@ def make_data(config):
     weights = inputs.landmark_weights(config)
     ds_a = source_a.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed, weight_fn=weights)
     ds_b = source_b.dataset(config.image_size, config.batch_size, shuffle=True, seed=config.seed + 1)
-    dataset = tf.data.Dataset.zip((ds_a, ds_b))
-    if weights is not None:  # ((a, weight_a), b) -> (a, b, weight_a): the landmark-weighted A cycle
-        dataset = dataset.map(lambda a, b: (a[0], b, a[1]))
-    dataset = dataset.prefetch(tf.data.AUTOTUNE)
+    # With weight maps, ((a, weight_a), b) -> (a, b, weight_a): the landmark-weighted A cycle.
+    dataset = images.zip_batches([ds_a, ds_b], (lambda a, b: (a[0], b, a[1])) if weights is not None else None)
     # junyanz: an epoch is max(|A|, |B|) images.
     return inputs.TrainData(dataset, max(len(source_a), len(source_b)), [source_a, source_b])
 

@@ -11,6 +11,7 @@ import os
 import sys
 from typing import Optional
 
+import keras
 import numpy as np
 
 from keras_animegan import callbacks as ka_callbacks
@@ -99,7 +100,7 @@ def run(config, callbacks=()):
         # 8 rows, each a spherical walk between two fixed noise vectors.
         endpoints = np.random.default_rng(config.seed + 54321).standard_normal((16, config.latent_dim))
         noise = visualization.interpolation_noise(endpoints, steps=10)
-        images = np.asarray(model(noise.astype(np.float32), training=False))
+        images = keras.ops.convert_to_numpy(model(noise.astype(np.float32), training=False))
         visualization.save_png(visualization.make_grid(images, 10), os.path.join(config.model_dir, "interpolation.png"))
 
     def make_data(config):

@@ -3,11 +3,9 @@
 import dataclasses
 import logging
 
+import keras
 
 from keras_animegan import data as ka_data
-from keras_animegan.utils import optional
-
-tf = optional.tensorflow("The tf.data input pipeline")
 
 logger = logging.getLogger("keras_animegan")
 
@@ -45,6 +43,8 @@ def open_named_source(spec, default_path, config, label):
 def first_images(source, image_size, count):
     """The first `count` readable images of `source` in file order, [-1, 1]: fixed inputs for sample grids."""
     ds = source.dataset(image_size, count, shuffle=False, repeat=True, drop_remainder=True, cache=False)
+    if isinstance(ds, keras.utils.PyDataset):  # the numpy pipeline (no TensorFlow)
+        return ds[0]
     return next(iter(ds)).numpy()
 
 

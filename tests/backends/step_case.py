@@ -15,7 +15,8 @@ import numpy as np
 
 
 CASES = {"dcgan": ["--gan_mode", "vanilla"], "dcgan_lsgan_r1": ["--gan_mode", "lsgan", "--r1", "1.0"],
-         "cyclegan": ["--model", "cyclegan"], "cyclegan_r1": ["--model", "cyclegan", "--r1", "1.0"]}
+         "cyclegan": ["--model", "cyclegan"], "cyclegan_r1": ["--model", "cyclegan", "--r1", "1.0"],
+         "cartoongan_lsgan": ["--model", "cartoongan", "--gan_mode", "lsgan"]}
 
 
 def main(argv=None):
@@ -30,26 +31,38 @@ def run_case(argv):
     parser.add_argument("out")
     parser.add_argument("--r1", type=float, default=0.0)
     parser.add_argument("--gan_mode", default="vanilla")
-    parser.add_argument("--model", default="dcgan", choices=["dcgan", "cyclegan"])
+    parser.add_argument("--model", default="dcgan", choices=["dcgan", "cyclegan", "cartoongan"])
     parser.add_argument("--dtype", default="float32")
     args = parser.parse_args(argv)
 
     import keras
 
     from keras_animegan import backend as gan_backend
+    from keras_animegan import CartoonGAN
     from keras_animegan import CycleGAN
     from keras_animegan import DCGAN
 
     keras.mixed_precision.set_dtype_policy(args.dtype)
     if args.model == "dcgan":
         model = DCGAN(latent_dim=8, image_size=32, base_filters=4, seed=1, r1_gamma=args.r1)
+    elif args.model == "cartoongan":  # a tiny fixed feature extractor stands for VGG
+        inputs = keras.Input((32, 32, 3))
+        x = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(inputs)
+        features = keras.Model(inputs, keras.layers.Conv2D(6, 3, padding="same")(x))
+        model = CartoonGAN(features, image_size=32, base_filters=4, num_blocks=1, seed=1, r1_gamma=args.r1,
+                           style_weight=1.0)
     else:
         model = CycleGAN(image_size=32, base_filters=4, num_blocks=1, num_disc_layers=2, pool_size=0, seed=1,
                          r1_gamma=args.r1)
-    model.compile(gan_mode=args.gan_mode, g_optimizer=keras.optimizers.Adam(1e-2, beta_1=0.5),
-                  d_optimizer=keras.optimizers.Adam(1e-2, beta_1=0.5))
+    if args.model == "cartoongan":  # SGD: a weight whose gradient is 0 up to rounding stays put (Adam would step it)
+        model.compile(gan_mode=args.gan_mode, g_optimizer=keras.optimizers.SGD(0.05),
+                      d_optimizer=keras.optimizers.SGD(0.05))
+    else:
+        model.compile(gan_mode=args.gan_mode, g_optimizer=keras.optimizers.Adam(1e-2, beta_1=0.5),
+                      d_optimizer=keras.optimizers.Adam(1e-2, beta_1=0.5))
     rng = np.random.default_rng(7)
-    for variable in model.generator_trainable_variables + model.discriminator_trainable_variables:
+    fixed = model.feature_extractor.weights if args.model == "cartoongan" else []
+    for variable in model.generator_trainable_variables + model.discriminator_trainable_variables + fixed:
         variable.assign(rng.normal(0.0, 0.2, variable.shape).astype("float32"))
     real = rng.uniform(-1, 1, (4, 32, 32, 3)).astype("float32")
     other = rng.uniform(-1, 1, (4, 32, 32, 3)).astype("float32")
@@ -58,6 +71,17 @@ def run_case(argv):
     tensor = keras.ops.convert_to_tensor
 
     def step():
+        if args.model == "cartoongan":  # two whole compiled steps (photo, cartoon, smoothed): losses, then weights
+            batch = (real, other, np.ascontiguousarray(other[:, ::-1]))
+
+            class Same(keras.utils.PyDataset):
+                num_batches = None
+
+                def __getitem__(self, index):
+                    return batch
+
+            history = model.fit(Same(), epochs=2, steps_per_epoch=1, verbose=0).history  # one step per epoch
+            return [np.asarray(history[key][epoch]) for epoch in range(2) for key in sorted(history)]
         if args.model == "dcgan":
             d_loss, d_grads = model.discriminator_gradients(tensor(real), tensor(noise_d))
             model.apply_update(model.d_optimizer, d_grads, model.discriminator_trainable_variables)
@@ -75,8 +99,8 @@ def run_case(argv):
             model.gan_step((tensor(real), tensor(other)))
         return [keras.ops.convert_to_numpy(x) for x in [d_loss, g_loss, *d_grads, *g_grads]]
 
-    values = gan_backend.stateful(model, step)
-    if args.model == "dcgan":
+    values = step() if args.model == "cartoongan" else gan_backend.stateful(model, step)
+    if args.model in ("dcgan", "cartoongan"):
         values += [keras.ops.convert_to_numpy(v.value) for v in model.weights if "seed_generator" not in v.path]
     np.savez(args.out, *[np.asarray(v, dtype=np.float32) for v in values])
     return 0

@@ -16,16 +16,16 @@ CASE = os.path.join(ROOT, "tests", "backends", "step_case.py")
 OTHER_BACKENDS = ("jax", "torch")
 
 
-def run_on(backend, args, timeout=600):
+def run_on(backend, args, timeout=600, extra_env=None):
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ROOT,
-           "JAX_PLATFORMS": "cpu"}
+           "JAX_PLATFORMS": "cpu", **(extra_env or {})}
     done = subprocess.run([sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout)
     assert done.returncode == 0, f"{backend}: {done.stderr[-3000:]}"
     return done
 
 
-CASES = ("dcgan", "dcgan_lsgan_r1", "cyclegan", "cyclegan_r1")  # see tests/backends/step_case.py
+CASES = ("dcgan", "dcgan_lsgan_r1", "cyclegan", "cyclegan_r1", "cartoongan_lsgan")  # see tests/backends/step_case.py
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +119,54 @@ def test_cyclegan_and_cartoongan_train_with_every_recipe_option(backend):
     assert cartoongan["steps"] == 4 and cartoongan["initializing"] is False
     assert {"d_loss", "style_loss", "adv_loss"} <= set(cartoongan["losses"])  # the adversarial phase ran
     assert all(np.isfinite(v) for v in cartoongan["losses"].values())
+
+
+TRAIN_CASE = os.path.join(ROOT, "tests", "backends", "train_case.py")
+
+
+@pytest.mark.parametrize("backend,pipeline", [("jax", "--numpy"), ("torch", "--tf.data")])
+def test_the_trainers_fine_tune_from_a_preset_and_train_in_bf16_and_fp16(backend, pipeline, tmp_path):
+    """The trainers as a user runs them: DCGAN from the preset in bf16, CycleGAN in fp16, CartoonGAN's two phases."""
+    import csv
+    import json
+
+    import keras
+
+    from keras_animegan import DCGAN
+
+    done = run_on(backend, [TRAIN_CASE, str(tmp_path), pipeline], timeout=900)
+    statuses = {r["model"]: r["status"] for r in map(json.loads, (line for line in done.stdout.splitlines()
+                                                                   if line.startswith("{")))}
+    assert statuses == {"dcgan": 0, "cyclegan": 0, "cartoongan": 0}, done.stderr[-3000:]
+    for name, steps in (("dcgan", 2), ("cyclegan", 2), ("cartoongan", 4)):
+        run = tmp_path / name
+        for artifact in ("checkpoints/latest.weights.h5", f"{name}.keras", "config.json"):
+            assert (run / artifact).is_file(), (name, artifact)
+        assert list((run / "samples").iterdir()), name
+        with open(run / "losses.csv") as f:
+            rows = list(csv.DictReader(f))
+        assert [int(r["step"]) for r in rows] == list(range(1, steps + 1)), name
+        assert all(np.isfinite(float(r["g_loss" if name != "cartoongan" else "content_loss"])) for r in rows), name
+    # Fine-tuned, not trained from scratch: two small steps from the preset give nearly its images.
+    noise = np.random.default_rng(0).normal(size=(8, 100)).astype("float32")
+    preset = keras.ops.convert_to_numpy(DCGAN.from_preset("dcgan_avatars_64").generator(noise))
+    tuned = keras.models.load_model(tmp_path / "dcgan" / "dcgan.keras")
+    images = keras.ops.convert_to_numpy(tuned.generator(noise)).astype("float32")
+    assert images.shape == preset.shape and preset.std() > 0.2
+    assert 0.0 < np.abs(images - preset).mean() < 0.1
+
+
+def test_jax_trains_data_parallel_over_every_device_with_the_numbers_of_one(tmp_path):
+    """`--strategy=auto` on JAX: Keras's `DataParallel` over the local devices (two CPU devices here)."""
+    import csv
+
+    losses = {}
+    for devices in (1, 2):
+        model_dir = tmp_path / f"devices_{devices}"
+        done = run_on("jax", [*TRAIN, f"--model_dir={model_dir}"],
+                      extra_env={"XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}"})
+        assert f"batch 4, {devices} device(s)" in done.stderr, done.stderr[-2000:]
+        with open(model_dir / "losses.csv") as f:
+            losses[devices] = [(float(r["d_loss"]), float(r["g_loss"])) for r in csv.DictReader(f)]
+    assert len(losses[2]) == 3 and np.isfinite(losses[2]).all()
+    np.testing.assert_allclose(losses[2], losses[1], rtol=1e-4, atol=1e-5)

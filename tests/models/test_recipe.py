@@ -94,7 +94,8 @@ def test_ema_rampup_follows_stylegan2_ada():
 
 
 def test_ema_is_what_call_sample_keras_and_exports_use(ema_model, tmp_path):
-    model = ema_model
+    model = ema_model  # trained a step here too: tests of a module may run on different workers, in any order
+    model.fit(tf.data.Dataset.from_tensor_slices(images(BATCH)).batch(BATCH), epochs=1, steps_per_epoch=1, verbose=0)
     noise = np.random.default_rng(0).standard_normal((3, LATENT)).astype(np.float32)
     ema_out = np.asarray(model.ema_generator(noise, training=False))
     raw_out = np.asarray(model.generator(noise, training=False))
