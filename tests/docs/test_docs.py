@@ -85,6 +85,18 @@ def test_every_benchmark_result_is_on_the_benchmark_page():
         assert table.count("\n|") >= 2, name  # a header, a rule, at least one row
 
 
+def test_the_readme_backends_table_is_the_benchmarks_json():
+    """The README's table between its markers is `benchmarks.report.render("backends")`, not typed by hand."""
+    sys.path.insert(0, ROOT)
+    from benchmarks import report
+
+    shown = re.search(r"<!-- table: python -m benchmarks.report backends -->\n(.*?)\n<!-- end of table -->",
+                      read(README), re.DOTALL)
+    assert shown is not None
+    assert shown.group(1).strip() == report.render("backends").strip()
+    assert re.search(r"\| \d+\.\d\dx +\|", shown.group(1))  # the ratios to PyTorch
+
+
 def test_a_table_changes_with_its_json(tmp_path, monkeypatch):
     """The page shows the JSON's numbers, not text typed beside it."""
     sys.path.insert(0, ROOT)
