@@ -149,7 +149,13 @@ def run(config, callbacks=()):
 
     `callbacks`: more Keras callbacks for `fit`.
     """
+    init_epochs_given = config.init_epochs is not None
     config = options.resolve(config, DEFAULTS, EMBEDDED_DEFAULTS, "cartoongan")
+    if not init_epochs_given and config.init_epochs > config.epochs // 2:
+        # A run shortened with --epochs keeps an adversarial phase: its default initialization shrinks to half.
+        logger.info("--init_epochs: %d (half of --epochs %d; the recipe's %d would leave no adversarial phase).",
+                    config.epochs // 2, config.epochs, config.init_epochs)
+        config = dataclasses.replace(config, init_epochs=config.epochs // 2)
     if not 0 <= config.init_epochs <= config.epochs:
         raise ValueError(f"--init_epochs must be between 0 and --epochs ({config.epochs}); got {config.init_epochs}.")
     if config.content_weight or config.style_weight:  # without a perceptual loss no VGG is built or read

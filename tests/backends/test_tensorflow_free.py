@@ -109,3 +109,18 @@ except MissingTensorFlowError as error:
     print("refused")
 """)
     assert "refused" in without_tensorflow(site, "jax", [str(script)], tmp_path).stdout
+
+
+def test_cyclegan_and_cartoongan_train_without_tensorflow(tmp_path, site):
+    """Both photo trainers read the embedded zips through the numpy pipeline (PyTorch here, no TensorFlow)."""
+    common = ["--epochs=1", "--steps_per_epoch=2", "--image_size=32", "--base_filters=4", "--verbose=0"]
+    done = without_tensorflow(site, "torch", ["keras_animegan.train.cyclegan", f"--model_dir={tmp_path / 'cyclegan'}",
+                                              "--batch_size=1", "--num_blocks=1", "--num_grid_rows=2", *common],
+                              tmp_path)
+    assert "Done: 2 steps" in done.stdout, done.stdout
+    done = without_tensorflow(site, "torch", ["keras_animegan.train.cartoongan", f"--model_dir={tmp_path / 'cartoongan'}",
+                                              "--batch_size=2", "--init_epochs=1", "--cartoon_blocks=1",
+                                              "--vgg=vgg16", "--vgg_weights=none", *common[1:], "--epochs=2"], tmp_path)
+    assert "Done: 4 steps" in done.stdout, done.stdout
+    for name in ("cyclegan", "cartoongan"):
+        assert (tmp_path / name / f"{name}.keras").exists() and list((tmp_path / name / "samples").iterdir())

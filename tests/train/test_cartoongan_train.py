@@ -117,3 +117,14 @@ def test_photo_translator_recipe_trains_toward_the_flat_cartoon_and_exports_at_a
     assert out.shape == (1, 50, 70, 3)  # the photo's own size, no resize
     with pytest.raises(ValueError, match="landmark_weight"):
         cartoongan.run(dataclasses.replace(config, landmark_weight=1.0))
+
+
+def test_a_run_shortened_with_epochs_keeps_an_adversarial_phase(tmp_path):
+    """`--epochs 1` without `--init_epochs`: the recipe's 2 content-only epochs shrink to half of 1 (none)."""
+    config = cartoongan.CartoonGANConfig(model_dir=str(tmp_path / "run"), epochs=1, steps_per_epoch=2, batch_size=2,
+                                         image_size=32, base_filters=4, cartoon_blocks=1, vgg="vgg16",
+                                         vgg_weights="none", verbose="0")
+    result = cartoongan.run(config)
+    assert result.steps == 2 and result.model.init_steps == 0 and result.model.initializing is False
+    with pytest.raises(ValueError, match="--init_epochs"):
+        cartoongan.run(dataclasses.replace(config, model_dir=str(tmp_path / "other"), init_epochs=2))
