@@ -7,6 +7,7 @@ from keras_animegan.backend.common import after_compile  # noqa: F401
 from keras_animegan.backend.common import first_output
 from keras_animegan.backend.common import stateful  # noqa: F401
 from keras_animegan.backend.common import train_step  # noqa: F401
+from keras_animegan.backend.common import update_ema as _update_ema_locally
 
 
 def gradients(loss_fn, variables):
@@ -89,8 +90,7 @@ def gather_replicas(value):
 def update_ema(pairs, blend):
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync == 1:
-        for ema, raw in pairs:
-            ema.assign(blend(ema.value, raw.value))
+        _update_ema_locally(pairs, blend)
         return
 
     # Several replicas: the raw weights are identical on every replica after the update, so

@@ -16,6 +16,7 @@ from keras_animegan.backend.common import replica_id  # noqa: F401
 from keras_animegan.backend.common import stateful  # noqa: F401
 from keras_animegan.backend.common import step_logs  # noqa: F401
 from keras_animegan.backend.common import train_step  # noqa: F401
+from keras_animegan.backend.common import update_ema as _update_ema_locally
 
 
 def _dtype(dtype):
@@ -79,5 +80,4 @@ def snapshot(x):
 
 def update_ema(pairs, blend):
     with torch.no_grad():
-        for ema, raw in pairs:
-            ema.assign(blend(ema.value, raw.value))
+        _update_ema_locally(pairs, blend)
