@@ -51,7 +51,7 @@ def main(argv=None):
 
     from keras_animegan import DCGAN
     from keras_animegan import visualization
-    from keras_animegan.train import common
+    from keras_animegan.train import trainer as common
     from keras_animegan.train import dcgan as trainer
 
     common.setup_logging()

@@ -55,7 +55,7 @@ def main():
 
     import keras
 
-    from keras_animegan.train import common
+    from keras_animegan.train import trainer as common
     from keras_animegan.train import cyclegan
     from keras_animegan.train import dcgan
 

@@ -121,8 +121,7 @@ def main(argv=None):
     parser.add_argument("--no_eval", action="store_true", help="Train and snapshot only.")
     args = parser.parse_args(argv)
 
-    from keras_animegan.train import common
-    from keras_animegan.train import options
+    from keras_animegan.train import trainer as common
 
     common.setup_logging()
     minutes = [float(m) if "." in m else int(m) for m in args.minutes.split(",")]
@@ -164,7 +163,9 @@ def main(argv=None):
         result = trainer.run(config, callbacks=[snapshots])
         model, resolved = result.model, result.config
     else:
-        resolved = options.resolve(config, trainer.DEFAULTS, trainer.EMBEDDED_DEFAULTS, args.model)
+        from keras_animegan.models import model_entry
+
+        resolved = model_entry(args.model).trainer_class().resolve(config)
         model = keras.saving.load_model(os.path.join(resolved.model_dir, f"{args.model}.keras"), compile=False)
     if args.no_eval:
         return 0

@@ -1,20 +1,59 @@
-"""keras-animegan: Keras 3 GANs that turn noise and face photos into anime avatars."""
+"""keras-animegan: Keras 3 GANs that turn noise and face photos into anime avatars.
+
+The public names (`DCGAN`, `CycleGAN`, `CartoonGAN`, `GANModel`, `list_presets`, `register_model`
+and the `data`, `losses`, `models`, `presets` modules) are imported on first use, so that
+`import keras_animegan` and the command line's `--help` do not start TensorFlow.
+"""
+
+import importlib
 
 from keras_animegan.utils.optional import pick_backend as _pick_backend
-from keras_animegan.utils.quiet import quiet_imports as _quiet_imports
+from keras_animegan.version import __version__  # noqa: F401
 
 _pick_backend()  # without TensorFlow and without a chosen backend: JAX, else PyTorch
 
-with _quiet_imports():  # the commands start without TensorFlow's C++ log lines (see utils/quiet.py)
-    import keras as _keras  # noqa: F401  (imports the backend: TensorFlow by default)
+#: Public name -> the module that holds it (a module itself where the name is the module's).
+_PUBLIC = {
+    "DCGAN": "keras_animegan.models",
+    "CycleGAN": "keras_animegan.models",
+    "CartoonGAN": "keras_animegan.models",
+    "GANModel": "keras_animegan.models",
+    "register_model": "keras_animegan.models",
+    "list_presets": "keras_animegan.presets",
+    "data": None,
+    "losses": None,
+    "models": None,
+    "presets": None,
+}
 
-from keras_animegan.version import __version__
-from keras_animegan import data
-from keras_animegan import losses
-from keras_animegan import models
-from keras_animegan import presets
-from keras_animegan.models import CartoonGAN
-from keras_animegan.models import CycleGAN
-from keras_animegan.models import DCGAN
-from keras_animegan.models import GANModel
-from keras_animegan.presets import list_presets
+__all__ = sorted(_PUBLIC) + ["__version__"]
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'keras_animegan' has no attribute {name!r}")
+    from keras_animegan.utils.quiet import quiet_imports
+
+    with quiet_imports():  # the commands start without TensorFlow's C++ log lines (see utils/quiet.py)
+        import keras  # noqa: F401  (imports the backend: TensorFlow by default)
+    module = _PUBLIC[name]
+    value = importlib.import_module(f"keras_animegan.{name}") if module is None else getattr(
+        importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__
+
+
+def _import_models_unless_a_command():
+    # A user's `import keras_animegan` registers the model classes with Keras at once, as it always did (so
+    # `keras.saving.load_model("dcgan.keras")` finds them); the commands import them when they run.
+    from keras_animegan.utils.quiet import is_command
+
+    if not is_command():
+        __getattr__("models")
+
+
+_import_models_unless_a_command()

@@ -34,6 +34,7 @@ import numpy as np
 from keras_animegan.utils.image_size import DEFAULT_MAX_PIXELS
 from keras_animegan.utils.image_size import ImageTooLargeError
 from keras_animegan.utils.image_size import check_image_size
+from keras_animegan.utils.resize import resize_longer_side
 
 # Read by gradio and huggingface_hub when they are imported: no telemetry, no version check.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -66,20 +67,6 @@ def _int(value, name, low, high):
     return int(number)
 
 
-def _resize(image, width, height):
-    import cv2
-
-    interpolation = cv2.INTER_AREA if width * height < image.shape[0] * image.shape[1] else cv2.INTER_LINEAR
-    return cv2.resize(image, (width, height), interpolation=interpolation)
-
-
-def _fit(image, side):
-    """`image` scaled so that its long side is `side`."""
-    h, w = image.shape[:2]
-    scale = side / max(h, w)
-    return _resize(image, max(1, round(w * scale)), max(1, round(h * scale)))
-
-
 def unreadable(name, error, max_pixels=MAX_PIXELS):
     """The `DemoError` for a file Pillow refused: a header over its size limit, or not an image at all.
 
@@ -99,12 +86,11 @@ def read_photo(path, max_pixels=MAX_PIXELS):
     """
     from PIL import Image
 
-    from keras_animegan.utils.decoding import decode_image
+    from keras_animegan.utils.decoding import read_image_file
 
     name = os.path.basename(os.fspath(path))
     try:
-        with open(path, "rb") as f:
-            return decode_image(f.read(), max_pixels=max_pixels, name=name)
+        return read_image_file(path, max_pixels=max_pixels, name=name)
     except ImageTooLargeError as error:
         raise DemoError(str(error)) from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
@@ -294,7 +280,7 @@ class Demo:
         if image.ndim != 3 or image.shape[-1] != 3:
             raise DemoError(f"Expected an RGB image; got an array of shape {image.shape}.")
         # The networks work at 64-256 px: shrink big photos first (bounds time and memory).
-        small = _fit(image, 4 * DISPLAY_SIZE) if max(image.shape[:2]) > 4 * DISPLAY_SIZE else image
+        small = resize_longer_side(image, 4 * DISPLAY_SIZE) if max(image.shape[:2]) > 4 * DISPLAY_SIZE else image
         overlay = None
         if crop:
             from keras_animegan.landmarks import crop_face
@@ -307,7 +293,7 @@ class Demo:
             source = crop_face(small, result, size=DISPLAY_SIZE)
             overlay = self._overlay(source, result, small.shape)
         else:
-            source = _fit(small, DISPLAY_SIZE)
+            source = resize_longer_side(small, DISPLAY_SIZE)
         translated = self._translate_array(label, source)
         return np.concatenate([source, translated], axis=1), overlay
 

@@ -1,18 +1,18 @@
 """Any trained generator as a numpy function: a SavedModel export, a `.keras` file, a `.tflite` file or a preset.
 
 `Generator` is what `keras-animegan generate / translate` and `keras-animegan demo` run on. Its
-errors are `UserError`s whose message names the model (the command line prints them).
+errors are `UserError`s whose message names the model (the command line prints them). Each
+export format loads its own files (`keras_animegan.export.saved_model.SavedModelRunner`,
+`keras_animegan.export.litert.LiteRTGenerator`); a `.keras` file or a preset is a `GANModel`,
+which says what its generators take (`input_kind`).
 """
 
 import os
 
 import numpy as np
 
-from keras_animegan.utils.versions import saved_model_versions
 
-
-class UserError(Exception):
-    """A user error (a model that is missing, of the wrong kind, or broken): the message says which."""
+from keras_animegan.utils.errors import UserError
 
 
 class Generator:
@@ -21,55 +21,43 @@ class Generator:
     `kind` is `"noise"` (DCGAN: `latent_dim`) or `"image"` (translators: any
     input size; a fully convolutional one such as `cartoongan_photo2anime` runs at
     that size, one trained at a fixed size sees the input resized to it and back).
+    `direction` picks one of a model's `directions` (CycleGAN: `"ab"` or `"ba"`).
     """
 
-    def __init__(self, path=None, direction="ab", preset=None):
+    def __init__(self, path=None, direction=None, preset=None):
         if (path is None) == (preset is None):
             raise UserError("Give MODEL (an export folder or .keras file) or --preset NAME, not both or neither.")
+        self.path, self.litert = os.fspath(preset if preset is not None else path), None
         if preset is not None:
-            self.path = preset
-            self._from_preset(preset, direction)
+            self._use_model(_load_preset(preset), direction)
+        elif self.path.endswith(".keras"):
+            self._use_model(_load_keras(self.path), direction)
+        elif self.path.endswith(".tflite"):
+            self._use_litert(self.path)
         else:
-            self.path = os.fspath(path)
-            if self.path.endswith(".keras"):
-                self._from_keras(self.path, direction)
-            elif self.path.endswith(".tflite"):
-                self._from_litert(self.path)
-            else:
-                self._from_saved_model(self.path)
+            self._use_saved_model(self.path)
 
     @classmethod
-    def from_model(cls, model, direction="ab"):
+    def from_model(cls, model, direction=None):
         """A Generator over a model already in memory (a `GANModel`), e.g. right after training."""
         generator = cls.__new__(cls)
-        generator.path = type(model).__name__
+        generator.path, generator.litert = type(model).__name__, None
         generator._use_model(model, direction)
         return generator
 
-    def _from_saved_model(self, path):
-        import tensorflow as tf
+    def _use_saved_model(self, path):
+        from keras_animegan.export.saved_model import SavedModelRunner
 
-        if not os.path.isdir(path):
-            raise UserError(f"MODEL {path!r}: no such SavedModel folder or .keras file.")
-        if not os.path.exists(os.path.join(path, "saved_model.pb")):
-            versions = saved_model_versions(path)
-            if not versions:
-                raise UserError(f"MODEL {path!r} holds no saved_model.pb (nor version folders with one).")
-            path = versions[max(versions)]
-        self.loaded = tf.saved_model.load(path)
-        if "serve" not in self.loaded.signatures:
-            raise UserError(f"MODEL {path!r} has no 'serve' signature: export it with keras_animegan.export.")
-        serve = self.loaded.signatures["serve"]
-        spec = next(iter(serve.structured_input_signature[1].values()))
-        if spec.shape.rank == 2:
-            self.kind, self.latent_dim = "noise", int(spec.shape[-1])
-            self.output_size = int(serve.structured_outputs["images"].shape[1])
-        else:
-            self.kind = "image"
-        self._call = lambda x: serve(tf.constant(x, tf.float32))["images"].numpy()
+        try:
+            runner = SavedModelRunner(path)
+        except ValueError as error:
+            raise UserError(f"MODEL {path!r} {error}") from None
+        self.kind, self._call = runner.kind, runner
+        if self.kind == "noise":
+            self.latent_dim, self.output_size = runner.latent_dim, runner.output_size
 
-    def _from_litert(self, path):
-        from keras_animegan.litert import LiteRTGenerator
+    def _use_litert(self, path):
+        from keras_animegan.export.litert import LiteRTGenerator
 
         try:
             self.litert = LiteRTGenerator(path)
@@ -82,68 +70,29 @@ class Generator:
             self.latent_dim, self.output_size = self.litert.latent_dim, self.litert.output_size
             self._call = self.litert
         else:
-            self._call = self._litert_any_size
-
-    def _litert_any_size(self, images):
-        """float [-1, 1] images of any size through the `.tflite` file's fixed size (resized there and back)."""
-        import cv2
-
-        size = self.litert.size
-        outputs = []
-        for image in images:
-            height, width = image.shape[:2]
-            small = image if (height, width) == (size, size) else cv2.resize(
-                image, (size, size), interpolation=cv2.INTER_AREA if min(height, width) > size else cv2.INTER_CUBIC)
-            out = self.litert(small[None])[0]
-            outputs.append(out if (height, width) == (size, size) else cv2.resize(out, (width, height),
-                                                                                  interpolation=cv2.INTER_CUBIC))
-        return np.clip(np.stack(outputs), -1.0, 1.0)
-
-    def _from_keras(self, path, direction):
-        import keras
-
-        import keras_animegan  # noqa: F401 - registers the serializable classes
-
-        if not os.path.exists(path):
-            raise UserError(f"MODEL {path!r}: no such file.")
-        try:
-            model = keras.saving.load_model(path, compile=False)
-        except Exception as error:  # noqa: BLE001 - Keras raises many kinds; name the file
-            raise UserError(f"MODEL {path!r} could not be loaded: {error}") from None
-        self._use_model(model, direction)
-
-    def _from_preset(self, preset, direction):
-        import keras_animegan
-
-        try:
-            model = keras_animegan.GANModel.from_preset(preset)
-        except ValueError as error:  # unknown name (lists the shipped ones), or a broken folder
-            raise UserError(f"--preset: {error}") from None
-        self._use_model(model, direction)
+            self._call = self.litert.translate_any_size
 
     def _use_model(self, model, direction):
-        from keras_animegan.export import translate_any_size
+        from keras import ops
+
+        from keras_animegan.export.any_size import translate_keras
 
         self.model = model
-        # The EMA generators when the model keeps them (what the trainers' recipes sample with).
-        network = model.inference_network("generator")
-        if hasattr(model, "generator_ba"):
-            if direction not in ("ab", "ba"):
-                raise UserError(f"--direction must be 'ab' or 'ba'; got {direction!r}.")
-            network = model.inference_network(f"generator_{direction}")
-        self.network = network
-        if len(network.input_shape) == 2:
-            self.kind, self.latent_dim = "noise", int(network.input_shape[-1])
-            self.output_size = int(network.output_shape[1])
-            from keras import ops
-
+        try:
+            # The EMA generators when the model keeps them (what the trainers' recipes sample with).
+            self.network = network = model.inference_generator(direction)
+        except ValueError as error:
+            raise UserError(f"--direction: {error}") from None
+        self.kind = model.input_kind
+        if self.kind == "noise":
+            self.latent_dim, self.output_size = int(model.latent_dim), int(network.output_shape[1])
             self._call = lambda x: ops.convert_to_numpy(network(x, training=False))
-        elif _keras_backend() == "tensorflow":
-            self.kind = "image"
-            self._call = lambda x: np.asarray(translate_any_size(network, x))
+        elif _keras_backend() == "tensorflow":  # one traced graph per input shape, as the SavedModels run
+            from keras_animegan.export.any_size import translate_tf
+
+            self._call = lambda x: np.asarray(translate_tf(network, x))
         else:
-            self.kind = "image"
-            self._call = lambda x: translate_array(network, x)
+            self._call = lambda x: translate_keras(network, x)
 
     def __call__(self, inputs):
         return self._call(np.asarray(inputs, np.float32))
@@ -158,7 +107,7 @@ class Generator:
         from keras_animegan.utils.pixels import to_uint8
         from keras_animegan.utils.pixels import to_unit_range
 
-        if getattr(self, "litert", None) is not None:  # the file's uint8 signature: what apps run
+        if self.litert is not None:  # the file's uint8 signature: what apps run
             return self.litert.translate_image(image)
         return np.asarray(to_uint8(self(to_unit_range(image)[None])))[0]
 
@@ -169,42 +118,23 @@ def _keras_backend():
     return keras.backend.backend()
 
 
-def translate_array(network, images):
-    """`export.translate_any_size` for NumPy batches on every Keras backend (eager, `keras.ops`).
+def _load_keras(path):
+    import keras
 
-    A network of a fixed size gets inputs of another size resized to its size (bilinear,
-    antialiased) and its outputs resized back; a fully convolutional one runs at the input's
-    own size, padded by reflection to a multiple of `SIZE_MULTIPLE` (scaled down first past
-    `MAX_WORK_PIXELS`). Returns float32 in [-1, 1].
-    """
-    from keras import ops
+    import keras_animegan.models  # noqa: F401 - registers the serializable classes
 
-    from keras_animegan.export import MAX_WORK_PIXELS
-    from keras_animegan.export import SIZE_MULTIPLE
+    if not os.path.exists(path):
+        raise UserError(f"MODEL {path!r}: no such file.")
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as error:  # noqa: BLE001 - Keras raises many kinds; name the file
+        raise UserError(f"MODEL {path!r} could not be loaded: {error}") from None
 
-    images = np.asarray(images, np.float32)
-    height, width = images.shape[1:3]
 
-    def resize(x, size, antialias=True):
-        return ops.image.resize(x, size, interpolation="bilinear", antialias=antialias)
+def _load_preset(preset):
+    from keras_animegan.models import GANModel
 
-    def padded(x):
-        x = np.asarray(ops.convert_to_numpy(x), np.float32)
-        h, w = x.shape[1:3]
-        x = np.pad(x, [(0, 0), (0, -h % SIZE_MULTIPLE), (0, -w % SIZE_MULTIPLE), (0, 0)], mode="symmetric")
-        return network(x, training=False)[:, :h, :w, :]
-
-    if None in tuple(network.input_shape[1:3]):
-        if height * width > MAX_WORK_PIXELS:
-            scale = (MAX_WORK_PIXELS / (height * width)) ** 0.5
-            size = tuple(max(int(d * scale // SIZE_MULTIPLE), 1) * SIZE_MULTIPLE for d in (height, width))
-            outputs = resize(padded(resize(images, size)), (height, width), antialias=False)
-        else:
-            outputs = padded(images)
-    else:
-        size = tuple(int(d) for d in network.input_shape[1:3])
-        same = (height, width) == size
-        outputs = network(images if same else resize(images, size), training=False)
-        if not same:
-            outputs = resize(ops.cast(outputs, "float32"), (height, width))
-    return np.clip(np.asarray(ops.convert_to_numpy(ops.cast(outputs, "float32"))), -1.0, 1.0)
+    try:
+        return GANModel.from_preset(preset)
+    except ValueError as error:  # unknown name (lists the shipped ones), or a broken folder
+        raise UserError(f"--preset: {error}") from None

@@ -11,48 +11,50 @@ import pytest
 import setuptools
 
 from keras_animegan import cli
-from keras_animegan.train import cartoongan
-from keras_animegan.train import cyclegan
+from keras_animegan.train import config as train_config
 from keras_animegan.train import dcgan
-from keras_animegan.train import options
+from keras_animegan.train.cartoongan import CartoonGANTrainer
+from keras_animegan.train.cyclegan import CycleGANTrainer
+from keras_animegan.train.dcgan import DCGANTrainer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TRAINERS = {"dcgan": (dcgan, dcgan.DCGANConfig), "cyclegan": (cyclegan, cyclegan.CycleGANConfig),
-            "cartoongan": (cartoongan, cartoongan.CartoonGANConfig)}
+TRAINERS = {trainer.model_name(): trainer for trainer in (DCGANTrainer, CycleGANTrainer, CartoonGANTrainer)}
 
 
 @pytest.mark.parametrize("name", sorted(TRAINERS))
 def test_train_help_lists_the_shared_and_the_models_flags(name, capsys):
-    module, _ = TRAINERS[name]
+    config_cls = TRAINERS[name].config_class
     with pytest.raises(SystemExit) as exit_:
         cli.main(["train", name, "--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: keras-animegan train {name} [flags]")
-    for flag in options.SHARED_FLAGS.names + module.MODEL_FLAGS.names:
+    own = train_config.flag_names(config_cls, shared=False)
+    assert own, "each trainer has flags of its own"
+    for flag in train_config.flag_names(config_cls):
         assert f"--{flag}" in out, flag
+    # The model's own flags are listed under its name, after the shared ones.
+    assert out.index(f"\n{name}:") < out.index(f"--{own[0]}", out.index(f"\n{name}:"))
 
 
 @pytest.mark.parametrize("name", sorted(TRAINERS))
-def test_each_flags_default_is_the_configs_default(name):
-    """The flags and the config dataclass state defaults twice; they must agree (a run from the command line
-    and one from Python would differ otherwise)."""
-    module, config_cls = TRAINERS[name]
-    fields = {f.name: f.default for f in dataclasses.fields(config_cls)}
-    for flag in options.SHARED_FLAGS.flags + module.MODEL_FLAGS.flags:
-        assert flag.name in fields, flag.name
-        assert flag.default == fields[flag.name], flag.name
-    assert set(fields) == set(options.SHARED_FLAGS.names + module.MODEL_FLAGS.names)
+def test_every_config_field_is_a_flag_with_the_fields_default(name):
+    """The config dataclass is the one statement of each setting: every field is a flag, and a command line
+    with no flags gives the dataclass's defaults (a run from the command line equals one from Python)."""
+    config_cls = TRAINERS[name].config_class
+    fields = [f.name for f in dataclasses.fields(config_cls)]
+    assert set(train_config.flag_names(config_cls)) == set(fields)
+    assert train_config.parse_config(config_cls, name, "", []) == config_cls()
 
 
 def test_flags_parse_as_absl_wrote_them_and_bad_ones_name_themselves(capsys):
-    config = options.parse_config(dcgan.DCGANConfig, "dcgan", "", dcgan.MODEL_FLAGS,
-                                  ["--epochs=3", "--batch_size", "8", "--mixed_precision=bf16", "--latent_dim=16"])
+    config = train_config.parse_config(dcgan.DCGANConfig, "dcgan", "",
+                                       ["--epochs=3", "--batch_size", "8", "--mixed_precision=bf16", "--latent_dim=16"])
     assert (config.epochs, config.batch_size, config.mixed_precision, config.latent_dim) == (3, 8, "bf16", 16)
     for argv, named in ((["--epoch=3"], "--epoch=3"), (["--epochs=three"], "--epochs"),
                         (["--mixed_precision=fp8"], "--mixed_precision"), (["extra"], "extra")):
         with pytest.raises(SystemExit) as exit_:
-            options.parse_config(dcgan.DCGANConfig, "dcgan", "", dcgan.MODEL_FLAGS, argv)
+            train_config.parse_config(dcgan.DCGANConfig, "dcgan", "", argv)
         assert exit_.value.code == 2
         assert named in capsys.readouterr().err
 

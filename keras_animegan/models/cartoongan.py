@@ -9,6 +9,7 @@ from keras_animegan.losses import mean_gram_matrix
 from keras_animegan.losses import style_loss
 from keras_animegan.losses import weighted_l1
 from keras_animegan.models.gan_model import GANModel
+from keras_animegan.models.registry import register_model
 from keras_animegan.models.cartoon_generator import cartoon_generator
 from keras_animegan.models.cartoon_discriminator import cartoon_discriminator
 from keras_animegan.models.cartoongan_phase import CartoonGANPhase
@@ -18,6 +19,8 @@ ARCHITECTURES = ("resnet", "unet")
 
 
 @keras.saving.register_keras_serializable(package="keras_animegan")
+@register_model("cartoongan", trainer="keras_animegan.train.cartoongan:CartoonGANTrainer",
+                description="photo -> cartoon (edge-promoting adversarial loss)")
 class CartoonGAN(GANModel):
     """CartoonGAN (Chen, Lai, Liu, CVPR 2018) with the report's Gram style loss.
 

@@ -5,12 +5,15 @@ from keras import ops
 
 from keras_animegan.losses import weighted_l1
 from keras_animegan.models.gan_model import GANModel
+from keras_animegan.models.registry import register_model
 from keras_animegan.models.resnet_generator import resnet_generator
 from keras_animegan.models.patch_discriminator import patch_discriminator
 from keras_animegan.models.image_pool import ImagePool
 
 
 @keras.saving.register_keras_serializable(package="keras_animegan")
+@register_model("cyclegan", trainer="keras_animegan.train.cyclegan:CycleGANTrainer",
+                description="unpaired image-to-image (A <-> B)")
 class CycleGAN(GANModel):
     """CycleGAN for unpaired translation between domain A (photos) and domain B (anime).
 
@@ -63,6 +66,7 @@ class CycleGAN(GANModel):
     )
     default_learning_rate = 2e-4
     ema_network_names = ("generator_ab", "generator_ba")
+    directions = ("ab", "ba")
 
     def __init__(
         self,
@@ -122,17 +126,17 @@ class CycleGAN(GANModel):
         """Configures training; default optimizers Adam(2e-4, beta_1=0.5), `gan_mode="lsgan"`."""
         super().compile(g_optimizer=g_optimizer, d_optimizer=d_optimizer, gan_mode=gan_mode, **kwargs)
 
-    def call(self, images, training=False):
-        return self.inference_network("generator_ab")(images, training=training)
-
     def translate(self, images, direction="ab"):
         """Translates [-1, 1] images: `direction="ab"` (A -> B, photo -> anime) or `"ba"`.
 
         Uses the EMA generators when the model keeps them.
         """
-        if direction not in ("ab", "ba"):
-            raise ValueError(f"direction must be 'ab' or 'ba'; got {direction!r}.")
-        return self.inference_network(f"generator_{direction}")(images, training=False)
+        return self.inference_generator(direction)(images, training=False)
+
+    def inference_generator(self, direction=None):
+        """The A -> B (`"ab"`, the default) or B -> A (`"ba"`) generator; the EMA copy when kept."""
+        super().inference_generator(direction)  # checks the direction
+        return self.inference_network(f"generator_{direction or 'ab'}")
 
     def inference_network(self, name="generator_ab"):
         return super().inference_network("generator_ab" if name == "generator" else name)

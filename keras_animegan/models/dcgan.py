@@ -6,11 +6,14 @@ from keras import ops
 
 from keras_animegan import backend as gan_backend
 from keras_animegan.models.gan_model import GANModel
+from keras_animegan.models.registry import register_model
 from keras_animegan.models.dcgan_generator import dcgan_generator
 from keras_animegan.models.dcgan_discriminator import dcgan_discriminator
 
 
 @keras.saving.register_keras_serializable(package="keras_animegan")
+@register_model("dcgan", trainer="keras_animegan.train.dcgan:DCGANTrainer",
+                description="avatars from noise")
 class DCGAN(GANModel):
     """Deep convolutional GAN (Radford et al., 2016) with the report's networks.
 
@@ -51,6 +54,7 @@ class DCGAN(GANModel):
     network_names = ("generator", "discriminator")
     loss_names = ("d_loss", "g_loss")
     default_learning_rate = 3e-4
+    input_kind = "noise"
 
     def __init__(
         self,

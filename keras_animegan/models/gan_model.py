@@ -76,6 +76,11 @@ class GANModel(keras.Model):
     default_learning_rate = 2e-4
     #: Generator networks that get an EMA copy when `ema_decay` is set.
     ema_network_names = ("generator",)
+    #: What the generator takes: `"noise"` (a latent vector, `latent_dim` long) or `"image"` (an image to
+    #: translate). Export, the command line, the server and the shared tests ask this, not the networks.
+    input_kind = "image"
+    #: Translation directions a user may choose from (CycleGAN: `("ab", "ba")`); empty: one generator.
+    directions = ()
 
     def __init__(self, seed=None, ema_decay=None, ema_rampup=0.05, augment=None, r1_gamma=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -354,7 +359,24 @@ class GANModel(keras.Model):
 
     # ---------------------------------------------------------------- inference
     def call(self, inputs, training=False):
-        return self.inference_network("generator")(inputs, training=training)
+        return self.inference_generator()(inputs, training=training)
+
+    def inference_generator(self, direction=None):
+        """The generator that sampling, translating and exports run (its EMA copy when the model keeps one).
+
+        Args:
+            direction: one of `directions` for a model with several generators (None: the first).
+        """
+        if direction is not None and direction not in self.directions:
+            choices = f"one of {', '.join(map(repr, self.directions))}" if self.directions else "None"
+            raise ValueError(f"{type(self).__name__}: direction must be {choices}; got {direction!r}.")
+        return self.inference_network("generator")
+
+    def export_networks(self, name):
+        """`{export name: network}`: what exporting this model as `name` writes (one entry per generator)."""
+        if not self.directions:
+            return {name: self.inference_generator()}
+        return {f"{name}_{direction}": self.inference_generator(direction) for direction in self.directions}
 
     # ------------------------------------------------------------ serialization
     @classmethod
@@ -389,3 +411,12 @@ class GANModel(keras.Model):
             if isinstance(config.get(name), dict):
                 config[name] = keras.saving.deserialize_keras_object(config[name])
         return cls(**config)
+
+
+def input_kind_of(model, network=None):
+    """What a generator takes: a `GANModel`'s `input_kind`; for a bare generator network (a `keras.Model`
+    given without its GAN), `"noise"` when its input is a vector and `"image"` otherwise."""
+    if isinstance(model, GANModel):
+        return model.input_kind
+    network = network if network is not None else model
+    return "noise" if len(network.input_shape) == 2 else "image"

@@ -10,6 +10,7 @@ command line and the data pipelines share it without importing each other.
 
 import io
 import os
+import stat
 
 import numpy as np
 from PIL import Image
@@ -83,3 +84,22 @@ def is_image_name(name):
         and "__MACOSX" not in name
         and base.lower().endswith(IMAGE_EXTENSIONS)
     )
+
+
+def read_image_file(path, max_pixels=DEFAULT_MAX_PIXELS, name=None):
+    """A file as uint8 RGB; ValueError when it is not a regular file or not an image, `ImageTooLargeError`
+    when its headers claim more than `max_pixels` (read before decoding, see `check_image_size`).
+
+    A FIFO, socket or device named like an image is refused, not read (reading a FIFO blocks until
+    someone writes). `name` is what messages call the file (default: its path).
+    """
+    path = os.fspath(path)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        raise ValueError(f"cannot read it ({error.strerror})") from None
+    if not stat.S_ISREG(mode):
+        raise ValueError("not a regular file (a FIFO, socket or device)")
+    with open(path, "rb") as f:
+        return decode_image(f.read(), max_pixels=max_pixels, name=name or path)
+

@@ -19,6 +19,8 @@ SavedModel signatures do the same check in the graph (`keras_animegan.export`).
 import dataclasses
 import struct
 
+from keras_animegan.utils import optional
+
 #: The default pixel budget: a 4096 x 4096 image (16.8 megapixels), decoded as 8-bit RGB in 48 MiB.
 DEFAULT_MAX_PIXELS = 4096 * 4096
 
@@ -276,3 +278,109 @@ def check_image_size(data, max_pixels=DEFAULT_MAX_PIXELS, name="image"):
             f"{name} has {len(size.frames)} frames of {size.total_pixels:,} pixels in all ({size.format}), over "
             f"the limit of {4 * max_pixels:,}; keep fewer frames.")
     return size
+
+
+# ----------------------------------------------------------------------------------------------------
+# The TensorFlow adapter: the same header reading in TensorFlow ops, for SavedModel signatures that
+# take encoded images (`translate_bytes`), where bytes are tensors. `tests/utils/test_image_size.py`
+# checks that both readers give the same sizes.
+_tf = optional.tensorflow("reading image sizes in a TensorFlow graph")
+
+
+def _le(head, offset, length):
+    """Unsigned little-endian integer of `length` bytes at `offset` of a (padded) header string."""
+    raw = _tf.cast(_tf.io.decode_raw(_tf.strings.substr(head, offset, length), _tf.uint8), _tf.int64)
+    return _tf.reduce_sum(raw * _tf.constant([256**i for i in range(length)], _tf.int64))
+
+
+def _be(head, offset, length):
+    raw = _tf.cast(_tf.io.decode_raw(_tf.strings.substr(head, offset, length), _tf.uint8), _tf.int64)
+    return _tf.reduce_sum(raw * _tf.constant([256**i for i in reversed(range(length))], _tf.int64))
+
+
+_HEADER_BYTES = 64
+
+
+def encoded_image_size_tf(data):
+    """`[height, width]` (int64) of an encoded image from its header, without decoding it; `[-1, -1]` if unknown.
+
+    PNG (IHDR), GIF (logical screen), BMP (DIB header), WebP (VP8 / VP8L / VP8X)
+    and JPEG (its SOF marker, via `_tf.image.extract_jpeg_shape`). Any other
+    bytes give `[-1, -1]`; `_tf.io.decode_image` then refuses them on its own.
+    """
+    padding = "\0" * _HEADER_BYTES
+    head = _tf.strings.substr(_tf.strings.join([_tf.strings.substr(data, 0, _HEADER_BYTES), padding]), 0, _HEADER_BYTES)
+
+    def starts(offset, magic):
+        return _tf.equal(_tf.strings.substr(head, offset, len(magic)), magic)
+
+    def size(height, width):
+        return lambda: _tf.stack([height(), width()])
+
+    def bmp():
+        core = _tf.equal(_le(head, 14, 4), 12)  # BITMAPCOREHEADER: 16-bit sizes
+        height = _tf.where(core, _le(head, 20, 2), _le(head, 22, 4))
+        height = _tf.where(height >= 2**31, 2**32 - height, height)  # negative height: a top-down bitmap
+        return _tf.stack([height, _tf.where(core, _le(head, 18, 2), _le(head, 18, 4))])
+
+    def webp():
+        chunk = _tf.strings.substr(head, 12, 4)
+        vp8l = _le(head, 21, 4)
+        return _tf.case([
+            (_tf.equal(chunk, "VP8X"), lambda: _tf.stack([_le(head, 27, 3) + 1, _le(head, 24, 3) + 1])),
+            (_tf.equal(chunk, "VP8L"), lambda: _tf.stack([(vp8l // 2**14) % 2**14 + 1, vp8l % 2**14 + 1])),
+            (_tf.equal(chunk, "VP8 "), lambda: _tf.stack([_le(head, 28, 2) % 2**14, _le(head, 26, 2) % 2**14])),
+        ], default=lambda: _tf.constant([-1, -1], _tf.int64))
+
+    return _tf.case([
+        (starts(0, b"\x89PNG\r\n\x1a\n"), size(lambda: _be(head, 20, 4), lambda: _be(head, 16, 4))),
+        (starts(0, b"GIF"), size(lambda: _le(head, 8, 2), lambda: _le(head, 6, 2))),
+        (starts(0, b"BM"), bmp),
+        (_tf.logical_and(starts(0, b"RIFF"), starts(8, b"WEBP")), webp),
+        (starts(0, b"\xff\xd8"), lambda: _tf.cast(_tf.image.extract_jpeg_shape(data)[:2], _tf.int64)),
+    ], default=lambda: _tf.constant([-1, -1], _tf.int64))
+
+
+def gif_frame_pixels_tf(data):
+    """`(largest, total)` pixels (int64) of a GIF's frames, from their image descriptors, without decoding.
+
+    A GIF frame may be far larger than the logical screen that
+    `encoded_image_size_tf` reads, and TensorFlow's GIF decoder allocates every
+    frame, so the graph walks the blocks: extensions and each frame's LZW data
+    are skipped by their sub-block lengths (the same walk as
+    `_gif` above, in TensorFlow ops).
+    """
+    raw = _tf.cast(_tf.io.decode_raw(data, _tf.uint8), _tf.int64)
+    n = _tf.shape(raw, out_type=_tf.int64)[0]
+
+    def at(i):  # the byte at i, or -1 past the end
+        return _tf.where(i < n, _tf.gather(raw, _tf.clip_by_value(i, 0, _tf.maximum(n - 1, 0))), -1)
+
+    def u16(i):
+        return _tf.maximum(at(i), 0) + 256 * _tf.maximum(at(i + 1), 0)
+
+    def skip_sub_blocks(i):
+        i = _tf.while_loop(lambda i: at(i) > 0, lambda i: [i + at(i) + 1], [i])[0]
+        return i + 1
+
+    def table(flags):  # size of a colour table announced by `flags`
+        return _tf.where(_tf.bitwise.bitwise_and(flags, 0x80) > 0,
+                        3 * _tf.bitwise.left_shift(_tf.constant(2, _tf.int64), _tf.bitwise.bitwise_and(flags, 7)), 0)
+
+    def step(i, largest, total):
+        block = at(i)
+
+        def image():
+            pixels = (u16(i + 1) + u16(i + 5)) * (u16(i + 3) + u16(i + 7))
+            j = skip_sub_blocks(i + 10 + table(at(i + 9)) + 1)
+            return j, _tf.maximum(largest, pixels), total + pixels
+
+        return _tf.cond(_tf.equal(block, 0x2C), image, lambda: (skip_sub_blocks(i + 2), largest, total))
+
+    def more(i, largest, total):
+        block = at(i)
+        return _tf.logical_or(_tf.equal(block, 0x21), _tf.equal(block, 0x2C))
+
+    zero = _tf.constant(0, _tf.int64)
+    _, largest, total = _tf.while_loop(more, step, [13 + table(at(_tf.constant(10, _tf.int64))), zero, zero])
+    return largest, total

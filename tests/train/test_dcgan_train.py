@@ -203,26 +203,25 @@ def test_kid_every_epoch_is_logged_beside_the_losses(tmp_path):
 
 
 def test_report_recipe_reproduces_the_old_settings():
-    from keras_animegan.train import options
+    from keras_animegan.train import recipes
 
-    user = options.resolve(dcgan.DCGANConfig(recipe="report", image_dir="x"), dcgan.DEFAULTS, dcgan.EMBEDDED_DEFAULTS,
-                          "dcgan")
+    resolve = dcgan.DCGANTrainer.resolve
+    user = resolve(dcgan.DCGANConfig(recipe="report", image_dir="x"))
     assert (user.batch_size, user.learning_rate, user.gan_mode, user.epochs, user.image_size, user.base_filters) == (
         128, 3e-4, "vanilla", 100, 64, 64)
     assert (user.ema_decay, user.augment, user.r1_gamma, user.beta_1, user.discriminator_norm) == (
         0.0, "", 0.0, 0.5, "batch")
-    assert options.recipe_kwargs(user) == dict(ema_decay=None, augment=None, r1_gamma=0.0)
-    demo = options.resolve(dcgan.DCGANConfig(recipe="report"), dcgan.DEFAULTS, dcgan.EMBEDDED_DEFAULTS, "dcgan")
+    assert recipes.recipe_kwargs(user) == dict(ema_decay=None, augment=None, r1_gamma=0.0)
+    demo = resolve(dcgan.DCGANConfig(recipe="report"))
     assert (demo.epochs, demo.batch_size, demo.learning_rate, demo.augment, demo.ema_decay) == (5, 64, 3e-4, "", 0.0)
     # The modern recipe is the default; explicit settings win over either recipe.
-    modern = options.resolve(dcgan.DCGANConfig(), dcgan.DEFAULTS, dcgan.EMBEDDED_DEFAULTS, "dcgan")
+    modern = resolve(dcgan.DCGANConfig())
     assert modern.recipe == "modern" and modern.ema_decay > 0 and modern.augment
-    mixed = options.resolve(dcgan.DCGANConfig(recipe="report", augment="cutout", g_learning_rate=1e-4), dcgan.DEFAULTS,
-                           dcgan.EMBEDDED_DEFAULTS, "dcgan")
-    assert mixed.augment == "cutout" and options.learning_rate(mixed, "g") == 1e-4
-    assert options.learning_rate(mixed, "d") == 3e-4
+    mixed = resolve(dcgan.DCGANConfig(recipe="report", augment="cutout", g_learning_rate=1e-4))
+    assert mixed.augment == "cutout" and recipes.learning_rate(mixed, "g") == 1e-4
+    assert recipes.learning_rate(mixed, "d") == 3e-4
     with pytest.raises(ValueError, match="--recipe"):
-        options.resolve(dcgan.DCGANConfig(recipe="fancy"), dcgan.DEFAULTS, dcgan.EMBEDDED_DEFAULTS, "dcgan")
+        resolve(dcgan.DCGANConfig(recipe="fancy"))
 
 
 def test_report_run_keeps_no_ema_and_a_batch_norm_discriminator(tmp_path):

@@ -34,7 +34,12 @@ import tempfile
 
 import keras
 
+from keras_animegan.export.any_size import translate_tf
+from keras_animegan.models import GANModel
+from keras_animegan.models import input_kind_of
 from keras_animegan.utils.image_size import DEFAULT_MAX_PIXELS
+from keras_animegan.utils.image_size import encoded_image_size_tf
+from keras_animegan.utils.image_size import gif_frame_pixels_tf
 from keras_animegan.utils.pixels import to_uint8
 from keras_animegan.utils.pixels import to_unit_range
 from keras_animegan.utils import optional
@@ -43,10 +48,6 @@ tf = optional.tensorflow("SavedModel export")
 
 # Largest image a `translate_bytes` request may decode (pixels); bigger ones are an error, not an OOM.
 MAX_DECODED_PIXELS = DEFAULT_MAX_PIXELS
-
-
-def _is_noise_network(network):
-    return len(network.input_shape) == 2
 
 
 def _noise_endpoints(network):
@@ -76,173 +77,20 @@ def _noise_endpoints(network):
     ]
 
 
-def translate_any_size(network, images):
-    """float [-1, 1] `(n, h, w, 3)` of any h, w -> the same shape, through `network`.
-
-    A network of a fixed size: inputs of another size are resized (bilinear,
-    antialiased) to the network's size and the outputs resized back; at the
-    network's size nothing is resized. A fully convolutional network (input
-    size None) runs at the input's own size, padded by reflection to a multiple
-    of `SIZE_MULTIPLE` and cropped back.
-    """
-    images = tf.cast(images, tf.float32)
-    if None in tuple(network.input_shape[1:3]):
-        return tf.clip_by_value(_translate_bounded(network, images), -1.0, 1.0)
-    size = tuple(int(d) for d in network.input_shape[1:3])
-    input_size = tf.shape(images)[1:3]
-    same = tf.reduce_all(tf.equal(input_size, size))
-    resized = tf.cond(same, lambda: images, lambda: tf.image.resize(images, size, antialias=True))
-    resized = tf.ensure_shape(resized, (None,) + size + (3,))
-    outputs = tf.cast(network(resized, training=False), tf.float32)
-    outputs = tf.cond(same, lambda: outputs, lambda: tf.image.resize(outputs, input_size, antialias=True))
-    return tf.clip_by_value(outputs, -1.0, 1.0)
-
-
-# Fully convolutional translators downsample twice by 2: their inputs are padded to a multiple of 4.
-SIZE_MULTIPLE = 4
-
-
-# Fully convolutional translators run on at most this many pixels per image (1 megapixel: about 1 GB of
-# activations for the photo translator); larger inputs are scaled down for the network and back up after.
-MAX_WORK_PIXELS = 1024 * 1024
-
-
-def _translate_bounded(network, images):
-    height, width = tf.shape(images)[1], tf.shape(images)[2]
-    pixels = tf.cast(height, tf.float64) * tf.cast(width, tf.float64)
-
-    def scaled():
-        scale = tf.sqrt(MAX_WORK_PIXELS / pixels)
-        # A multiple of SIZE_MULTIPLE at or under the budget, so padding adds nothing to it.
-        size = tf.cast(tf.floor(tf.cast(tf.stack([height, width]), tf.float64) * scale / SIZE_MULTIPLE), tf.int32)
-        size = tf.maximum(size, 1) * SIZE_MULTIPLE
-        small = tf.image.resize(images, size, antialias=True)
-        return tf.image.resize(_translate_padded(network, small), tf.stack([height, width]))
-
-    return tf.cond(pixels > MAX_WORK_PIXELS, scaled, lambda: _translate_padded(network, images))
-
-
-def _translate_padded(network, images):
-    height, width = tf.shape(images)[1], tf.shape(images)[2]
-    pad_h, pad_w = -height % SIZE_MULTIPLE, -width % SIZE_MULTIPLE
-    padded = tf.pad(images, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode="SYMMETRIC")
-    outputs = tf.cast(network(padded, training=False), tf.float32)
-    return outputs[:, :height, :width, :]
-
-
-def _le(head, offset, length):
-    """Unsigned little-endian integer of `length` bytes at `offset` of a (padded) header string."""
-    raw = tf.cast(tf.io.decode_raw(tf.strings.substr(head, offset, length), tf.uint8), tf.int64)
-    return tf.reduce_sum(raw * tf.constant([256**i for i in range(length)], tf.int64))
-
-
-def _be(head, offset, length):
-    raw = tf.cast(tf.io.decode_raw(tf.strings.substr(head, offset, length), tf.uint8), tf.int64)
-    return tf.reduce_sum(raw * tf.constant([256**i for i in reversed(range(length))], tf.int64))
-
-
-_HEADER_BYTES = 64
-
-
-def encoded_image_size(data):
-    """`[height, width]` (int64) of an encoded image from its header, without decoding it; `[-1, -1]` if unknown.
-
-    PNG (IHDR), GIF (logical screen), BMP (DIB header), WebP (VP8 / VP8L / VP8X)
-    and JPEG (its SOF marker, via `tf.image.extract_jpeg_shape`). Any other
-    bytes give `[-1, -1]`; `tf.io.decode_image` then refuses them on its own.
-    """
-    padding = "\0" * _HEADER_BYTES
-    head = tf.strings.substr(tf.strings.join([tf.strings.substr(data, 0, _HEADER_BYTES), padding]), 0, _HEADER_BYTES)
-
-    def starts(offset, magic):
-        return tf.equal(tf.strings.substr(head, offset, len(magic)), magic)
-
-    def size(height, width):
-        return lambda: tf.stack([height(), width()])
-
-    def bmp():
-        core = tf.equal(_le(head, 14, 4), 12)  # BITMAPCOREHEADER: 16-bit sizes
-        height = tf.where(core, _le(head, 20, 2), _le(head, 22, 4))
-        height = tf.where(height >= 2**31, 2**32 - height, height)  # negative height: a top-down bitmap
-        return tf.stack([height, tf.where(core, _le(head, 18, 2), _le(head, 18, 4))])
-
-    def webp():
-        chunk = tf.strings.substr(head, 12, 4)
-        vp8l = _le(head, 21, 4)
-        return tf.case([
-            (tf.equal(chunk, "VP8X"), lambda: tf.stack([_le(head, 27, 3) + 1, _le(head, 24, 3) + 1])),
-            (tf.equal(chunk, "VP8L"), lambda: tf.stack([(vp8l // 2**14) % 2**14 + 1, vp8l % 2**14 + 1])),
-            (tf.equal(chunk, "VP8 "), lambda: tf.stack([_le(head, 28, 2) % 2**14, _le(head, 26, 2) % 2**14])),
-        ], default=lambda: tf.constant([-1, -1], tf.int64))
-
-    return tf.case([
-        (starts(0, b"\x89PNG\r\n\x1a\n"), size(lambda: _be(head, 20, 4), lambda: _be(head, 16, 4))),
-        (starts(0, b"GIF"), size(lambda: _le(head, 8, 2), lambda: _le(head, 6, 2))),
-        (starts(0, b"BM"), bmp),
-        (tf.logical_and(starts(0, b"RIFF"), starts(8, b"WEBP")), webp),
-        (starts(0, b"\xff\xd8"), lambda: tf.cast(tf.image.extract_jpeg_shape(data)[:2], tf.int64)),
-    ], default=lambda: tf.constant([-1, -1], tf.int64))
-
-
-def _gif_frame_pixels(data):
-    """`(largest, total)` pixels (int64) of a GIF's frames, from their image descriptors, without decoding.
-
-    A GIF frame may be far larger than the logical screen that
-    `encoded_image_size` reads, and TensorFlow's GIF decoder allocates every
-    frame, so the graph walks the blocks: extensions and each frame's LZW data
-    are skipped by their sub-block lengths (the same walk as
-    `keras_animegan.utils.image_size`, in TensorFlow ops).
-    """
-    raw = tf.cast(tf.io.decode_raw(data, tf.uint8), tf.int64)
-    n = tf.shape(raw, out_type=tf.int64)[0]
-
-    def at(i):  # the byte at i, or -1 past the end
-        return tf.where(i < n, tf.gather(raw, tf.clip_by_value(i, 0, tf.maximum(n - 1, 0))), -1)
-
-    def u16(i):
-        return tf.maximum(at(i), 0) + 256 * tf.maximum(at(i + 1), 0)
-
-    def skip_sub_blocks(i):
-        i = tf.while_loop(lambda i: at(i) > 0, lambda i: [i + at(i) + 1], [i])[0]
-        return i + 1
-
-    def table(flags):  # size of a colour table announced by `flags`
-        return tf.where(tf.bitwise.bitwise_and(flags, 0x80) > 0,
-                        3 * tf.bitwise.left_shift(tf.constant(2, tf.int64), tf.bitwise.bitwise_and(flags, 7)), 0)
-
-    def step(i, largest, total):
-        block = at(i)
-
-        def image():
-            pixels = (u16(i + 1) + u16(i + 5)) * (u16(i + 3) + u16(i + 7))
-            j = skip_sub_blocks(i + 10 + table(at(i + 9)) + 1)
-            return j, tf.maximum(largest, pixels), total + pixels
-
-        return tf.cond(tf.equal(block, 0x2C), image, lambda: (skip_sub_blocks(i + 2), largest, total))
-
-    def more(i, largest, total):
-        block = at(i)
-        return tf.logical_or(tf.equal(block, 0x21), tf.equal(block, 0x2C))
-
-    zero = tf.constant(0, tf.int64)
-    _, largest, total = tf.while_loop(more, step, [13 + table(at(tf.constant(10, tf.int64))), zero, zero])
-    return largest, total
-
-
 def _image_endpoints(network):
     def translate(images):
-        return translate_any_size(network, images)
+        return translate_tf(network, images)
 
     def translate_one_encoded(data):
         # The size comes from the header, before anything is decoded: a 1 MB PNG can claim 20,000 x 20,000
         # pixels, and decoding it first would allocate gigabytes.
-        height_width = encoded_image_size(data)
+        height_width = encoded_image_size_tf(data)
         too_large = tf.debugging.assert_less_equal(
             height_width[0] * height_width[1], tf.constant(MAX_DECODED_PIXELS, tf.int64),
             message=f"image larger than {MAX_DECODED_PIXELS} pixels (read from its header; not decoded)",
         )
         is_gif = tf.equal(tf.strings.substr(data, 0, 3), "GIF")
-        largest, total = tf.cond(is_gif, lambda: _gif_frame_pixels(data),
+        largest, total = tf.cond(is_gif, lambda: gif_frame_pixels_tf(data),
                                  lambda: (tf.constant(0, tf.int64), tf.constant(0, tf.int64)))
         frame_too_large = tf.debugging.assert_less_equal(
             largest, tf.constant(MAX_DECODED_PIXELS, tf.int64),
@@ -279,12 +127,18 @@ def _image_endpoints(network):
     ]
 
 
-def serving_endpoints(network):
-    """`[(signature_name, fn, input_signature)]` for a generator network (see the module docstring)."""
-    return _noise_endpoints(network) if _is_noise_network(network) else _image_endpoints(network)
+def serving_endpoints(network, kind):
+    """`[(signature_name, fn, input_signature)]` for a generator network that takes `kind` ("noise" or "image")."""
+    if kind not in ENDPOINTS:
+        raise ValueError(f"A SavedModel export serves generators of {sorted(ENDPOINTS)} inputs; got {kind!r}.")
+    return ENDPOINTS[kind](network)
 
 
-def export_generator(model, export_dir, model_name, version=1, network=None):
+#: The signatures of each kind of generator input (`GANModel.input_kind`).
+ENDPOINTS = {"noise": _noise_endpoints, "image": _image_endpoints}
+
+
+def export_generator(model, export_dir, model_name, version=1, network=None, kind=None):
     """Writes a generator as a SavedModel at `<export_dir>/<model_name>/<version>/` with the signatures above.
 
     Args:
@@ -296,6 +150,7 @@ def export_generator(model, export_dir, model_name, version=1, network=None):
             the EMA generator when the model keeps one, else `model.generator`
             (for CycleGAN, `model.inference_network("generator_ba")` exports
             the B -> A direction).
+        kind: what the network takes, `"noise"` or `"image"`; default the model's `input_kind`.
 
     Returns:
         The path of the written SavedModel.
@@ -308,8 +163,8 @@ def export_generator(model, export_dir, model_name, version=1, network=None):
     """
     optional.require(tf)  # without TensorFlow: an error that names SavedModel export
     if network is None:
-        network = model.inference_network() if hasattr(model, "inference_network") else getattr(
-            model, "generator", model)
+        network = model.inference_generator() if isinstance(model, GANModel) else model
+    kind = kind or input_kind_of(model, network)
     if int(version) < 1:
         raise ValueError(f"version must be a positive integer (TF Serving's version folders); got {version!r}.")
     path = os.path.join(os.fspath(export_dir), model_name, str(int(version)))
@@ -322,7 +177,7 @@ def export_generator(model, export_dir, model_name, version=1, network=None):
     try:
         archive = keras.export.ExportArchive()
         archive.track(network)
-        for name, fn, signature in serving_endpoints(network):
+        for name, fn, signature in serving_endpoints(network, kind):
             archive.add_endpoint(name, fn, input_signature=signature)
         archive.write_out(tmp, verbose=False)
         swap_in(tmp, path)
@@ -374,3 +229,46 @@ def swap_in(new, path):
     os.rename(path, aside)
     os.rename(new, path)
     os.rename(aside, new)
+
+
+def matches(path):
+    """Whether `path` names a SavedModel: a folder (a version folder, or a model folder of version folders)."""
+    return os.path.isdir(os.fspath(path))
+
+
+class SavedModelRunner:
+    """A SavedModel written by `export_generator`, run as numpy in / numpy out in [-1, 1] (its `serve` signature).
+
+    `kind` is read from the signature's input name (`noise` or `images`); a model folder of
+    version folders loads its highest version. Raises ValueError naming the path when it is not one.
+    """
+
+    def __init__(self, path):
+        from keras_animegan.utils.versions import saved_model_versions
+
+        path = os.fspath(path)
+        if not os.path.isdir(path):
+            raise ValueError("no such SavedModel folder or .keras file.")
+        if not os.path.exists(os.path.join(path, "saved_model.pb")):
+            versions = saved_model_versions(path)
+            if not versions:
+                raise ValueError("holds no saved_model.pb (nor version folders with one).")
+            path = versions[max(versions)]
+        self.path = path
+        self.loaded = tf.saved_model.load(path)
+        if "serve" not in self.loaded.signatures:
+            raise ValueError("has no 'serve' signature: export it with keras_animegan.export.")
+        self.signature = self.loaded.signatures["serve"]
+        name, spec = next(iter(self.signature.structured_input_signature[1].items()))
+        self.kind = "noise" if name == "noise" else "image"
+        if self.kind == "noise":
+            self.latent_dim = int(spec.shape[-1])
+            self.output_size = int(self.signature.structured_outputs["images"].shape[1])
+
+    def __call__(self, inputs):
+        return self.signature(tf.constant(inputs, tf.float32))["images"].numpy()
+
+
+def export(network, kind, export_dir, name, version=1, **unused):
+    """The format's export call (see `keras_animegan.export.export_model`): `{name: path}`."""
+    return {name: export_generator(network, export_dir, name, version=version, network=network, kind=kind)}

@@ -1,0 +1,188 @@
+"""`keras-animegan translate`: an image, a folder of images or a video through a translator."""
+
+import os
+import sys
+
+from keras_animegan.commands import Command
+from keras_animegan.commands import UserError
+from keras_animegan.commands import register_command
+from keras_animegan.commands._output import folder_name
+from keras_animegan.commands._output import positive_int
+from keras_animegan.commands._output import progress
+from keras_animegan.commands._output import save
+from keras_animegan.commands._video import VIDEO_EXTENSIONS
+from keras_animegan.utils.decoding import IMAGE_EXTENSIONS
+from keras_animegan.utils.decoding import is_image_name
+from keras_animegan.utils.decoding import read_image_file
+from keras_animegan.utils.image_size import DEFAULT_MAX_PIXELS
+from keras_animegan.utils.resize import resize_longer_side
+
+
+@register_command
+class TranslateCommand(Command):
+    name = "translate"
+    help = "An image, a folder or a video through a translator (CycleGAN/CartoonGAN export, .keras or preset)."
+
+    @staticmethod
+    def add_arguments(parser):
+        parser.add_argument("model", nargs="?", help="Translator SavedModel folder, .keras or .tflite file "
+                                                     "(or use --preset).")
+        parser.add_argument("input", nargs="?", help="Image file, folder of images (recursive) or video file.")
+        parser.add_argument("--preset", default=None, help="A shipped preset name (keras_animegan.list_presets()) "
+                                                           "or a preset folder, instead of MODEL.")
+        parser.add_argument("--example", action="store_true",
+                            help="Translate the example photo that ships with the package (NASA's public-domain "
+                                 "portrait of Eileen Collins) instead of INPUT.")
+        parser.add_argument("--output", required=True, help="Output file (image/video) or folder.")
+        parser.add_argument("--direction", default=None,
+                            help="For a model with several generators (CycleGAN .keras: ab = A->B, the default, "
+                                 "or ba).")
+        parser.add_argument("--crop_faces", action="store_true",
+                            help="Crop each image to its face first (MediaPipe mesh).")
+        parser.add_argument("--crop_size", type=int, default=None,
+                            help="Side of the face crop (default: the crop's own).")
+        parser.add_argument("--max_pixels", type=positive_int("--max_pixels"), default=DEFAULT_MAX_PIXELS,
+                            help="Largest image to read, in pixels (from its header, before decoding); larger files "
+                                 f"are skipped. Default: {DEFAULT_MAX_PIXELS:,} (4096x4096).")
+        parser.add_argument("--size", type=positive_int("--size"), default=None,
+                            help="Resize each image (after any face crop) so its longer side is SIZE px before "
+                                 "translating; the output has that size. Default: the input's own size.")
+
+    def run(self, args):
+        from keras_animegan.inference import Generator
+
+        source = input_path(args)
+        model = Generator(args.model, direction=args.direction, preset=args.preset)
+        if model.kind != "image":
+            raise UserError(f"MODEL {model.path!r} generates from noise; use `keras-animegan generate`.")
+        crop = FaceCropper(args.crop_size) if args.crop_faces else None
+        if not os.path.exists(source):
+            raise UserError(f"INPUT {source!r}: no such file or folder.")
+        if os.path.isdir(source):
+            return translate_folder(model, source, args.output, crop, args.size, args.max_pixels)
+        if source.lower().endswith(VIDEO_EXTENSIONS):
+            from keras_animegan.commands._video import translate_video
+
+            return translate_video(source, args.output,
+                                   lambda frame: translate_one(model, frame, crop, args.size), crop)
+        return translate_file(model, source, args.output, crop, args.size, args.max_pixels)
+
+
+def input_path(args):
+    """INPUT: the second positional (the first with `--preset`), or the example photo with `--example`."""
+    if args.preset is not None and args.input is None:  # `translate --preset NAME face.png`: one positional
+        args.model, args.input = None, args.model
+    if args.example:
+        if args.input is not None:
+            raise UserError(f"Give INPUT or --example, not both (INPUT {args.input!r}).")
+        from keras_animegan.data.embedded import demo_photos
+
+        return demo_photos()[0]
+    if args.input is None:
+        raise UserError("INPUT is missing: `keras-animegan translate MODEL INPUT`, `translate --preset NAME INPUT`, "
+                        "or `--example` for the package's example photo.")
+    return args.input
+
+
+class FaceCropper:
+    """`--crop_faces`: a square crop around the face of each image, counting the images without one.
+
+    An image without a face gets its center square (as `crop_face` does), and
+    is counted in `no_face`, so the command can say how many.
+    """
+
+    def __init__(self, size=None):
+        try:
+            from keras_animegan.landmarks import FaceMesh
+            from keras_animegan.landmarks import crop_face
+        except ImportError as error:
+            raise UserError(f"--crop_faces needs the landmarks module's dependencies ({error}).") from None
+        self.mesh, self.crop_face, self.size, self.no_face = FaceMesh(), crop_face, size, 0
+
+    def __call__(self, image):
+        result = self.mesh(image)
+        if not result.found:
+            self.no_face += 1
+        return self.crop_face(image, result, size=self.size)
+
+    def report(self, what="image(s)"):
+        if self.no_face:
+            print(f"warning: {self.no_face} {what} had no face: center-cropped instead (--crop_faces).",
+                  file=sys.stderr)
+        return f"; {self.no_face} without a face (center-cropped)"
+
+
+def translate_one(model, image, crop, size=None):
+    """One uint8 image: face crop (if asked), `--size`, the translator."""
+    if crop is not None:
+        image = crop(image)
+    return model.translate_image(resize_longer_side(image, size))
+
+
+def _output_name(relative):
+    return os.path.splitext(relative)[0] + ".png"
+
+
+def output_names(names):
+    """`{input name: output .png name}` for a folder, one output per input.
+
+    `dup.jpg` and `dup.png` would both write `dup.png`: when inputs share a
+    stem (case-insensitively, as some file systems compare names), each of
+    them keeps its extension (`dup.jpg.png`, `dup.png.png`), so no output is
+    written over another.
+    """
+    plain = {name: _output_name(name) for name in names}
+    counts = {}
+    for out in plain.values():
+        counts[out.lower()] = counts.get(out.lower(), 0) + 1
+    outputs, taken = {}, set()
+    for name in names:
+        out = plain[name] if counts[plain[name].lower()] == 1 else name + ".png"
+        stem, n = out[:-4], 1
+        while out.lower() in taken:  # `a.jpg.png` as an input too: number what is left
+            n += 1
+            out = f"{stem}-{n}.png"
+        taken.add(out.lower())
+        outputs[name] = out
+    return outputs
+
+
+def translate_file(model, source, output, crop, size, max_pixels):
+    if not is_image_name(source):
+        raise UserError(f"INPUT {source!r} is not an image ({', '.join(IMAGE_EXTENSIONS)}), a video "
+                        f"({', '.join(VIDEO_EXTENSIONS)}) or a folder.")
+    try:
+        image = read_image_file(source, max_pixels)
+    except Exception as error:  # noqa: BLE001 - Pillow raises several kinds for a bad file
+        raise UserError(f"INPUT {source!r} is not a readable image: {error}") from None
+    if os.path.isdir(output) or not output.lower().endswith(IMAGE_EXTENSIONS):
+        output = os.path.join(output, _output_name(os.path.basename(source)))
+    save(translate_one(model, image, crop, size), output)
+    print(f"Wrote {output}{crop.report() if crop else ''}.")
+    return 0
+
+
+def translate_folder(model, source, output, crop, size=None, max_pixels=DEFAULT_MAX_PIXELS):
+    names = sorted(
+        os.path.relpath(os.path.join(root, f), source)
+        for root, _, files in os.walk(source) for f in files if is_image_name(f)
+    )
+    if not names:
+        raise UserError(f"INPUT {source!r} holds no images ({', '.join(IMAGE_EXTENSIONS)}).")
+    outputs = output_names(names)
+    skipped, written = [], 0
+    for name in progress(names, desc="translate"):
+        path = os.path.join(source, name)
+        try:
+            image = read_image_file(path, max_pixels)
+        except Exception as error:  # noqa: BLE001 - a bad file is skipped and named; the others go on
+            print(f"warning: skipping {path}: {error}", file=sys.stderr)
+            skipped.append(name)
+            continue
+        save(translate_one(model, image, crop, size), os.path.join(output, outputs[name]))
+        written += 1
+    renamed = sum(outputs[n] != _output_name(n) for n in names if n not in skipped)
+    print(f"Wrote {written} images to {folder_name(output)}; skipped {len(skipped)} unreadable or too large file(s)"
+          + (f"; {renamed} named after their full input name (inputs that share a name)" if renamed else "")
+          + f"{crop.report() if crop else ''}.")
+    return 0
