@@ -113,11 +113,13 @@ def tf_serving_dtype(dtype):
 class Signature:
     """One signature of a loaded SavedModel: its input specs, output names, and a numpy-in numpy-out call."""
 
-    def __init__(self, name, function):
+    def __init__(self, name, function, batch_size_input=None):
         self.name = name
         self.function = function
         self.inputs = dict(function.structured_input_signature[1])  # name -> tf.TensorSpec
         self.outputs = dict(function.structured_outputs)  # name -> tf.TensorSpec
+        #: A scalar input that says how many images the signature makes (bounded like a batch), or None.
+        self.batch_size_input = batch_size_input
 
     def describe(self):
         def spec(name, s):
@@ -140,7 +142,23 @@ class Servable:
 
         self.name, self.version, self.path = name, version, path
         self.loaded = tf.saved_model.load(path)
-        self.signatures = {k: Signature(k, f) for k, f in self.loaded.signatures.items()}
+        counts = _batch_size_inputs(path, self.loaded.signatures)
+        self.signatures = {k: Signature(k, f, counts.get(k)) for k, f in self.loaded.signatures.items()}
+
+
+def _batch_size_inputs(path, signatures):
+    """`{signature: input}` of the scalar inputs that set a signature's image count, from the export's manifest
+    (`assets.extra/keras_animegan.json`, which `keras_animegan.export` writes beside the SavedModel)."""
+    import json
+
+    try:
+        with open(os.path.join(path, "assets.extra", "keras_animegan.json")) as f:
+            return dict(json.load(f).get("batch_size_inputs", {}))
+    except (OSError, ValueError, AttributeError):
+        pass
+    # Exports written before the manifest: their count-and-seed signatures took a scalar `count`.
+    return {name: "count" for name, f in signatures.items()
+            if "count" in f.structured_input_signature[1] and f.structured_input_signature[1]["count"].shape.rank == 0}
 
 
 # --------------------------------------------------------------------------- requests
@@ -326,8 +344,8 @@ class Server:
             if array.ndim and array.shape[0] > self.max_batch_size:
                 raise RequestError(413, f"Input {k!r} has a batch of {array.shape[0]}; this server takes at most "
                                         f"{self.max_batch_size} (--max_batch_size).")
-            if k == "count" and array.ndim == 0 and not 0 <= int(array) <= self.max_batch_size:
-                raise RequestError(400, f"'count' must lie in [0, {self.max_batch_size}] (--max_batch_size); "
+            if k == signature.batch_size_input and array.ndim == 0 and not 0 <= int(array) <= self.max_batch_size:
+                raise RequestError(400, f"{k!r} must lie in [0, {self.max_batch_size}] (--max_batch_size); "
                                         f"got {int(array)}.")
         self._check_pixels(signature, arrays)
         return signature, arrays, row_format

@@ -81,5 +81,5 @@ def chosen_formats(args):
         formats.append("litert")
     formats = formats or ["saved_model"]
     if "litert" not in formats and (args.quantize != "none" or args.size or args.representative):
-        raise UserError("--quantize, --size and --representative go with --format litert.")
+        raise UserError("--quantize, --size and --representative go with --format litert (or --litert).")
     return list(dict.fromkeys(formats))

@@ -136,6 +136,31 @@ def serving_endpoints(network, kind):
 
 #: The signatures of each kind of generator input (`GANModel.input_kind`).
 ENDPOINTS = {"noise": _noise_endpoints, "image": _image_endpoints}
+#: Per kind: `{signature: scalar input that sets how many images it makes}` (a server bounds it, as a batch).
+BATCH_SIZE_INPUTS = {"noise": {"generate_images": "count", "generate_image_bytes": "count"}, "image": {}}
+#: What an export says about itself, beside the SavedModel (TF Serving ignores `assets.extra/`).
+MANIFEST = os.path.join("assets.extra", "keras_animegan.json")
+
+
+def write_manifest(path, kind):
+    """Writes `MANIFEST` into the SavedModel folder `path`: the generator's input kind and batch-size inputs."""
+    import json
+
+    os.makedirs(os.path.join(path, "assets.extra"), exist_ok=True)
+    with open(os.path.join(path, MANIFEST), "w") as f:
+        json.dump({"format_version": 1, "input_kind": kind, "batch_size_inputs": BATCH_SIZE_INPUTS[kind]}, f,
+                  indent=2)
+
+
+def read_manifest(path):
+    """The `MANIFEST` of a SavedModel folder, or None (exports written before it existed)."""
+    import json
+
+    try:
+        with open(os.path.join(path, MANIFEST)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
 def export_generator(model, export_dir, model_name, version=1, network=None, kind=None):
@@ -180,6 +205,7 @@ def export_generator(model, export_dir, model_name, version=1, network=None, kin
         for name, fn, signature in serving_endpoints(network, kind):
             archive.add_endpoint(name, fn, input_signature=signature)
         archive.write_out(tmp, verbose=False)
+        write_manifest(tmp, kind)
         swap_in(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # after a swap: the old version
@@ -260,7 +286,8 @@ class SavedModelRunner:
             raise ValueError("has no 'serve' signature: export it with keras_animegan.export.")
         self.signature = self.loaded.signatures["serve"]
         name, spec = next(iter(self.signature.structured_input_signature[1].items()))
-        self.kind = "noise" if name == "noise" else "image"
+        manifest = read_manifest(path) or {}  # older exports: the kind from the input's name
+        self.kind = manifest.get("input_kind") or ("noise" if name == "noise" else "image")
         if self.kind == "noise":
             self.latent_dim = int(spec.shape[-1])
             self.output_size = int(self.signature.structured_outputs["images"].shape[1])

@@ -76,6 +76,8 @@ class GANModel(keras.Model):
     default_learning_rate = 2e-4
     #: Generator networks that get an EMA copy when `ema_decay` is set.
     ema_network_names = ("generator",)
+    #: The name `register_model` gave the class (`"dcgan"`, ...): the command line, `.keras` and export names.
+    registry_name = None
     #: What the generator takes: `"noise"` (a latent vector, `latent_dim` long) or `"image"` (an image to
     #: translate). Export, the command line, the server and the shared tests ask this, not the networks.
     input_kind = "image"

@@ -52,7 +52,7 @@ def register_model(name, trainer=None, description=""):
         if previous is not None and previous.cls.__qualname__ != cls.__qualname__:
             raise ValueError(f"A model named {name!r} is already registered ({previous.cls.__qualname__}).")
         _MODELS[name] = ModelEntry(name, cls, trainer, description or _first_line(cls.__doc__))
-        cls.registered_name = name
+        cls.registry_name = name
         return cls
 
     return decorate

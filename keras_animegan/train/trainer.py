@@ -84,7 +84,7 @@ class Trainer:
     @classmethod
     def model_name(cls):
         """The name the model is registered under (`"dcgan"`, ...)."""
-        return cls.model_class.registered_name
+        return cls.model_class.registry_name
 
     @property
     def name(self):

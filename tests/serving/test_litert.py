@@ -121,7 +121,7 @@ def test_cli_exports_a_preset_and_translates_and_generates_with_tflite_files(tin
         "cartoongan_photo2anime_512_fp16.tflite", "cartoongan_photo2anime_512_fp16.tflite.json"]
     assert main(["export", "--preset", "cartoongan_photo2anime", "--export_dir", str(tmp_path), "--quantize",
                  "fp16"]) == 2
-    assert "go with --litert" in capsys.readouterr().err
+    assert "go with --format litert" in capsys.readouterr().err
 
 
 def test_the_demo_takes_a_tflite_translator(tiny_models, tmp_path):

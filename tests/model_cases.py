@@ -1,0 +1,101 @@
+"""The shared model test cases: what every registered model must do, asked of the model itself.
+
+A model's test file builds a tiny instance and calls these (or `check_all`); nothing here knows
+a model by name. Each check asks the model what it takes (`input_kind`), which generators it
+has (`directions`, `inference_generator`) and what it exports (`export_networks`).
+"""
+
+import os
+
+import keras
+import numpy as np
+
+from keras_animegan import GANModel
+from keras_animegan.export import export_model
+from tests import testing
+
+
+def example_inputs(model, count=2, size=32, seed=0):
+    """Inputs for the model's generators: noise `(count, latent_dim)` or images in [-1, 1]."""
+    rng = np.random.default_rng(seed)
+    if model.input_kind == "noise":
+        return rng.standard_normal((count, model.latent_dim)).astype(np.float32)
+    shape = model.inference_generator().input_shape[1:3]
+    height, width = (size, size) if None in shape else shape
+    return rng.uniform(-1, 1, (count, height, width, 3)).astype(np.float32)
+
+
+def outputs(model, inputs, direction=None):
+    return keras.ops.convert_to_numpy(model.inference_generator(direction)(inputs, training=False))
+
+
+def check_fit_moves_every_generator(model, dataset, steps=1):
+    """One compiled fit step logs each of `loss_names` (finite) and moves every generator."""
+    before, history = testing.fit_steps(model, dataset, model.ema_network_names, steps=steps)
+    testing.assert_finite_history(history, model.loss_names)
+    for name in model.ema_network_names:
+        assert testing.changed(before[name], getattr(model, name)), f"{name} did not train"
+
+
+def check_inference(model):
+    """`model(x)` is the default generator; each direction gives its own output; bad directions are refused."""
+    inputs = example_inputs(model)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(inputs)), outputs(model, inputs), atol=1e-6)
+    assert set(model.export_networks("m")) == ({"m"} if not model.directions else
+                                               {f"m_{d}" for d in model.directions})
+    for direction in model.directions:
+        assert outputs(model, inputs, direction).shape[0] == len(inputs)
+    try:
+        model.inference_generator("no_such_direction")
+    except ValueError as error:
+        assert "direction" in str(error)
+    else:
+        raise AssertionError("an unknown direction should be a ValueError")
+
+
+def check_round_trips(model, directory):
+    """Config, `.keras` file and preset folder each give back the same generators' outputs."""
+    os.makedirs(directory, exist_ok=True)
+    inputs = example_inputs(model)
+    testing.assert_config_round_trip(model, inputs, calls=(lambda m, x: m(x),))
+    testing.assert_keras_file_round_trip(model, directory, inputs)
+    preset = model.save_to_preset(os.path.join(str(directory), "preset"), weights_dtype="float32")
+    loaded = GANModel.from_preset(preset)
+    assert type(loaded) is type(model)
+    for direction in model.directions or (None,):
+        np.testing.assert_allclose(outputs(loaded, inputs, direction), outputs(model, inputs, direction), atol=1e-5)
+
+
+def check_exports(model, directory, formats=("saved_model", "litert", "onnx")):
+    """Each export format writes one file (or folder) per exported network, and the runtimes we ship agree."""
+    from keras_animegan.export.litert import LiteRTGenerator
+    from keras_animegan.export.saved_model import SavedModelRunner
+
+    inputs = example_inputs(model, count=1)
+    expected = {name: keras.ops.convert_to_numpy(network(inputs, training=False))
+                for name, network in model.export_networks("m").items()}
+    for format in formats:
+        paths = export_model(model, format, os.path.join(str(directory), format), "m")
+        assert len(paths) == len(expected), (format, paths)
+        for name, path in paths.items():
+            assert os.path.exists(path), path
+            if format == "saved_model":
+                runner = SavedModelRunner(path)
+                assert runner.kind == model.input_kind
+                np.testing.assert_allclose(runner(inputs), expected[name], atol=1e-5)
+            elif format == "litert":
+                runner = LiteRTGenerator(path)
+                assert runner.kind == model.input_kind
+                np.testing.assert_allclose(runner(inputs), expected[name], atol=1e-4)
+            else:
+                import onnx
+
+                onnx.checker.check_model(onnx.load(path))
+
+
+def check_all(make_model, dataset, directory):
+    """Every shared case on fresh tiny models from `make_model()`."""
+    check_fit_moves_every_generator(make_model(), dataset)
+    check_inference(make_model())
+    check_round_trips(make_model(), os.path.join(str(directory), "round_trips"))
+    check_exports(make_model(), os.path.join(str(directory), "exports"))
