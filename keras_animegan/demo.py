@@ -355,51 +355,64 @@ def build_app(demo):
         gr.Markdown("# keras-animegan\nAnime avatars from noise and from face photos. Loaded: " + ", ".join(
                         ([f"`{demo.generator.path}`"] if has_generator else [])
                         + [f"{label} (`{m.path}`)" for label, m in demo.translators.items()]) + ".")
-        with gr.Tab("Generate"):
-            with gr.Row():
-                with gr.Column(scale=1):
-                    seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=2**32 - 1)
-                    count = gr.Slider(1, MAX_COUNT, 64, step=1, label="Count")
-                    psi = gr.Slider(0.0, 2.0, 1.0, step=0.05, label="Truncation ψ (noise scale: lower is "
-                                    "more typical, less varied)")
-                    button = gr.Button("Generate", variant="primary", elem_id="generate-button")
-                with gr.Column(scale=2):
-                    grid = gr.Image(label="Avatars", type="numpy", format="png", interactive=False,
-                                    elem_id="generate-output")
-                    download = gr.File(label="PNGs (zip)", interactive=False)
-            button.click(generate, [seed, count, psi], [grid, download], api_name="generate")
-        with gr.Tab("Interpolate"):
-            with gr.Row():
-                seed_a = gr.Number(0, label="Seed A", precision=0, minimum=0, maximum=2**32 - 1)
-                seed_b = gr.Number(1, label="Seed B", precision=0, minimum=0, maximum=2**32 - 1)
-                steps = gr.Slider(2, MAX_STEPS, 8, step=1, label="Steps")
-            button = gr.Button("Interpolate", variant="primary", elem_id="interpolate-button")
-            strip = gr.Image(label="Spherical interpolation", type="numpy", format="png", interactive=False,
-                             elem_id="interpolate-output")
-            button.click(interpolate, [seed_a, seed_b, steps], strip, api_name="interpolate")
-        with gr.Tab("Translate"):
-            with gr.Row():
-                with gr.Column(scale=1):
-                    photo = gr.Image(label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"],
-                                     elem_id="translate-input")
-                    choices = list(demo.translators)
-                    translator = gr.Radio(choices, value=choices[0] if choices else None, label="Translator")
-                    crop = gr.Checkbox(True, label="Crop to the face (MediaPipe face mesh)")
-                    button = gr.Button("Translate", variant="primary", elem_id="translate-button")
-                with gr.Column(scale=2):
-                    result = gr.Image(label="Input | translation", type="numpy", format="png", interactive=False,
-                                      elem_id="translate-output")
-                    overlay = gr.Image(label="Face-mesh landmarks", type="numpy", format="png", interactive=False)
-            if choices:
-                from keras_animegan.data.embedded import demo_faces
-                from keras_animegan.data.embedded import demo_photos
-
-                gr.Examples([[p, choices[0], False] for p in demo_photos() + demo_faces()], [photo, translator, crop],
-                            label="A public-domain photo (NASA) and held-out cartoon faces (not seen in training)")
-            button.click(translate, [photo, translator, crop], [result, overlay], api_name="translate")
+        _generate_tab(gr, generate)
+        _interpolate_tab(gr, interpolate)
+        photo = _translate_tab(gr, translate, list(demo.translators))
     _guard_upload(photo, gr)
     app.queue(max_size=32, default_concurrency_limit=1)
     return app
+
+
+def _generate_tab(gr, generate):
+    with gr.Tab("Generate"):
+        with gr.Row():
+            with gr.Column(scale=1):
+                seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=2**32 - 1)
+                count = gr.Slider(1, MAX_COUNT, 64, step=1, label="Count")
+                psi = gr.Slider(0.0, 2.0, 1.0, step=0.05, label="Truncation ψ (noise scale: lower is "
+                                "more typical, less varied)")
+                button = gr.Button("Generate", variant="primary", elem_id="generate-button")
+            with gr.Column(scale=2):
+                grid = gr.Image(label="Avatars", type="numpy", format="png", interactive=False,
+                                elem_id="generate-output")
+                download = gr.File(label="PNGs (zip)", interactive=False)
+        button.click(generate, [seed, count, psi], [grid, download], api_name="generate")
+
+
+def _interpolate_tab(gr, interpolate):
+    with gr.Tab("Interpolate"):
+        with gr.Row():
+            seed_a = gr.Number(0, label="Seed A", precision=0, minimum=0, maximum=2**32 - 1)
+            seed_b = gr.Number(1, label="Seed B", precision=0, minimum=0, maximum=2**32 - 1)
+            steps = gr.Slider(2, MAX_STEPS, 8, step=1, label="Steps")
+        button = gr.Button("Interpolate", variant="primary", elem_id="interpolate-button")
+        strip = gr.Image(label="Spherical interpolation", type="numpy", format="png", interactive=False,
+                         elem_id="interpolate-output")
+        button.click(interpolate, [seed_a, seed_b, steps], strip, api_name="interpolate")
+
+
+def _translate_tab(gr, translate, choices):
+    """The Translate tab; returns its photo input (the upload guard watches it)."""
+    with gr.Tab("Translate"):
+        with gr.Row():
+            with gr.Column(scale=1):
+                photo = gr.Image(label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"],
+                                 elem_id="translate-input")
+                translator = gr.Radio(choices, value=choices[0] if choices else None, label="Translator")
+                crop = gr.Checkbox(True, label="Crop to the face (MediaPipe face mesh)")
+                button = gr.Button("Translate", variant="primary", elem_id="translate-button")
+            with gr.Column(scale=2):
+                result = gr.Image(label="Input | translation", type="numpy", format="png", interactive=False,
+                                  elem_id="translate-output")
+                overlay = gr.Image(label="Face-mesh landmarks", type="numpy", format="png", interactive=False)
+        if choices:
+            from keras_animegan.data.embedded import demo_faces
+            from keras_animegan.data.embedded import demo_photos
+
+            gr.Examples([[p, choices[0], False] for p in demo_photos() + demo_faces()], [photo, translator, crop],
+                        label="A public-domain photo (NASA) and held-out cartoon faces (not seen in training)")
+        button.click(translate, [photo, translator, crop], [result, overlay], api_name="translate")
+    return photo
 
 
 def _page_error(gr, error):

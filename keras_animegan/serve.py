@@ -513,6 +513,35 @@ class Admission:
         self.admitted -= 1
 
 
+async def _predict(server, admission, request, parts, max_request_bytes, read_timeout):
+    """A `:predict` request: admitted (or 503), read, parsed and checked, then run on the model in its turn."""
+    from fastapi.concurrency import run_in_threadpool
+    from fastapi.responses import Response
+
+    try:
+        admission.enter()
+    except RequestError:
+        await drain(request, read_timeout)  # so the client reads the 503, not a reset connection
+        raise
+    try:
+        body = await read_body(request, max_request_bytes, read_timeout)
+        # Parsing and checking come before the model's turn, so a bad request is answered while good
+        # ones wait for the model. Big bodies take turns to parse; the memory of both stages is bounded.
+        if len(body) <= SMALL_BODY_BYTES:
+            prepared = await run_in_threadpool(server.prepare, parts["name"], body, parts["version"], parts["label"])
+        else:
+            async with admission.parsing:
+                prepared = await run_in_threadpool(
+                    server.prepare, parts["name"], body, parts["version"], parts["label"])
+        del body
+        async with admission.running:
+            # Encoded in the worker thread too: a big response encoded on the event loop would stall it.
+            body = await run_in_threadpool(lambda: _json_dumps(server.run(prepared)))
+        return Response(body, media_type="application/json")
+    finally:
+        admission.leave()
+
+
 def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
              max_concurrent_requests=DEFAULT_MAX_CONCURRENT_REQUESTS, max_queued_requests=DEFAULT_MAX_QUEUED_REQUESTS,
              read_timeout=DEFAULT_READ_TIMEOUT):
@@ -527,7 +556,6 @@ def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
     from fastapi import Request
     from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse
-    from fastapi.responses import Response
 
     app = FastAPI(title="keras-animegan (TF Serving REST API)", docs_url=None, redoc_url=None)
 
@@ -565,29 +593,7 @@ def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
                     raise RequestError(400, f"{parts['verb'][1:]} needs a classification/regression signature; "
                                             "these models have predict signatures only.")
                 raise RequestError(405, "POST /v1/models/<name>:predict")
-            try:
-                admission.enter()
-            except RequestError:
-                await drain(request, read_timeout)  # so the client reads the 503, not a reset connection
-                raise
-            try:
-                body = await read_body(request, max_request_bytes, read_timeout)
-                # Parsing and checking come before the model's turn, so a bad request is answered while good
-                # ones wait for the model. Big bodies take turns to parse; the memory of both stages is bounded.
-                if len(body) <= SMALL_BODY_BYTES:
-                    prepared = await run_in_threadpool(
-                        server.prepare, parts["name"], body, parts["version"], parts["label"])
-                else:
-                    async with admission.parsing:
-                        prepared = await run_in_threadpool(
-                            server.prepare, parts["name"], body, parts["version"], parts["label"])
-                del body
-                async with admission.running:
-                    # Encoded in the worker thread too: a big response encoded on the event loop would stall it.
-                    body = await run_in_threadpool(lambda: _json_dumps(server.run(prepared)))
-                return Response(body, media_type="application/json")
-            finally:
-                admission.leave()
+            return await _predict(server, admission, request, parts, max_request_bytes, read_timeout)
         except RequestError as e:
             return error(e.status, e.message)
         except Exception as e:  # noqa: BLE001 - a bug must not take the server down; say what it was

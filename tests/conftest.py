@@ -3,6 +3,9 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# XLA's CPU compiler at its lowest optimization level: the tests' tiny networks compile in about half the
+# time on JAX (the numbers match TensorFlow's within the same tolerances); every subprocess inherits it.
+os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
 
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402

@@ -216,3 +216,42 @@ def test_keras_reduces_across_workers_only_for_a_real_cluster(mirrored_strategy)
 
     assert not _in_multi_worker_fit(tf.distribute.get_strategy())
     assert not _in_multi_worker_fit(mirrored_strategy)
+
+
+#: Functions may be at most this many lines (signature and docstring included), classes this many.
+MAX_FUNCTION_LINES, MAX_CLASS_LINES = 60, 250
+
+
+def test_no_function_over_60_lines_and_no_class_over_250():
+    """Long functions hide steps that could be read and tested alone; long classes, concerns that could
+    live on their own (GANModel's EMA, regularizers and replica math are mixins of their own)."""
+    too_long = []
+    for package in PACKAGES:
+        for folder, _, files in os.walk(os.path.join(ROOT, package)):
+            for name in (f for f in files if f.endswith(".py")):
+                path = os.path.join(folder, name)
+                with open(path) as f:
+                    tree = ast.parse(f.read(), path)
+                for node in ast.walk(tree):
+                    limit = (MAX_FUNCTION_LINES if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                             else MAX_CLASS_LINES if isinstance(node, ast.ClassDef) else None)
+                    if limit and node.end_lineno - node.lineno + 1 > limit:
+                        too_long.append(f"{os.path.relpath(path, ROOT)}:{node.lineno} {node.name} "
+                                        f"({node.end_lineno - node.lineno + 1} lines)")
+    assert not too_long, too_long
+
+
+def test_no_decision_by_network_attribute_or_input_rank_outside_the_models():
+    """Outside `keras_animegan/models/`, code asks a model what it takes (`input_kind`) and what it exports
+    (`export_networks`), not whether it has a `generator_ba` or a rank-2 input."""
+    import re
+
+    pattern = re.compile(r"hasattr\([^)]*[\"'](generator|discriminator)\w*[\"']|input_shape\) == 2")
+    found = []
+    for folder, _, files in os.walk(os.path.join(ROOT, "keras_animegan")):
+        if os.path.relpath(folder, ROOT).startswith(os.path.join("keras_animegan", "models")):
+            continue
+        for name in (f for f in files if f.endswith(".py")):
+            with open(os.path.join(folder, name)) as f:
+                found += [f"{name}: {line.strip()}" for line in f if pattern.search(line)]
+    assert not found, found

@@ -4,7 +4,6 @@ import keras
 import numpy as np
 import torch
 
-from keras.src.backend.torch.core import get_device
 
 from keras_animegan.backend.common import after_compile  # noqa: F401
 from keras_animegan.backend.common import apply_gradients  # noqa: F401
@@ -46,6 +45,11 @@ def fold_in(seed, data):
     data = int(torch.as_tensor(data).detach().cpu().item()) & 0xFFFFFFFF
     state = np.random.SeedSequence(_seed_words(seed) + [data]).generate_state(2, np.uint32)
     return torch.as_tensor(state.view(np.int32).copy(), device=get_device())
+
+
+def get_device():
+    """The device Keras puts new tensors on (its `keras.device` scope, else the GPU when there is one)."""
+    return keras.ops.zeros(()).device
 
 
 def _generator(seed):

@@ -6,8 +6,8 @@ from keras_animegan.commands import Command
 from keras_animegan.commands import UserError
 from keras_animegan.commands import register_command
 from keras_animegan.commands._output import positive_int
-
-FORMATS = ("saved_model", "onnx", "litert")  # keras_animegan.export.FORMATS, without importing it
+from keras_animegan.export import FORMATS  # the package's __init__ imports no format (nor TensorFlow)
+from keras_animegan.export import LABELS
 
 
 @register_command
@@ -19,7 +19,7 @@ class ExportCommand(Command):
     def add_arguments(parser):
         parser.add_argument("model", nargs="?", help=".keras file saved by a trainer (or use --preset).")
         parser.add_argument("--preset", default=None, help="A shipped preset name or a preset folder.")
-        parser.add_argument("--format", action="append", choices=FORMATS, default=None,
+        parser.add_argument("--format", action="append", choices=list(FORMATS), default=None,
                             help="saved_model (the default): <export_dir>/<name>/<version>/; onnx: "
                                  "<export_dir>/<name>.onnx (the onnx extra); litert: "
                                  "<export_dir>/<name>[_<size>][_<quantize>].tflite with a .json model card each "
@@ -59,9 +59,6 @@ class ExportCommand(Command):
             for path in paths.values():
                 print(f"{LABELS[format]} {path}{_size_note(path) if format == 'litert' else ''}")
         return 0
-
-
-LABELS = {"saved_model": "SavedModel:", "onnx": "ONNX:      ", "litert": "LiteRT:    "}
 
 
 def _size_note(path):

@@ -174,6 +174,12 @@ class ImageSource:
                                      weight_fn=weight_fn)
         if pipeline not in ("auto", "tf.data", "numpy"):
             raise ValueError(f"pipeline must be 'auto', 'tf.data' or 'numpy'; got {pipeline!r}.")
+        return self._tf_dataset(image_size, batch_size, shuffle, seed, repeat, drop_remainder, cache, paired_fn,
+                                weight_fn)
+
+    def _tf_dataset(self, image_size, batch_size, shuffle, seed, repeat, drop_remainder, cache, paired_fn,
+                    weight_fn):
+        """`dataset` as a `tf.data` pipeline: decode in parallel, skip unreadable files, cache, shuffle, batch."""
         if cache == "auto":
             one = tf.data.Dataset.from_tensors(tf.zeros((image_size, image_size, 3), tf.uint8))
             cache = fits_in_cache(len(self.files), add_derived(one, paired_fn, weight_fn).element_spec)

@@ -24,6 +24,9 @@ FORMATS = {
     "litert": "keras_animegan.export.litert",
 }
 
+#: How the commands name each format's files in what they print.
+LABELS = {"saved_model": "SavedModel:", "onnx": "ONNX:      ", "litert": "LiteRT:    "}
+
 
 def format_module(name):
     """The module of export format `name`; ValueError listing the formats for an unknown one."""

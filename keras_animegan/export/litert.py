@@ -97,9 +97,6 @@ def export_litert(network, path, size=None, quantize="none", representative=None
     Returns:
         `path`.
     """
-    import keras
-    import tensorflow as tf
-
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize must be one of {QUANTIZATIONS}; got {quantize!r}.")
     if not os.fspath(path).endswith(".tflite"):
@@ -112,6 +109,24 @@ def export_litert(network, path, size=None, quantize="none", representative=None
     if not noise and size % 4:
         raise ValueError(f"size must be a multiple of 4 (the translator downsamples twice); got {size}.")
     signatures = _signatures(network, size, noise)
+    data = _convert(network, signatures, quantize, lambda: _representative(network, representative, size, noise))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+    if card is not None:
+        with open(f"{path}.json", "w") as f:
+            json.dump({"file": os.path.basename(path), "size": size, "quantize": quantize,
+                       "signatures": list(signatures), **card}, f, indent=2)
+    return path
+
+
+def _convert(network, signatures, quantize, representative):
+    """The `.tflite` bytes of `signatures` (builtin ops only), quantized as asked (`representative()` for int8)."""
+    import keras
+    import tensorflow as tf
+
     with tempfile.TemporaryDirectory() as saved:
         archive = keras.export.ExportArchive()  # Keras 3's own SavedModel writer, as model.export uses
         archive.track(network)
@@ -126,18 +141,8 @@ def export_litert(network, path, size=None, quantize="none", representative=None
             converter.target_spec.supported_types = [tf.float16]
         elif quantize == "int8":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            converter.representative_dataset = _representative(network, representative, size, noise)
-        data = converter.convert()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-    if card is not None:
-        with open(f"{path}.json", "w") as f:
-            json.dump({"file": os.path.basename(path), "size": size, "quantize": quantize,
-                       "signatures": list(signatures), **card}, f, indent=2)
-    return path
+            converter.representative_dataset = representative()
+        return converter.convert()
 
 
 def _representative(network, representative, size, noise):

@@ -19,9 +19,13 @@ class SyncBatchNormalization(layers.BatchNormalization):
     networks have batch norm after every hidden conv), so `--strategy mirrored`
     trains the same model as one device does.
 
+    Across replicas it is Keras's own `BatchNormalization(synchronized=True)`
+    (set on the TensorFlow backend, where Keras supports it; JAX and PyTorch run
+    one program, whose batch is already the global one).
+
     Args:
         **kwargs: the arguments of `keras.layers.BatchNormalization` (`momentum`,
-            `epsilon`, `center`, `scale`, ...); `synchronized` is not needed.
+            `epsilon`, `center`, `scale`, ...); `synchronized` is set by the backend.
 
     Example:
         ```python
@@ -31,6 +35,17 @@ class SyncBatchNormalization(layers.BatchNormalization):
             y = SyncBatchNormalization(momentum=0.9)(x)  # statistics over every replica's batch
         ```
     """
+
+    def __init__(self, **kwargs):
+        # Keras accepts synchronized=True on TensorFlow only: decided here, not stored, so a `.keras` file
+        # saved on one backend loads on another.
+        kwargs["synchronized"] = keras.backend.backend() == "tensorflow"
+        super().__init__(**kwargs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("synchronized", None)
+        return config
 
     def call(self, inputs, training=None, mask=None):
         # One replica, float32/float16/bfloat16, NHWC, no mask/renorm: TF's fused kernel
@@ -68,13 +83,3 @@ class SyncBatchNormalization(layers.BatchNormalization):
             variance=tf.cast(self.moving_variance, tf.float32), epsilon=self.epsilon, data_format="NHWC",
             is_training=False)[0]
         return outputs
-
-    def _moments(self, inputs, mask):
-        if keras.backend.backend() != "tensorflow":
-            return super()._moments(inputs, mask)
-        import tensorflow as tf
-
-        if mask is None and tf.distribute.get_strategy().num_replicas_in_sync > 1:
-            # Statistics in float32: Keras's moments() casts low-precision inputs up.
-            return keras.ops.moments(inputs, axes=self._reduction_axes, synchronized=True)
-        return super()._moments(inputs, mask)

@@ -175,6 +175,21 @@ class CartoonGAN(GANModel):
             target_loss = ops.zeros(())
         return content, generated_features, target_loss, total
 
+    def initialization_step(self, photo, photo_features, weight, target):
+        """The first phase's step: the generator learns to reproduce the photo's content (and target) only."""
+        def initialization_loss():
+            generated = self.generator(photo, training=True)
+            content, _, target_loss, total = self._content_and_target(photo_features, generated, weight, target)
+            return self.scale_loss_for_replicas(total, self.g_optimizer), content, target_loss
+
+        (_, content, target_loss), grads = self.differentiate(initialization_loss, self.generator_trainable_variables)
+        self.apply_update(self.g_optimizer, grads, self.generator_trainable_variables)
+        self.update_ema()
+        if not self.target_weight:
+            return {"content_loss": self.update_loss_trackers(content_loss=content)["content_loss"]}
+        logs = self.update_loss_trackers(content_loss=content, target_loss=target_loss)
+        return {"content_loss": logs["content_loss"], "target_loss": logs["target_loss"]}
+
     def gan_step(self, data):
         photo, cartoon, smoothed, weight, target = self.unpack(data)
         photo = ops.cast(photo, self.compute_dtype)
@@ -182,19 +197,7 @@ class CartoonGAN(GANModel):
         photo_features = self.feature_extractor(photo, training=False) if uses_features else None
 
         if self.initializing:  # a Python switch: CartoonGANPhase retraces at the boundary
-            def initialization_loss():
-                generated = self.generator(photo, training=True)
-                content, _, target_loss, total = self._content_and_target(photo_features, generated, weight, target)
-                return self.scale_loss_for_replicas(total, self.g_optimizer), content, target_loss
-
-            (_, content, target_loss), grads = self.differentiate(initialization_loss,
-                                                                  self.generator_trainable_variables)
-            self.apply_update(self.g_optimizer, grads, self.generator_trainable_variables)
-            self.update_ema()
-            if not self.target_weight:
-                return {"content_loss": self.update_loss_trackers(content_loss=content)["content_loss"]}
-            logs = self.update_loss_trackers(content_loss=content, target_loss=target_loss)
-            return {"content_loss": logs["content_loss"], "target_loss": logs["target_loss"]}
+            return self.initialization_step(photo, photo_features, weight, target)
 
         cartoon = ops.cast(cartoon, self.compute_dtype)
         smoothed = ops.cast(smoothed, self.compute_dtype)

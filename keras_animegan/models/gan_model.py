@@ -1,16 +1,17 @@
 """`GANModel`: the base class that DCGAN, CycleGAN and CartoonGAN share."""
 
-import copy
 
 import keras
 import numpy as np
 from keras import ops
 
 from keras_animegan import backend as gan_backend
-from keras_animegan import presets
 from keras_animegan.losses import get_adversarial_loss
-from keras_animegan.models.augment import diff_augment
 from keras_animegan.models.augment import parse_policy
+from keras_animegan.models.ema import EMAGenerators
+from keras_animegan.models.regularizers import DiscriminatorRegularizers
+from keras_animegan.models.replicas import ReplicaMath
+from keras_animegan.models.serialization import ConfigAndPresets
 
 
 def _loss_scaled(optimizer):
@@ -20,7 +21,7 @@ def _loss_scaled(optimizer):
 
 
 @keras.saving.register_keras_serializable(package="keras_animegan")
-class GANModel(keras.Model):
+class GANModel(ConfigAndPresets, EMAGenerators, DiscriminatorRegularizers, ReplicaMath, keras.Model):
     """Base class for the GANs of keras-animegan.
 
     A `GANModel` owns its sub-networks (named in `network_names`), one
@@ -176,40 +177,7 @@ class GANModel(keras.Model):
         """Variables the discriminator optimizer updates: `self.discriminator`'s (CycleGAN: both)."""
         return self.discriminator.trainable_variables
 
-    # ---------------------------------------------------------- EMA generators
-    def build_ema(self):
-        """Creates `ema_<name>` copies of the generator networks (subclasses call it after building them)."""
-        if not self.ema_decay:
-            return
-        for name in self.ema_network_names:
-            network = getattr(self, name)
-            ema = keras.models.clone_model(network)
-            ema.set_weights(network.get_weights())
-            ema.trainable = False
-            setattr(self, f"ema_{name}", ema)
-
-    def inference_network(self, name="generator"):
-        """The network to sample or translate with: the EMA copy of `name` when the model keeps one."""
-        if self.ema_decay and name in self.ema_network_names:
-            return getattr(self, f"ema_{name}")
-        return getattr(self, name)
-
-    def ema_pairs(self):
-        """(EMA variable, raw variable) pairs: every weight, batch-norm statistics included."""
-        pairs = []
-        for name in self.ema_network_names if self.ema_decay else ():
-            pairs += list(zip(getattr(self, f"ema_{name}").weights, getattr(self, name).weights))
-        return pairs
-
-    def ema_decay_at(self, step):
-        """The decay applied after `step` generator updates (see the class docstring)."""
-        if self.ema_rampup is None:
-            return ops.convert_to_tensor(self.ema_decay, "float32")
-        max_half_life = np.log(0.5) / np.log(self.ema_decay)
-        half_life = ops.minimum(ops.convert_to_tensor(max_half_life, "float32"),
-                                self.ema_rampup * ops.maximum(ops.cast(step, "float32"), 1.0))
-        return ops.power(0.5, 1.0 / half_life)
-
+    # ---------------------------------------------------------------- updates
     def apply_update(self, optimizer, grads, variables):
         """`optimizer.apply(grads, variables)`, and the step is counted even when the optimizer skips it.
 
@@ -228,49 +196,6 @@ class GANModel(keras.Model):
         before = gan_backend.snapshot(iterations.value)
         gan_backend.apply_gradients(optimizer, grads, variables)
         iterations.assign_add(ops.cast(ops.equal(gan_backend.snapshot(iterations.value), before), iterations.dtype))
-
-    def update_ema(self):
-        """Moves the EMA networks toward the raw ones; call after the generator update of a step."""
-        if not self.ema_decay:
-            return
-        decay = self.ema_decay_at(self.g_optimizer.iterations)
-        pairs = self.ema_pairs()
-
-        def blend(ema, value):
-            d = ops.cast(decay, ema.dtype)
-            return d * ema + (1.0 - d) * ops.cast(value, ema.dtype)
-
-        gan_backend.update_ema(pairs, blend)
-
-    # ------------------------------------------------------------ augmentation
-    def augment_images(self, images, salt):
-        """`images` through the model's DiffAugment policy (unchanged without one), seeded per step and `salt`."""
-        if not self.augment_policy:
-            return images
-        # One seed for the global batch, sliced per replica (as `DCGAN.replica_noise`): N replicas
-        # augment their shares exactly as one device would augment the whole batch.
-        seed = self.step_seed(1000 + salt, per_replica=False)
-        replicas = self.num_replicas()
-        if replicas == 1:
-            return diff_augment(images, self.augment_policy, seed)
-        batch = ops.shape(images)[0]
-        return diff_augment(images, self.augment_policy, seed, offset=self.replica_id() * batch,
-                            total=batch * replicas)
-
-    def r1_penalty(self, discriminator, real_images, salt=0):
-        """`r1_gamma / 2 * mean_i |grad_x D(aug(x_i))|^2` on real images, or 0 without `r1_gamma`.
-
-        Returns `(penalty, real_logits)`: the logits come from the same call, so the
-        discriminator loss can reuse them.
-        """
-        def logits_sum(images):
-            logits = discriminator(self.augment_images(images, salt), training=True)
-            return ops.sum(ops.cast(logits, "float32")), logits
-
-        (_, real_logits), grads = gan_backend.input_gradients(logits_sum, real_images)
-        grads = ops.cast(grads, "float32")
-        squared = ops.sum(ops.square(grads), axis=tuple(range(1, len(grads.shape))))
-        return 0.5 * self.r1_gamma * ops.mean(squared), real_logits
 
     def differentiate(self, loss_fn, variables):
         """`(loss_fn(), gradients of its first output with respect to variables)` on any backend."""
@@ -301,55 +226,6 @@ class GANModel(keras.Model):
         """Training steps taken so far (the generator optimizer's `iterations`), as a Python int."""
         return int(keras.ops.convert_to_numpy(self.g_optimizer.iterations))
 
-    # ------------------------------------------------------------ distribution
-    @staticmethod
-    def num_replicas():
-        """Replicas in sync: `tf.distribute`'s on TensorFlow; 1 on JAX and PyTorch (one program)."""
-        return gan_backend.num_replicas()
-
-    def scale_loss_for_replicas(self, loss, optimizer=None):
-        """The loss to differentiate: divided by the replica count, then scaled by `optimizer`'s loss scale.
-
-        Dividing a local-batch mean by the number of replicas makes the summed
-        replica gradients the gradient of the global-batch mean. Under
-        `mixed_float16` the optimizers are `LossScaleOptimizer`s: their
-        `scale_loss` multiplies by the dynamic loss scale, and their `apply`
-        unscales the gradients (and skips a step whose gradients overflowed).
-        """
-        replicas = self.num_replicas()
-        loss = loss / replicas if replicas > 1 else loss
-        return optimizer.scale_loss(loss) if optimizer is not None else loss
-
-    @staticmethod
-    def cross_replica_mean(value):
-        """`value` averaged over the replicas of the current strategy (itself with one replica).
-
-        For batch statistics that a loss uses nonlinearly (CartoonGAN's style
-        target): the mean of equal-sized replica batches is the global batch's.
-        """
-        return gan_backend.cross_replica_mean(value)
-
-    @staticmethod
-    def replica_id():
-        """This replica's index in the sync group (0 outside a strategy); a Python int or a tensor."""
-        return gan_backend.replica_id()
-
-    def step_seed(self, salt=0, per_replica=True):
-        """A stateless RNG seed, shape (2,), unique per (model seed, step, replica, salt).
-
-        Derived from the generator optimizer's step counter, so a run resumed
-        from a checkpoint draws the same noise it would have drawn uninterrupted,
-        and every replica of a distributed step draws different noise.
-        `per_replica=False` leaves the replica out: the same seed on every
-        replica (to draw global-batch noise and slice it, see `DCGAN.replica_noise`).
-        """
-        step = ops.cast(self.g_optimizer.iterations.value, "int32")
-        seed = ops.convert_to_tensor([self.seed % (2**31 - 1), salt], dtype="int32")
-        seed = gan_backend.fold_in(seed, step)
-        if not per_replica:
-            return seed
-        return gan_backend.fold_in(seed, self.replica_id())
-
     # -------------------------------------------------------------------- train
     def train_step(self, *args):
         """Keras's hook: `(data)` on TensorFlow and PyTorch, `(state, data)` on JAX; runs `gan_step(data)`."""
@@ -379,40 +255,6 @@ class GANModel(keras.Model):
         if not self.directions:
             return {name: self.inference_generator()}
         return {f"{name}_{direction}": self.inference_generator(direction) for direction in self.directions}
-
-    # ------------------------------------------------------------ serialization
-    @classmethod
-    def from_preset(cls, preset, **kwargs):
-        """A model from a preset: a shipped one by name (`keras_animegan.list_presets()`) or a folder
-        written by `save_to_preset`. `kwargs` override its constructor settings (e.g. CartoonGAN's
-        `feature_extractor`, needed to train it further). The generators (and their EMA copies) get the
-        preset's weights; discriminators start fresh. `GANModel.from_preset` loads any preset.
-
-        >>> model = keras_animegan.DCGAN.from_preset("dcgan_avatars_64")
-        """
-        return presets.load(cls, preset, **kwargs)
-
-    def save_to_preset(self, path, metadata=None, model_card=None, weights_dtype="float16"):
-        """Writes a preset folder (settings, inference generator weights, metadata, model card) that
-        `from_preset(path)` loads; see `keras_animegan.presets`."""
-        return presets.save(self, path, metadata=metadata, model_card=model_card, weights_dtype=weights_dtype)
-
-    def get_config(self):
-        config = super().get_config()
-        config["seed"] = self.seed
-        config.update(ema_decay=self.ema_decay, ema_rampup=self.ema_rampup, augment=self.augment_policy or None, r1_gamma=self.r1_gamma)
-        for name in self.network_names:
-            config[name] = keras.saving.serialize_keras_object(getattr(self, name))
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        # Deep copy: Keras's deserialization consumes the nested dicts it is given.
-        config = copy.deepcopy(config)
-        for name in cls.network_names:
-            if isinstance(config.get(name), dict):
-                config[name] = keras.saving.deserialize_keras_object(config[name])
-        return cls(**config)
 
 
 def input_kind_of(model, network=None):

@@ -34,7 +34,10 @@ class TrainConfig:
     image_dir: Optional[str] = flag(None, "A folder (searched recursively) or .zip of images to train on.")
     dataset: Optional[str] = flag(None, "A TensorFlow Datasets name to train on instead (e.g. faces/64px).")
     data_dir: Optional[str] = flag(None, "TensorFlow Datasets data directory for --dataset.")
-    export_dir: Optional[str] = flag(None, "SavedModel export base directory. Default: <model_dir>/export.")
+    export_dir: Optional[str] = flag(None, "Export base directory. Default: <model_dir>/export.")
+    export_formats: str = flag("saved_model", "Formats to export the trained generators in at the end, "
+                                              "comma-separated: saved_model (TF Serving's layout), onnx (the onnx "
+                                              "extra), litert; none: only the .keras file.")
     mixed_precision: str = flag("none", "Mixed precision: bf16 (mixed_bfloat16) or fp16 (mixed_float16 with dynamic "
                                         "loss scaling); network outputs and losses stay float32.",
                                 ["none", "bf16", "fp16"])

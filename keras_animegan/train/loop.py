@@ -148,16 +148,31 @@ def fit(run, config, callbacks, resumed_from):
     return time.time() - t0
 
 
+def export_formats(config):
+    """The formats of `--export_formats` (checked: a typo fails before training, not after)."""
+    from keras_animegan.export import FORMATS
+
+    names = [name.strip() for name in config.export_formats.split(",") if name.strip()]
+    if names == ["none"]:
+        return []
+    unknown = [name for name in names if name not in FORMATS]
+    if unknown or not names:
+        raise ValueError(f"--export_formats must be 'none' or a comma-separated list of {', '.join(FORMATS)}; "
+                         f"got {config.export_formats!r}.")
+    return list(dict.fromkeys(names))
+
+
 def save_and_export(trainer, run):
-    """Step 5 (the chief only): finalize, the `.keras` file and the SavedModels. Returns `{name: path}`."""
+    """Step 5 (the chief only): finalize, the `.keras` file and the exports. Returns `{format: {name: path}}`."""
     if not run.chief:
         return {}
     trainer.finalize(run.model, run.paths)
     keras_path = run.paths.model_file(trainer.name)
     run.model.save(keras_path)
-    if keras.backend.backend() != "tensorflow":
-        logger.info("No SavedModel written: SavedModel export runs on the TensorFlow backend. The .keras file is "
-                    "backend-neutral: `KERAS_BACKEND=tensorflow keras-animegan export %s` exports it.", keras_path)
+    formats = export_formats(trainer.config)
+    if formats and keras.backend.backend() != "tensorflow":
+        logger.info("Not exported: SavedModel, ONNX and LiteRT export run on the TensorFlow backend. The .keras file "
+                    "is backend-neutral: `KERAS_BACKEND=tensorflow keras-animegan export %s` exports it.", keras_path)
         return {}
-    return export_model(run.model, "saved_model", trainer.config.export_dir, trainer.name,
-                        networks=trainer.exports(run.model))
+    return {fmt: export_model(run.model, fmt, trainer.config.export_dir, trainer.name,
+                              networks=trainer.exports(run.model)) for fmt in formats}

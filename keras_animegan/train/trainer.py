@@ -50,10 +50,11 @@ class RunResult:
     num_skipped: int
     seconds: float
     images_per_second: float
-    saved_model_path: Optional[str]  # the first (main) export; None on a non-chief worker
-    saved_model_paths: dict  # export name -> path; empty on a non-chief worker
+    saved_model_path: Optional[str]  # the first (main) SavedModel; None on a non-chief worker or without one
+    saved_model_paths: dict  # export name -> SavedModel path; empty on a non-chief worker
     keras_path: str  # written by the chief only
     is_chief: bool = True
+    export_paths: dict = dataclasses.field(default_factory=dict)  # format -> {export name: path}
 
 
 class Trainer:
@@ -129,24 +130,26 @@ class Trainer:
     def run(self):
         """Trains as the config says, resuming from `<model_dir>/checkpoints`, then saves and exports."""
         start = time.time()
+        loop.export_formats(self.config)  # a bad --export_formats fails now, not after training
         run = loop.start_run(self)
         try:
             resumed_from = loop.restore(run, self.config)
             callbacks = loop.training_callbacks(self, run, resumed_from)
             train_seconds = loop.fit(run, self.config, callbacks, resumed_from)
-            saved = loop.save_and_export(self, run)
+            exported = loop.save_and_export(self, run)
         finally:
             if run.lock is not None:
                 run.lock.release()
         steps = run.model.train_steps
         trained = steps - resumed_from
+        saved = exported.get("saved_model", {})
         return RunResult(
             model=run.model, config=self.config, paths=run.paths, steps=steps, resumed_from_step=resumed_from,
             num_images=run.data.num_images, num_skipped=run.data.num_skipped, seconds=time.time() - start,
             images_per_second=(trained * self.config.batch_size / train_seconds
                                if trained and train_seconds > 0 else 0.0),
             saved_model_path=next(iter(saved.values()), None), saved_model_paths=saved,
-            keras_path=run.paths.model_file(self.name), is_chief=run.chief,
+            keras_path=run.paths.model_file(self.name), is_chief=run.chief, export_paths=exported,
         )
 
     @classmethod
@@ -180,7 +183,10 @@ def summary(result):
     """What a finished command-line run prints."""
     if not result.is_chief:
         return f"Done: {result.steps} steps as a worker (the chief wrote the run directory)."
-    exports = "\n".join(f"  SavedModel:    {path}" for path in result.saved_model_paths.values())
+    from keras_animegan.export import LABELS
+
+    exports = "\n".join(f"  {LABELS[fmt]}    {path}" for fmt, paths in result.export_paths.items()
+                        for path in paths.values())
     note = ""
     if result.steps < 200:
         note = (f"\n  Note: {result.steps} steps is a smoke run: a GAN draws flat or noisy images until it has "

@@ -164,7 +164,7 @@ def test_jax_trains_data_parallel_over_every_device_with_the_numbers_of_one(tmp_
     for devices in (1, 2):
         model_dir = tmp_path / f"devices_{devices}"
         done = run_on("jax", [*TRAIN, f"--model_dir={model_dir}"],
-                      extra_env={"XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}"})
+                      extra_env={"XLA_FLAGS": os.environ.get("XLA_FLAGS", "") + f" --xla_force_host_platform_device_count={devices}"})
         assert f"batch 4, {devices} device(s)" in done.stderr, done.stderr[-2000:]
         with open(model_dir / "losses.csv") as f:
             losses[devices] = [(float(r["d_loss"]), float(r["g_loss"])) for r in csv.DictReader(f)]

@@ -48,7 +48,7 @@ def test_thumbs_stores_landmarks_for_faces_and_flags_the_rest(photo_dir, tmp_pat
 
 def test_cyclegan_and_cartoongan_train_with_the_landmark_loss(photo_dir, tmp_path):
     common = dict(epochs=1, steps_per_epoch=2, batch_size=1, image_size=32, base_filters=4, landmark_weight=2.0,
-                  verbose="0")
+                  verbose="0", export_formats="none")
     run = cyclegan.run(cyclegan.CycleGANConfig(model_dir=str(tmp_path / "cg"), domain_a=str(photo_dir),
                                                num_blocks=1, num_disc_layers=2, **common))
     assert run.steps == 2 and np.isfinite(run.model.get_weights()[0]).all()

@@ -81,7 +81,8 @@ def test_vgg_is_built_in_the_strategy_scope_after_the_seed(tmp_path, monkeypatch
     def run(name):
         config = cartoongan.CartoonGANConfig(
             model_dir=str(tmp_path / name), epochs=1, init_epochs=1, steps_per_epoch=1, batch_size=2, image_size=32,
-            base_filters=4, cartoon_blocks=1, vgg="vgg16", vgg_weights="none", strategy="one_device", verbose="0")
+            base_filters=4, cartoon_blocks=1, vgg="vgg16", vgg_weights="none", strategy="one_device", verbose="0",
+            export_formats="none")
         result = cartoongan.run(config)
         return result.model.feature_extractor, result.model.distribute_strategy
 
@@ -123,7 +124,7 @@ def test_a_run_shortened_with_epochs_keeps_an_adversarial_phase(tmp_path):
     """`--epochs 1` without `--init_epochs`: the recipe's 2 content-only epochs shrink to half of 1 (none)."""
     config = cartoongan.CartoonGANConfig(model_dir=str(tmp_path / "run"), epochs=1, steps_per_epoch=2, batch_size=2,
                                          image_size=32, base_filters=4, cartoon_blocks=1, vgg="vgg16",
-                                         vgg_weights="none", verbose="0")
+                                         vgg_weights="none", verbose="0", export_formats="none")
     result = cartoongan.run(config)
     assert result.steps == 2 and result.model.init_steps == 0 and result.model.initializing is False
     with pytest.raises(ValueError, match="--init_epochs"):

@@ -20,7 +20,7 @@ from keras_animegan.train import dcgan
 pytestmark = pytest.mark.slow
 
 TINY = dict(epochs=2, steps_per_epoch=3, batch_size=4, image_size=32, latent_dim=8, base_filters=4,
-            num_samples=16, checkpoint_every=1, verbose="0")
+            num_samples=16, checkpoint_every=1, verbose="0", export_formats="none")  # `finished` exports
 
 
 def tiny_config(tmp_path, **overrides):
@@ -35,7 +35,7 @@ def steps_logged(model_dir):
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("dcgan_run")
-    return dcgan.run(tiny_config(tmp_path))
+    return dcgan.run(tiny_config(tmp_path, export_formats="saved_model"))
 
 
 def test_run_writes_every_artifact(finished):
@@ -137,7 +137,7 @@ def test_cli_is_killed_mid_epoch_and_resumes(tmp_path):
     command = [
         sys.executable, "-m", "train.dcgan", f"--model_dir={model_dir}", "--epochs=1", "--steps_per_epoch=150",
         "--batch_size=2", "--image_size=32", "--latent_dim=8", "--base_filters=2", "--num_samples=8",
-        "--checkpoint_every=5", "--verbose=0",
+        "--checkpoint_every=5", "--verbose=0", "--export_formats=none",
     ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

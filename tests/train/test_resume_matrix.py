@@ -17,7 +17,8 @@ from keras_animegan.train import dcgan
 
 pytestmark = pytest.mark.slow
 
-COMMON = dict(steps_per_epoch=2, batch_size=2, image_size=32, base_filters=4, checkpoint_every=1, verbose="0")
+COMMON = dict(steps_per_epoch=2, batch_size=2, image_size=32, base_filters=4, checkpoint_every=1, verbose="0",
+              export_formats="none")  # resuming is tested here; exports in the trainers' own tests
 
 
 @pytest.fixture(scope="module")

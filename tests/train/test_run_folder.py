@@ -23,7 +23,7 @@ def trainer(model_dir, steps, checkpoint_every=5, image_size=32, base_filters=2)
     return [sys.executable, "-m", "train.dcgan", f"--model_dir={model_dir}", "--epochs=1",
             f"--steps_per_epoch={steps}", "--batch_size=2", f"--image_size={image_size}", "--latent_dim=8",
             f"--base_filters={base_filters}", "--num_samples=4", f"--checkpoint_every={checkpoint_every}",
-            "--verbose=0"]
+            "--verbose=0", "--export_formats=none"]
 
 
 def steps_logged(model_dir):
