@@ -16,9 +16,10 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
+
+from benchmarks import harness
 
 from benchmarks.table import markdown_table
 
@@ -95,19 +96,9 @@ def torch_worker(row, precision, steps):
 
 
 def run_worker(framework, row, precision, steps, timeout):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    if framework != "pytorch":
-        env["KERAS_BACKEND"] = framework
     command = [sys.executable, "-m", "benchmarks.backends", "--worker", framework, row, precision, "--steps",
                str(steps)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timeout after {timeout} s"}
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
-    return {"error": (done.stderr or done.stdout)[-600:]}
+    return harness.run_worker(command, timeout, env={"KERAS_BACKEND": framework} if framework != "pytorch" else None)
 
 
 def table(result):
@@ -150,7 +141,7 @@ def main():
     if args.worker:
         framework, row, precision = args.worker
         worker = torch_worker if framework == "pytorch" else keras_worker
-        print("RESULT " + json.dumps(worker(row, precision, args.steps or STEPS[row])))
+        harness.report(worker(row, precision, args.steps or STEPS[row]))
         return
 
     rows = []

@@ -15,7 +15,7 @@ import tensorflow as tf  # noqa: E402
 
 from keras_animegan import CartoonGAN  # noqa: E402
 from keras_animegan.models import vgg_feature_extractor  # noqa: E402
-from benchmarks.timing import seconds_per_step  # noqa: E402
+from benchmarks.harness import seconds_per_step  # noqa: E402
 from benchmarks.table import markdown_table
 
 

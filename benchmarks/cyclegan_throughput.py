@@ -14,7 +14,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_animegan import CycleGAN  # noqa: E402
-from benchmarks.timing import seconds_per_step  # noqa: E402
+from benchmarks.harness import seconds_per_step  # noqa: E402
 from benchmarks.table import markdown_table
 
 SETTINGS = {64: (32, 6), 128: (64, 6), 256: (64, 9)}

@@ -18,7 +18,7 @@ import tensorflow as tf  # noqa: E402
 from keras_animegan import DCGAN  # noqa: E402
 from keras_animegan.data import ImageSource  # noqa: E402
 from keras_animegan.data import embedded  # noqa: E402
-from benchmarks.timing import seconds_per_step  # noqa: E402
+from benchmarks.harness import seconds_per_step  # noqa: E402
 from benchmarks.table import markdown_table
 
 

@@ -14,12 +14,11 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
+
+from benchmarks import harness
 from benchmarks.table import markdown_table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -27,29 +26,10 @@ RESULTS = os.path.join(HERE, "results", "demo_2cpu.json")
 STARTUP_TARGET_S, GENERATE_TARGET_S = 15.0, 2.0
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start(port, timeout=120.0):
     """A demo process on `port` and the seconds from its start to the page's first 200."""
-    begin = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "keras_animegan", "demo", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    while time.perf_counter() - begin < timeout:
-        if process.poll() is not None:
-            raise RuntimeError(f"the demo exited with status {process.returncode} before serving")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return process, time.perf_counter() - begin
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"no page on {url} after {timeout} s")
+    return harness.start_until_ready([sys.executable, "-m", "keras_animegan", "demo", "--port", str(port)],
+                                     f"http://127.0.0.1:{port}/", timeout)
 
 
 def main(argv=None):
@@ -65,7 +45,7 @@ def main(argv=None):
         if process is not None:
             process.terminate()
             process.wait()
-        port = free_port()
+        port = harness.free_port()
         process, seconds = start(port)
         startups.append(seconds)
         print(f"start-up to first page: {seconds:.2f} s", flush=True)

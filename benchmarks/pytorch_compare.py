@@ -17,9 +17,10 @@ matmul peak; beside it PyTorch eager, eager channels_last and `torch.compile`
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
+
+from benchmarks import harness
 from benchmarks.table import markdown_table
 
 MODELS = {  # name -> (model, image size, batch)
@@ -101,7 +102,7 @@ def keras_worker(name, precision, steps):
     from keras_animegan import CartoonGAN
     from keras_animegan import CycleGAN
     from keras_animegan import DCGAN
-    from benchmarks.timing import seconds_per_step
+    from benchmarks.harness import seconds_per_step
     from keras_animegan.models import vgg_feature_extractor
 
     model_name, size, batch = MODELS[name]
@@ -150,16 +151,7 @@ def torch_worker(name, precision, config, steps):
 
 
 def run_worker(args, timeout):
-    command = [sys.executable, "-m", "benchmarks.pytorch_compare", "--worker"] + args
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    except subprocess.TimeoutExpired:
-        return {"error": f"timeout after {timeout} s"}
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
-    return {"error": (done.stderr or done.stdout)[-800:]}
+    return harness.run_worker([sys.executable, "-m", "benchmarks.pytorch_compare", "--worker"] + args, timeout)
 
 
 def main():
@@ -181,7 +173,7 @@ def main():
         framework, name, precision, *rest = args.worker
         result = (keras_worker(name, precision, args.steps) if framework == "keras"
                   else torch_worker(name, precision, rest[0], args.steps))
-        print("RESULT " + json.dumps(result))
+        harness.report(result)
         return
 
     names = list(MODELS) if args.models == "all" else args.models.split(",")

@@ -48,7 +48,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from benchmarks.serving_throughput import free_port  # noqa: E402
+from benchmarks import harness  # noqa: E402
+from benchmarks.harness import free_port  # noqa: E402
 from tests.bombs import all_bombs  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -123,20 +124,8 @@ def peak_rss_mb(pid):
 def start_server(export_dir, port, log):
     import subprocess
 
-    process = subprocess.Popen(
-        [sys.executable, "-m", "keras_animegan.serve", f"--model_base_path={export_dir}", f"--rest_api_port={port}",
-         "--rest_api_host=127.0.0.1"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models/photo2anime", timeout=2)
-            return process
-        except OSError:
-            if process.poll() is not None:
-                break
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError("server did not start")
+    return harness.start_server(export_dir, port, "photo2anime", timeout=300, cwd=ROOT, stdout=log,
+                                stderr=subprocess.STDOUT)
 
 
 def jpeg(pixels):

@@ -16,9 +16,6 @@ import concurrent.futures
 import io
 import json
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -29,6 +26,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image  # noqa: E402
+
+from benchmarks import harness  # noqa: E402
 
 from keras_animegan import DCGAN  # noqa: E402
 from keras_animegan.export import export_generator  # noqa: E402
@@ -68,27 +67,9 @@ def post(url, body):
         return response.read()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(export_dir, port, model="dcgan", max_request_bytes=200_000_000):
     """`python -m keras_animegan.serve` on 127.0.0.1:`port` in a subprocess, once `model` answers."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "keras_animegan.serve", f"--model_base_path={export_dir}", f"--rest_api_port={port}",
-         "--rest_api_host=127.0.0.1", f"--max_request_bytes={max_request_bytes}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models/{model}", timeout=2)
-            return process
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise RuntimeError("server did not start")
+    return harness.start_server(export_dir, port, model, f"--max_request_bytes={max_request_bytes}")
 
 
 def png_b64(pixels):
@@ -108,9 +89,7 @@ def main():
     translator = resnet_generator(image_size=128, base_filters=64, num_blocks=6)
     export_generator(dcgan, export_dir, "dcgan")
     export_generator(translator, export_dir, "translator", network=translator)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = harness.free_port()
     server = start_server(export_dir, port)
     base = f"http://127.0.0.1:{port}/v1/models"
     rng = np.random.default_rng(0)

@@ -24,7 +24,7 @@ ALLOWED = {
     "keras_animegan.backend": set(),
     "keras_animegan.layers": set(),
     "keras_animegan.losses": set(),
-    "keras_animegan.landmarks": set(),
+    "keras_animegan.landmarks": {"keras_animegan.utils"},
     "keras_animegan.metrics": {"keras_animegan.models"},
     "keras_animegan.visualization": {"keras_animegan.utils"},
     "keras_animegan.presets": set(),

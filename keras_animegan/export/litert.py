@@ -187,7 +187,10 @@ class LiteRTGenerator:
         self.path = os.fspath(path)
         if not os.path.isfile(self.path):
             raise FileNotFoundError(f"LiteRT file {self.path!r} does not exist.")
-        self.interpreter = Interpreter(model_path=self.path, num_threads=num_threads)
+        from keras_animegan.utils.quiet import quiet_native_info
+
+        with quiet_native_info():  # LiteRT's "INFO: Created TensorFlow Lite XNNPACK delegate" line
+            self.interpreter = Interpreter(model_path=self.path, num_threads=num_threads)
         signatures = self.interpreter.get_signature_list()
         if "serving_default" not in signatures:
             raise ValueError(f"{self.path!r} has no 'serving_default' signature (signatures: {sorted(signatures)}); "

@@ -21,6 +21,8 @@ import math
 
 import numpy as np
 
+from keras_animegan.utils.quiet import quiet_native_info
+
 DETECTION_SIZE = 128
 LANDMARK_SIZE = 192
 NUM_LANDMARKS = 468
@@ -46,8 +48,10 @@ def _interpreter(path, num_threads=None):
             warnings.simplefilter("ignore")
             interpreter = tf.lite.Interpreter(model_path=path, num_threads=num_threads)
     else:
-        interpreter = Interpreter(model_path=path, num_threads=num_threads)
-    interpreter.allocate_tensors()
+        with quiet_native_info():  # LiteRT's "INFO: Created TensorFlow Lite XNNPACK delegate" line
+            interpreter = Interpreter(model_path=path, num_threads=num_threads)
+    with quiet_native_info():
+        interpreter.allocate_tensors()
     return interpreter
 
 

@@ -46,6 +46,25 @@ def quiet_imports():
     # "failed call to cuInit" is an ERROR line at the first op). Errors that stop a command still reach
     # the user as Python exceptions.
     os.environ[LOG_LEVEL_VARIABLE] = "3"
+    with stderr_to_devnull():
+        yield
+
+
+@contextlib.contextmanager
+def quiet_native_info():
+    """Within the block, native libraries' stderr lines are hidden unless the user set `TF_CPP_MIN_LOG_LEVEL`
+    to 0 or 1 (info lines shown): for LiteRT's `INFO: Created TensorFlow Lite XNNPACK delegate for CPU.`, printed by C++ as an
+    interpreter is made (Python errors are raised, not printed, so they still reach the user)."""
+    if os.environ.get(LOG_LEVEL_VARIABLE, "3") not in ("2", "3"):
+        yield
+        return
+    with stderr_to_devnull():
+        yield
+
+
+@contextlib.contextmanager
+def stderr_to_devnull():
+    """File descriptor 2 points at /dev/null within the block (C and C++ writes included), then back."""
     sys.stderr.flush()
     try:
         saved = os.dup(2)
