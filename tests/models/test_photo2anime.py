@@ -129,7 +129,7 @@ def test_unet_cartoongan_round_trips_keep_the_architecture(tmp_path):
 def test_a_fully_convolutional_translator_works_on_at_most_max_work_pixels(monkeypatch):
     """Memory stays bounded for big photos: the network sees at most `MAX_WORK_PIXELS`; the output keeps the
     input's size. Before, an 8000 x 8000 photo ran the U-Net at full size (5.5 GB)."""
-    from keras_animegan import export
+    from keras_animegan.export import any_size
 
     network = unet_generator(None, base_filters=4, num_blocks=1)
     seen = []
@@ -141,7 +141,7 @@ def test_a_fully_convolutional_translator_works_on_at_most_max_work_pixels(monke
         return original_call(inputs, *args, **kwargs)
 
     spy.call = call
-    monkeypatch.setattr(export, "MAX_WORK_PIXELS", 40 * 40)
+    monkeypatch.setattr(any_size, "MAX_WORK_PIXELS", 40 * 40)
     images = tf.random.stateless_uniform((1, 90, 120, 3), (3, 4), minval=-1, maxval=1)
     out = translate_any_size(spy, images)
     assert out.shape == (1, 90, 120, 3)
