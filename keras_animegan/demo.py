@@ -163,7 +163,7 @@ class Demo:
         name = os.path.basename(path)
         if name.isdigit():  # a version folder: name it by its model folder
             name = os.path.basename(os.path.dirname(path))
-        label = type(model.model).__name__ if hasattr(model, "model") else name
+        label = type(model.model).__name__ if model.model is not None else name
         return f"{label} ({name})" if label in taken else label
 
     def warm_up(self):

@@ -27,7 +27,7 @@ class Generator:
     def __init__(self, path=None, direction=None, preset=None):
         if (path is None) == (preset is None):
             raise UserError("Give MODEL (an export folder or .keras file) or --preset NAME, not both or neither.")
-        self.path, self.litert = os.fspath(preset if preset is not None else path), None
+        self.path, self.litert, self.model = os.fspath(preset if preset is not None else path), None, None
         if preset is not None:
             self._use_model(_load_preset(preset), direction)
         elif self.path.endswith(".keras"):
@@ -41,7 +41,7 @@ class Generator:
     def from_model(cls, model, direction=None):
         """A Generator over a model already in memory (a `GANModel`), e.g. right after training."""
         generator = cls.__new__(cls)
-        generator.path, generator.litert = type(model).__name__, None
+        generator.path, generator.litert, generator.model = type(model).__name__, None, None
         generator._use_model(model, direction)
         return generator
 

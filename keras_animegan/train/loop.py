@@ -171,8 +171,9 @@ def save_and_export(trainer, run):
     run.model.save(keras_path)
     formats = export_formats(trainer.config)
     if formats and keras.backend.backend() != "tensorflow":
-        logger.info("Not exported: SavedModel, ONNX and LiteRT export run on the TensorFlow backend. The .keras file "
-                    "is backend-neutral: `KERAS_BACKEND=tensorflow keras-animegan export %s` exports it.", keras_path)
+        logger.info("Not exported: SavedModel export runs on the TensorFlow backend (so do ONNX and LiteRT). The "
+                    ".keras file is backend-neutral: `KERAS_BACKEND=tensorflow keras-animegan export %s` exports it.",
+                    keras_path)
         return {}
     return {fmt: export_model(run.model, fmt, trainer.config.export_dir, trainer.name,
                               networks=trainer.exports(run.model)) for fmt in formats}
