@@ -6,6 +6,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # XLA's CPU compiler at its lowest optimization level: the tests' tiny networks compile in about half the
 # time on JAX (the numbers match TensorFlow's within the same tolerances); every subprocess inherits it.
 os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
+# JAX compiles a program once for the whole run: the tests' JAX processes share a compilation cache (several
+# sample the same preset or train the same tiny DCGAN).
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.join(tempfile.gettempdir(), f"keras_animegan_jax_cache_{os.getuid()}")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
