@@ -162,6 +162,15 @@ def wheel_size():
     return markdown_table(["part", "MB"], rows)
 
 
+def test_suite():
+    """The README's test command (`.ci/run`) from a fresh clone: minutes, installs included."""
+    r = load("test_suite_2cpu.json")
+    before, after = r["before"], r["after"]
+    rows = [["before", f"{before['pytest_s'] / 60:.1f}", ", ".join(f"{s / 60:.1f}" for s in before["ci_runs_s"])],
+            ["now", f"{after['pytest_s'] / 60:.1f}", f"{after['total_s_installs_included'] / 60:.1f}"]]
+    return markdown_table(["", "pytest (min)", "whole command, installs included (min)"], rows)
+
+
 def readme_demo():
     """The README's main command from a fresh venv: KID of its DCGAN (4 minutes of training on 2 cores)."""
     r = load("readme_demo.json")
@@ -193,6 +202,7 @@ TABLES = {
     "litert": (litert, ["litert.json"]),
     "demo": (demo, ["demo_2cpu.json"]),
     "wheel_size": (wheel_size, ["wheel_size.json"]),
+    "test_suite": (test_suite, ["test_suite_2cpu.json"]),
     "readme_demo": (readme_demo, ["readme_demo.json"]),
     "quality": (quality, ["quality_2cpu.json"]),
 }
