@@ -51,7 +51,7 @@ class Generator:
         try:
             runner = SavedModelRunner(path)
         except ValueError as error:
-            raise UserError(f"MODEL {path!r} {error}") from None
+            raise UserError(f"MODEL {error}") from None  # the message names the path
         self.kind, self._call = runner.kind, runner
         if self.kind == "noise":
             self.latent_dim, self.output_size = runner.latent_dim, runner.output_size

@@ -47,6 +47,7 @@ import numpy as np
 from keras_animegan.utils.image_size import DEFAULT_MAX_PIXELS
 from keras_animegan.utils.image_size import ImageTooLargeError
 from keras_animegan.utils.image_size import check_image_size
+from keras_animegan.utils.versions import read_manifest
 from keras_animegan.utils.versions import saved_model_versions
 
 logger = logging.getLogger("keras_animegan.serve")
@@ -149,13 +150,9 @@ class Servable:
 def _batch_size_inputs(path, signatures):
     """`{signature: input}` of the scalar inputs that set a signature's image count, from the export's manifest
     (`assets.extra/keras_animegan.json`, which `keras_animegan.export` writes beside the SavedModel)."""
-    import json
-
-    try:
-        with open(os.path.join(path, "assets.extra", "keras_animegan.json")) as f:
-            return dict(json.load(f).get("batch_size_inputs", {}))
-    except (OSError, ValueError, AttributeError):
-        pass
+    manifest = read_manifest(path)
+    if manifest is not None and isinstance(manifest.get("batch_size_inputs"), dict):
+        return dict(manifest["batch_size_inputs"])
     # Exports written before the manifest: their count-and-seed signatures took a scalar `count`.
     return {name: "count" for name, f in signatures.items()
             if "count" in f.structured_input_signature[1] and f.structured_input_signature[1]["count"].shape.rank == 0}

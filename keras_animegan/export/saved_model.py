@@ -43,6 +43,8 @@ from keras_animegan.utils.image_size import gif_frame_pixels_tf
 from keras_animegan.utils.pixels import to_uint8
 from keras_animegan.utils.pixels import to_unit_range
 from keras_animegan.utils import optional
+from keras_animegan.utils.versions import MANIFEST
+from keras_animegan.utils.versions import read_manifest
 
 tf = optional.tensorflow("SavedModel export")
 
@@ -138,8 +140,6 @@ def serving_endpoints(network, kind):
 ENDPOINTS = {"noise": _noise_endpoints, "image": _image_endpoints}
 #: Per kind: `{signature: scalar input that sets how many images it makes}` (a server bounds it, as a batch).
 BATCH_SIZE_INPUTS = {"noise": {"generate_images": "count", "generate_image_bytes": "count"}, "image": {}}
-#: What an export says about itself, beside the SavedModel (TF Serving ignores `assets.extra/`).
-MANIFEST = os.path.join("assets.extra", "keras_animegan.json")
 
 
 def write_manifest(path, kind):
@@ -152,15 +152,6 @@ def write_manifest(path, kind):
                   indent=2)
 
 
-def read_manifest(path):
-    """The `MANIFEST` of a SavedModel folder, or None (exports written before it existed)."""
-    import json
-
-    try:
-        with open(os.path.join(path, MANIFEST)) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
 
 
 def export_generator(model, export_dir, model_name, version=1, network=None, kind=None):
@@ -265,8 +256,9 @@ def matches(path):
 class SavedModelRunner:
     """A SavedModel written by `export_generator`, run as numpy in / numpy out in [-1, 1] (its `serve` signature).
 
-    `kind` is read from the signature's input name (`noise` or `images`); a model folder of
-    version folders loads its highest version. Raises ValueError naming the path when it is not one.
+    `kind` is read from the export's manifest (older exports: the signature's input name); a model
+    folder of version folders loads its highest version. Raises ValueError naming the path when it is
+    not one.
     """
 
     def __init__(self, path):
@@ -274,16 +266,16 @@ class SavedModelRunner:
 
         path = os.fspath(path)
         if not os.path.isdir(path):
-            raise ValueError("no such SavedModel folder or .keras file.")
+            raise ValueError(f"{path!r}: no such SavedModel folder or .keras file.")
         if not os.path.exists(os.path.join(path, "saved_model.pb")):
             versions = saved_model_versions(path)
             if not versions:
-                raise ValueError("holds no saved_model.pb (nor version folders with one).")
+                raise ValueError(f"{path!r} holds no saved_model.pb (nor version folders with one).")
             path = versions[max(versions)]
         self.path = path
         self.loaded = tf.saved_model.load(path)
         if "serve" not in self.loaded.signatures:
-            raise ValueError("has no 'serve' signature: export it with keras_animegan.export.")
+            raise ValueError(f"{path!r} has no 'serve' signature: export it with keras_animegan.export.")
         self.signature = self.loaded.signatures["serve"]
         name, spec = next(iter(self.signature.structured_input_signature[1].items()))
         manifest = read_manifest(path) or {}  # older exports: the kind from the input's name

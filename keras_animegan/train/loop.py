@@ -15,6 +15,7 @@ from keras_animegan import callbacks as ka_callbacks
 from keras_animegan import presets
 from keras_animegan.export import export_model
 from keras_animegan.train.kid import kid_monitor
+from keras_animegan.train.recipes import export_formats
 from keras_animegan.train.recipes import learning_rate
 from keras_animegan.train.run_paths import RunPaths
 from keras_animegan.train.run_paths import check_same_run
@@ -146,20 +147,6 @@ def fit(run, config, callbacks, resumed_from):
     if run.data.num_skipped:
         logger.warning("Skipped %d unreadable image file(s) in %s.", run.data.num_skipped, run.data.describe())
     return time.time() - t0
-
-
-def export_formats(config):
-    """The formats of `--export_formats` (checked: a typo fails before training, not after)."""
-    from keras_animegan.export import FORMATS
-
-    names = [name.strip() for name in config.export_formats.split(",") if name.strip()]
-    if names == ["none"]:
-        return []
-    unknown = [name for name in names if name not in FORMATS]
-    if unknown or not names:
-        raise ValueError(f"--export_formats must be 'none' or a comma-separated list of {', '.join(FORMATS)}; "
-                         f"got {config.export_formats!r}.")
-    return list(dict.fromkeys(names))
 
 
 def save_and_export(trainer, run):

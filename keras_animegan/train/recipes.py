@@ -81,6 +81,21 @@ def check(config):
         raise ValueError(f"--r1_gamma must be >= 0; got {config.r1_gamma!r}.")
     if config.steps_per_epoch is not None and config.steps_per_epoch < 1:
         raise ValueError(f"--steps_per_epoch must be a positive integer; got {config.steps_per_epoch!r}.")
+    export_formats(config)
+
+
+def export_formats(config):
+    """The formats of `--export_formats` (`check` calls it, so a typo fails before training)."""
+    from keras_animegan.export import FORMATS
+
+    names = [name.strip() for name in config.export_formats.split(",") if name.strip()]
+    if names == ["none"]:
+        return []
+    unknown = [name for name in names if name not in FORMATS]
+    if unknown or not names:
+        raise ValueError(f"--export_formats must be 'none' or a comma-separated list of {', '.join(FORMATS)}; "
+                         f"got {config.export_formats!r}.")
+    return list(dict.fromkeys(names))
 
 
 def learning_rate(config, network):

@@ -130,7 +130,6 @@ class Trainer:
     def run(self):
         """Trains as the config says, resuming from `<model_dir>/checkpoints`, then saves and exports."""
         start = time.time()
-        loop.export_formats(self.config)  # a bad --export_formats fails now, not after training
         run = loop.start_run(self)
         try:
             resumed_from = loop.restore(run, self.config)

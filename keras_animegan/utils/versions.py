@@ -1,6 +1,10 @@
 """TF Serving's model layout: `<model_name>/<version>/saved_model.pb`, where the highest version serves."""
 
+import json
 import os
+
+#: What a keras-animegan export says about itself, beside the SavedModel (TF Serving ignores `assets.extra/`).
+MANIFEST = os.path.join("assets.extra", "keras_animegan.json")
 
 
 def saved_model_versions(model_path):
@@ -13,3 +17,13 @@ def saved_model_versions(model_path):
         return {}
     return {int(name): os.path.join(model_path, name) for name in os.listdir(model_path)
             if name.isdigit() and os.path.exists(os.path.join(model_path, name, "saved_model.pb"))}
+
+
+def read_manifest(path):
+    """The `MANIFEST` of a SavedModel folder as a dict, or None (exports written before it existed)."""
+    try:
+        with open(os.path.join(path, MANIFEST)) as f:
+            manifest = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
