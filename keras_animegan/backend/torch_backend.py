@@ -18,6 +18,36 @@ from keras_animegan.backend.common import train_step  # noqa: F401
 from keras_animegan.backend.common import update_ema as _update_ema_locally
 
 
+def _plain_layout_for_single_channel_kernels():
+    """Work around a PyTorch CPU bug: a channels-last conv kernel with one output channel fails its backward pass.
+
+    Keras's PyTorch backend hands `conv2d` its kernel in channels-last layout. For a kernel of shape
+    `(1, C, H, W)` that layout is ambiguous, and PyTorch's fallback CPU convolution (`slow_conv2d`, used
+    where oneDNN is not: bf16 on CPUs without AVX-512 bf16, or oneDNN switched off) then raises
+    "slow_conv2d: grad_weight must be contiguous" in the backward pass. Every discriminator here ends in a
+    one-filter convolution, so such a kernel gets PyTorch's default layout, which gives the same numbers.
+    This patches one private Keras helper (listed in DEVELOPERS.md); a Keras without it is left alone.
+    """
+    try:
+        from keras.src.backend.torch import nn as keras_torch_nn
+    except ImportError:  # pragma: no cover - a Keras whose private layout differs
+        return
+    convert = getattr(keras_torch_nn, "_maybe_convert_to_channels_last", None)
+    if convert is None or getattr(convert, "keeps_single_channel_kernels", False):
+        return
+
+    def maybe_convert(tensor):
+        if tensor.ndim >= 4 and tensor.shape[0] == 1 and tensor.shape[1] > 1 and tensor.device.type == "cpu":
+            return tensor.contiguous()
+        return convert(tensor)
+
+    maybe_convert.keeps_single_channel_kernels = True
+    keras_torch_nn._maybe_convert_to_channels_last = maybe_convert
+
+
+_plain_layout_for_single_channel_kernels()
+
+
 def _dtype(dtype):
     return getattr(torch, keras.backend.standardize_dtype(dtype))
 

@@ -1,9 +1,11 @@
 """The three trainers on the current Keras backend, as a user runs them, in one process.
 
-`python tests/backends/train_case.py OUT_DIR [--numpy]`: DCGAN fine-tuned from the shipped preset in
+`python tests/backends/train_case.py OUT_DIR [--numpy] [--without_onednn]`: DCGAN fine-tuned from the shipped preset in
 bf16, CycleGAN in fp16 (loss scaling), CartoonGAN with its content-only phase and its adversarial
 phase; each on the embedded sets, tiny networks, a few steps. `--numpy` makes `ImageSource.dataset`
-use the numpy pipeline even where TensorFlow is installed (what a machine without it gets). Prints
+use the numpy pipeline even where TensorFlow is installed (what a machine without it gets).
+`--without_onednn` switches PyTorch's oneDNN convolutions off, so bf16 runs PyTorch's fallback CPU
+convolution, as on a CPU without AVX-512 bf16, whatever CPU runs the test. Prints
 one JSON line per run with its exit status; the test reads the run folders.
 """
 
@@ -21,6 +23,11 @@ def main(argv=None):
         from keras_animegan.data import images
 
         images.ImageSource.dataset = functools.partialmethod(images.ImageSource.dataset, pipeline="numpy")
+
+    if "--without_onednn" in argv:
+        import torch
+
+        torch.backends.mkldnn.enabled = False
 
     from keras_animegan.train import cartoongan
     from keras_animegan.train import cyclegan
