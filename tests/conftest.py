@@ -25,6 +25,9 @@ _cpus = tf.config.list_physical_devices("CPU")
 tf.config.set_logical_device_configuration(
     _cpus[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
 )
+# TensorFlow's graph optimizer (Grappler) rewrites each traced function before its first run: seconds per
+# train step for a network that then runs a handful of steps. The tests run the graphs as traced.
+tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 
 @pytest.fixture(autouse=True)

@@ -68,24 +68,29 @@ def test_stale_lock_of_a_dead_process_is_taken_over_with_a_warning(tmp_path, cap
 def test_second_trainer_on_one_model_dir_exits_at_once_naming_the_first(tmp_path):
     """Before: the second crashed with a raw BlockingIOError at its first checkpoint, and losses.csv held
     steps 1-20 twice, interleaved."""
+    import signal
+
     model_dir = tmp_path / "run"
-    # 600 steps: the first trainer must still be running when the second has started (~10 s of imports).
-    first = subprocess.Popen(trainer(model_dir, 600, checkpoint_every=50), env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL,
+    first = subprocess.Popen(trainer(model_dir, 200, checkpoint_every=50), env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: os.path.exists(model_dir / "losses.csv") and steps_logged(model_dir), first)
+        # Paused mid-run (still holding the folder) while the second starts: it must not wait for the first.
+        first.send_signal(signal.SIGSTOP)
+        assert steps_logged(model_dir)[-1] < 200, "the first trainer finished before the second started"
         started = time.time()
-        second = subprocess.run(trainer(model_dir, 600, checkpoint_every=50), env=ENV, cwd=ROOT, capture_output=True, text=True,
-                                timeout=300)
+        second = subprocess.run(trainer(model_dir, 200, checkpoint_every=50), env=ENV, cwd=ROOT, capture_output=True,
+                                text=True, timeout=300)
         assert second.returncode == 2, second.stderr[-2000:]
         assert f"in use by another trainer: PID {first.pid} on host '{socket.gethostname()}'" in second.stderr
         assert "Traceback" not in second.stderr
         assert time.time() - started < 60  # it stops before building anything
+        first.send_signal(signal.SIGCONT)
         assert first.wait(timeout=300) == 0, first.stderr.read()[-2000:]
     finally:
         first.kill()
         first.wait()
-    assert steps_logged(model_dir) == list(range(1, 601))  # every step once, in order
+    assert steps_logged(model_dir) == list(range(1, 201))  # every step once, in order
     assert json.loads((model_dir / ".lock").read_text() or "{}") == {}  # released at the end
 
 
