@@ -135,7 +135,7 @@ def test_cli_is_killed_mid_epoch_and_resumes(tmp_path):
     """The real thing: SIGKILL the trainer process mid-epoch, rerun the same command."""
     model_dir = tmp_path / "cli"
     command = [
-        sys.executable, "-m", "train.dcgan", f"--model_dir={model_dir}", "--epochs=1", "--steps_per_epoch=150",
+        sys.executable, "-m", "train.dcgan", f"--model_dir={model_dir}", "--epochs=1", "--steps_per_epoch=60",
         "--batch_size=2", "--image_size=32", "--latent_dim=8", "--base_filters=2", "--num_samples=8",
         "--checkpoint_every=5", "--verbose=0", "--export_formats=none",
     ]
@@ -154,13 +154,13 @@ def test_cli_is_killed_mid_epoch_and_resumes(tmp_path):
         process.kill()
         process.wait()
     killed_at = max(steps_logged(str(model_dir)))
-    assert 10 <= killed_at < 150
+    assert 10 <= killed_at < 60
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert "Resuming from step" in finished.stderr
     steps = steps_logged(str(model_dir))
-    assert steps == list(range(1, 151))  # nothing repeated, nothing lost
-    assert "150 steps" in finished.stdout
+    assert steps == list(range(1, 61))  # nothing repeated, nothing lost
+    assert "60 steps" in finished.stdout
 
 
 def test_bf16_run_gives_finite_losses_and_float32_outputs(tmp_path):
