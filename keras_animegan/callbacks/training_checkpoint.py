@@ -13,7 +13,7 @@ logger = logging.getLogger("keras_animegan")
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):
-    """Saves model + optimizer state every `every_n_steps` steps and at every epoch end.
+    """Saves model + optimizer state every `every_n_steps` steps and at every epoch end (once per step).
 
     The training step count is the generator optimizer's `iterations`, which
     is restored with the weights, so a resumed run knows where it stopped
@@ -93,7 +93,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             self.save()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.save()
+        if getattr(self, "saved_step", None) != self.model.train_steps:  # not saved at this very step already
+            self.save()
 
 
 def weights_file_bytes(model):

@@ -228,3 +228,28 @@ def test_a_checkpoint_write_that_fails_midway_leaves_the_good_one_and_exits_clea
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr[-2000:]
+
+
+def test_a_step_is_checkpointed_once_when_an_epoch_ends_on_a_save(tmp_path, monkeypatch):
+    """The epoch-end save is skipped when the step's save just happened (it would write the same state again)."""
+    import types
+
+    from keras_animegan.callbacks import TrainingCheckpoint
+
+    model = types.SimpleNamespace(train_steps=0)
+    checkpoint = TrainingCheckpoint(tmp_path, every_n_steps=3)
+    monkeypatch.setattr(TrainingCheckpoint, "model", model)  # Keras's property: the model set by fit
+    written = []
+
+    def save():
+        written.append(model.train_steps)
+        checkpoint.saved_step = model.train_steps
+        return True
+
+    monkeypatch.setattr(checkpoint, "save", save)
+    for epoch, steps in enumerate((3, 2, 1)):  # epoch ends at steps 3, 5, 6
+        for _ in range(steps):
+            model.train_steps += 1
+            checkpoint.on_train_batch_end(model.train_steps - 1)
+        checkpoint.on_epoch_end(epoch)
+    assert written == [3, 5, 6]
