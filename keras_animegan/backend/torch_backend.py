@@ -25,7 +25,8 @@ def _plain_layout_for_single_channel_kernels():
     `(1, C, H, W)` that layout is ambiguous, and PyTorch's fallback CPU convolution (`slow_conv2d`, used
     where oneDNN is not: bf16 on CPUs without AVX-512 bf16, or oneDNN switched off) then raises
     "slow_conv2d: grad_weight must be contiguous" in the backward pass. Every discriminator here ends in a
-    one-filter convolution, so such a kernel gets PyTorch's default layout, which gives the same numbers.
+    one-filter convolution, so such a kernel gets PyTorch's default layout, which gives the same numbers
+    (the helper cannot tell a kernel from an input: a batch of one image on the CPU keeps that layout too).
     This patches one private Keras helper (listed in DEVELOPERS.md); a Keras without it is left alone.
     """
     try:

@@ -32,6 +32,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.directory = os.fspath(directory)
         self.every_n_steps = every_n_steps or 0
         self.path = os.path.join(self.directory, self.FILENAME)
+        self.saved_step = None  # the step of the state in `path` (written or restored here)
 
     def exists(self):
         return os.path.exists(self.path)
@@ -82,7 +83,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             os.remove(tmp)  # left by a run that died mid-write
         free = shutil.disk_usage(self.directory).free
         if free < need:
-            step = getattr(self, "saved_step", None)
+            step = self.saved_step
             kept = (f"the last good checkpoint (step {step}) is kept" if step is not None
                     else f"{self.path} is kept as it was" if self.exists() else "no checkpoint was written yet")
             raise OSError(errno.ENOSPC, f"No space left on device for a checkpoint of {need / 2**20:.1f} MB in "
@@ -93,7 +94,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             self.save()
 
     def on_epoch_end(self, epoch, logs=None):
-        if getattr(self, "saved_step", None) != self.model.train_steps:  # not saved at this very step already
+        if self.saved_step != self.model.train_steps:  # not saved at this very step already
             self.save()
 
 

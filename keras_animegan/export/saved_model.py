@@ -146,12 +146,10 @@ def write_manifest(path, kind):
     """Writes `MANIFEST` into the SavedModel folder `path`: the generator's input kind and batch-size inputs."""
     import json
 
-    os.makedirs(os.path.join(path, "assets.extra"), exist_ok=True)
+    os.makedirs(os.path.join(path, os.path.dirname(MANIFEST)), exist_ok=True)
     with open(os.path.join(path, MANIFEST), "w") as f:
         json.dump({"format_version": 1, "input_kind": kind, "batch_size_inputs": BATCH_SIZE_INPUTS[kind]}, f,
                   indent=2)
-
-
 
 
 def export_generator(model, export_dir, model_name, version=1, network=None, kind=None):

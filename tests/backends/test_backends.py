@@ -31,11 +31,8 @@ CASES = ("dcgan", "dcgan_lsgan_r1", "cyclegan", "cyclegan_r1", "cartoongan_lsgan
 @pytest.fixture(scope="module")
 def tensorflow_cases(tmp_path_factory):
     """The cases on TensorFlow, in this process (the tests' backend)."""
-    sys.path.insert(0, os.path.dirname(CASE))
-    try:
-        import step_case
-    finally:
-        sys.path.remove(os.path.dirname(CASE))
+    from tests.backends import step_case
+
     folder = tmp_path_factory.mktemp("tensorflow_cases")
     assert step_case.main([str(folder)]) == 0
     return folder
@@ -53,8 +50,9 @@ def test_losses_gradients_and_updates_match_tensorflow(backend, tensorflow_cases
                                        err_msg=f"{backend} {case} {key}")
 
 
-TRAIN = ["-m", "train.dcgan", "--epochs=1", "--steps_per_epoch=3", "--batch_size=4", "--image_size=32",
-         "--latent_dim=8", "--base_filters=4", "--num_samples=4", "--verbose=0"]
+TRAIN_FLAGS = ["--epochs=1", "--steps_per_epoch=3", "--batch_size=4", "--image_size=32", "--latent_dim=8",
+               "--base_filters=4", "--num_samples=4", "--verbose=0"]
+TRAIN = ["-m", "train.dcgan", *TRAIN_FLAGS]
 
 # Samples a `.keras` file and the DCGAN preset on the process's backend, with the same noise as `sample`.
 SAMPLE = """
@@ -122,7 +120,7 @@ def test_train_resume_on_another_backend_and_the_same_images_everywhere(backend,
     model_dir = tmp_path / "run"
     shutil.copytree(trained, model_dir)
     capfd.readouterr()
-    assert dcgan.main([*TRAIN[2:], f"--model_dir={model_dir}", "--epochs=2", "--export_formats=none"]) == 0
+    assert dcgan.main([*TRAIN_FLAGS, f"--model_dir={model_dir}", "--epochs=2", "--export_formats=none"]) == 0
     out, err = capfd.readouterr()
     assert "Resuming from step 3" in err and "Done: 6 steps (3 this run)" in out, (out, err[-2000:])
     # The .keras file and the preset give the same images on every backend.
