@@ -14,6 +14,8 @@ import sys
 import pytest
 import tensorflow as tf
 
+from tests import forked
+
 pytestmark = pytest.mark.slow  # see setup.cfg: subprocesses, servers or many traced models
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -47,7 +49,7 @@ def cluster_run(tmp_path_factory):
             "--steps_per_epoch=2", "--num_samples=8", "--verbose=0", "--checkpoint_every=1",
         ]
         log = open(base / f"w{index}.log", "w")
-        processes.append((subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log))
+        processes.append((forked.start(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT), log))
     codes = []
     try:
         for process, _ in processes:

@@ -129,7 +129,12 @@ def runnable_pages():
 @pytest.mark.parametrize("path", runnable_pages(), ids=lambda p: os.path.relpath(p, ROOT))
 def test_snippets_run_as_pasted(path, tmp_path):
     """Each page's runnable blocks, in order, in one fresh folder (a block may use what an earlier one wrote),
-    with this environment's `python` and `keras-animegan` first on the PATH, as an activated venv has them."""
+    with this environment's `python` and `keras-animegan` first on the PATH, as an activated venv has them.
+
+    Python blocks are forked from a process that has imported TensorFlow (`tests/forked.py`: the same
+    interpreter state and `sys.path` as `python -c`); a block that picks its Keras backend gets a fresh one."""
+    from tests import forked
+
     bin_dir = os.path.dirname(sys.executable)
     env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""), MPLBACKEND="Agg")
     env.pop("PYTHONPATH", None)  # the installed package, as a user has it
@@ -137,10 +142,11 @@ def test_snippets_run_as_pasted(path, tmp_path):
         if reason is not None or language not in RUNNABLE_LANGUAGES:
             continue
         if RUNNABLE_LANGUAGES[language] == "bash":
-            command = ["bash", "-euo", "pipefail", "-c", code]
+            result = subprocess.run(["bash", "-euo", "pipefail", "-c", code], cwd=tmp_path, env=env,
+                                    capture_output=True, text=True, timeout=900)
         else:
-            command = [sys.executable, "-c", code]
-        result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+            result = forked.run([sys.executable, "-c", code], cwd=tmp_path, env=env, timeout=900,
+                                fresh="KERAS_BACKEND" in code)
         assert result.returncode == 0, f"{os.path.relpath(path, ROOT)}:\n{code}\n---\n{result.stderr[-3000:]}"
     if path == README:  # the first steps leave what they promise
         for name in ("avatars.png", "anime.png", "my_avatars.png", "runs/my_dcgan/dcgan.keras",

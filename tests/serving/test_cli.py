@@ -11,6 +11,7 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_animegan.cli import main
+from tests import forked
 from tests.serving.conftest import SIZE
 
 pytestmark = pytest.mark.slow  # see setup.cfg: subprocesses, servers or many traced models
@@ -42,9 +43,8 @@ def test_generate_folder_and_grid(tiny_models, tmp_path, model_key):
 
 def test_generate_through_python_dash_m(tiny_models, tmp_path):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), TF_CPP_MIN_LOG_LEVEL="2")
-    done = subprocess.run([sys.executable, "-m", "keras_animegan", "generate", tiny_models["dcgan_export"],
-                           "--num", "2", "--output", str(tmp_path / "g.png")],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = forked.run([sys.executable, "-m", "keras_animegan", "generate", tiny_models["dcgan_export"],
+                       "--num", "2", "--output", str(tmp_path / "g.png")], cwd=ROOT, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert Image.open(tmp_path / "g.png").size == (2 * SIZE + 6, SIZE + 4)
 

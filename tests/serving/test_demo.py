@@ -296,10 +296,12 @@ def test_the_command_serves_the_page(tmp_path):
     import time
     import urllib.request
 
+    from tests import forked
+
     port = _free_port()
     log = open(tmp_path / "demo.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "keras_animegan", "demo", "--port", str(port)],
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = forked.start([sys.executable, "-m", "keras_animegan", "demo", "--port", str(port)],
+                           stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and process.poll() is None:

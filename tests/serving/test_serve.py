@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from keras_animegan.serve import find_models
+from tests import forked
 from tests.bombs import apng_frame_bomb
 from tests.bombs import gif_frame_bomb
 from tests.serving.conftest import LATENT
@@ -56,7 +57,7 @@ def client(tiny_models, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("serve") / "server.log"
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), TF_CPP_MIN_LOG_LEVEL="2")
     with open(log_path, "w") as log:
-        process = subprocess.Popen(
+        process = forked.start(
             [sys.executable, "-m", "keras_animegan.serve", f"--model_base_path={tiny_models['dir'] / 'export'}",
              f"--rest_api_port={port}", "--rest_api_host=127.0.0.1", "--max_request_bytes=200000",
              "--max_batch_size=16", f"--max_request_pixels={MAX_PIXELS}", "--max_concurrent_requests=1",

@@ -4,7 +4,6 @@ import csv
 import dataclasses
 import math
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -13,6 +12,7 @@ import tensorflow as tf
 from PIL import Image
 
 from keras_animegan.train import cartoongan
+from tests import forked
 
 pytestmark = pytest.mark.slow
 
@@ -22,8 +22,7 @@ def test_cli_command_from_the_issue_on_the_embedded_default(tmp_path):
                "--init_epochs=1", "--steps_per_epoch=2", "--batch_size=2", "--image_size=32", "--vgg_weights=none",
                "--vgg=vgg16", "--base_filters=8", "--cartoon_blocks=1",
                "--kid_every=1", "--kid_features=random", "--kid_samples=4"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    done = forked.run(command, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.returncode == 0, done.stderr[-3000:]
     assert "4 steps" in done.stdout
     assert sorted(os.listdir(tmp_path / "D" / "samples")) == ["epoch_001.png", "epoch_002.png"]

@@ -2,7 +2,6 @@
 
 import csv
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -12,6 +11,7 @@ from PIL import Image
 
 from keras_animegan.models import CycleGAN
 from keras_animegan.train import cyclegan
+from tests import forked
 
 pytestmark = pytest.mark.slow
 
@@ -74,8 +74,7 @@ def test_missing_domain_path_is_a_clear_error(tmp_path):
 def test_cli_command_from_the_issue(tmp_path):
     command = [sys.executable, "-m", "train.cyclegan", f"--model_dir={tmp_path / 'D'}", "--epochs=1",
                "--steps_per_epoch=2", "--batch_size=1", "--image_size=32", "--base_filters=8", "--num_blocks=1"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    done = forked.run(command, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert done.returncode == 0, done.stderr[-3000:]
     assert "cyclegan_ba" in done.stdout
     assert os.path.isfile(tmp_path / "D" / "export" / "cyclegan_ab" / "1" / "saved_model.pb")

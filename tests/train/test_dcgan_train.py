@@ -16,6 +16,7 @@ from PIL import Image
 
 from keras_animegan import callbacks as ka_callbacks
 from keras_animegan.train import dcgan
+from tests import forked
 
 pytestmark = pytest.mark.slow
 
@@ -140,7 +141,7 @@ def test_cli_is_killed_mid_epoch_and_resumes(tmp_path):
         "--checkpoint_every=5", "--verbose=0", "--export_formats=none",
     ]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = forked.start(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpoint = model_dir / "checkpoints" / "latest.weights.h5"
     deadline = time.time() + 240
     try:
@@ -155,7 +156,7 @@ def test_cli_is_killed_mid_epoch_and_resumes(tmp_path):
         process.wait()
     killed_at = max(steps_logged(str(model_dir)))
     assert 10 <= killed_at < 60
-    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    finished = forked.run(command, env=env, timeout=600)
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert "Resuming from step" in finished.stderr
     steps = steps_logged(str(model_dir))

@@ -14,6 +14,7 @@ import pytest
 from keras_animegan.callbacks.loss_logger import truncate_csv
 from keras_animegan.utils.run_folder import RunLock
 from keras_animegan.utils.run_folder import RunLockedError
+from tests import forked
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ROOT}
@@ -71,16 +72,15 @@ def test_second_trainer_on_one_model_dir_exits_at_once_naming_the_first(tmp_path
     import signal
 
     model_dir = tmp_path / "run"
-    first = subprocess.Popen(trainer(model_dir, 200, checkpoint_every=50), env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
+    first = forked.start(trainer(model_dir, 200, checkpoint_every=50), env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: os.path.exists(model_dir / "losses.csv") and steps_logged(model_dir), first)
         # Paused mid-run (still holding the folder) while the second starts: it must not wait for the first.
         first.send_signal(signal.SIGSTOP)
         assert steps_logged(model_dir)[-1] < 200, "the first trainer finished before the second started"
         started = time.time()
-        second = subprocess.run(trainer(model_dir, 200, checkpoint_every=50), env=ENV, cwd=ROOT, capture_output=True,
-                                text=True, timeout=300)
+        second = forked.run(trainer(model_dir, 200, checkpoint_every=50), env=ENV, cwd=ROOT, timeout=300)
         assert second.returncode == 2, second.stderr[-2000:]
         assert f"in use by another trainer: PID {first.pid} on host '{socket.gethostname()}'" in second.stderr
         assert "Traceback" not in second.stderr
@@ -164,8 +164,7 @@ def test_full_disk_ends_with_one_message_and_the_rerun_resumes(tmp_path):
         checkpoint = model_dir / "checkpoints" / "latest.weights.h5"
         driver = [sys.executable, "-c", FULL_AFTER_FIRST_CHECKPOINT, str(checkpoint), *command[3:]]
         first = command if mounted else driver
-        process = subprocess.Popen(first, env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                   text=True)
+        process = forked.start(first, env=ENV, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         ballast = None
         try:
             if mounted:
@@ -184,7 +183,7 @@ def test_full_disk_ends_with_one_message_and_the_rerun_resumes(tmp_path):
         assert checkpoint.exists() and not (model_dir / "checkpoints" / "saving.weights.h5").exists()
         if ballast:
             os.remove(ballast)
-        rerun = subprocess.run(command, env=ENV, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        rerun = forked.run(command, env=ENV, cwd=ROOT, timeout=600)
         assert rerun.returncode == 0, rerun.stderr[-2000:]
         assert "Resuming from step" in rerun.stderr
         assert steps_logged(model_dir) == list(range(1, 41))
