@@ -1,7 +1,8 @@
 """DCGAN and CycleGAN on JAX and PyTorch: the same numbers as on TensorFlow, training from the command line, and
 checkpoints and `.keras` files that move between backends.
 
-Each backend runs in its own process (Keras picks its backend once, at import).
+Each backend runs in its own process (Keras picks its backend once, at import): one process per backend runs every
+case of `tests/backends/cases.py`, and the test of that backend checks each case in a subtest of its own.
 """
 
 import os
@@ -12,8 +13,11 @@ import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CASE = os.path.join(ROOT, "tests", "backends", "step_case.py")
+CASES_SCRIPT = os.path.join(ROOT, "tests", "backends", "cases.py")
 OTHER_BACKENDS = ("jax", "torch")
+# The trainers' data pipeline on each backend: JAX takes the numpy pipeline (what a machine without TensorFlow
+# gets); PyTorch runs without oneDNN, so bf16 meets its fallback CPU convolution, as on CPUs without AVX-512 bf16.
+TRAINERS_OPTION = {"jax": "--numpy", "torch": "--without_onednn"}
 
 
 def run_on(backend, args, timeout=600, extra_env=None):
@@ -38,21 +42,51 @@ def tensorflow_cases(tmp_path_factory):
     return folder
 
 
+TRAIN_FLAGS = ["--epochs=1", "--steps_per_epoch=3", "--batch_size=4", "--image_size=32", "--latent_dim=8",
+               "--base_filters=4", "--num_samples=4", "--verbose=0"]
+TRAIN = ["-m", "train.dcgan", *TRAIN_FLAGS]
+
+
 @pytest.mark.parametrize("backend", OTHER_BACKENDS)
-def test_losses_gradients_and_updates_match_tensorflow(backend, tensorflow_cases, tmp_path):
-    run_on(backend, [CASE, str(tmp_path)])
+def test_every_case_on_another_backend(backend, tensorflow_cases, tmp_path, capfd, subtests):
+    """One process on `backend` runs every case; each `check_*` below is a subtest (named without `check_`)."""
+    folder = tmp_path / "cases"
+    run_on(backend, [CASES_SCRIPT, str(folder), TRAINERS_OPTION[backend], "--train", *TRAIN_FLAGS], timeout=1500)
+    checks = [
+        (check_losses_gradients_and_updates_match_tensorflow, (backend, folder, tensorflow_cases)),
+        (check_train_resume_on_tensorflow_and_the_same_images_everywhere,
+         (backend, folder, tmp_path / "resume", capfd)),
+        (check_cyclegan_and_cartoongan_train_with_every_recipe_option, (folder,)),
+        (check_the_trainers_fine_tune_from_a_preset_and_train_in_bf16_and_fp16, (folder,)),
+    ]
+    if backend == "jax":
+        checks.append((check_jax_trains_data_parallel_over_every_device_with_the_numbers_of_one,
+                       (folder, tmp_path / "devices_2")))
+    for check, args in checks:
+        with subtests.test(check.__name__.removeprefix("check_")):
+            check(*args)
+
+
+def case_output(folder, case):
+    """`(stdout, stderr)` of a case that exited with status 0; else the test fails with the case's traceback."""
+    import json
+
+    result = json.loads((folder / f"{case}.json").read_text())
+    stdout, stderr = (folder / f"{case}.stdout").read_text(), (folder / f"{case}.stderr").read_text()
+    assert result["status"] == 0, result["error"] or stderr[-3000:]
+    return stdout, stderr
+
+
+def check_losses_gradients_and_updates_match_tensorflow(backend, folder, tensorflow_cases):
+    case_output(folder, "steps")
     for case in CASES:
-        expected, got = np.load(tensorflow_cases / f"{case}.npz"), np.load(tmp_path / f"{case}.npz")
+        expected, got = np.load(tensorflow_cases / f"{case}.npz"), np.load(folder / "steps" / f"{case}.npz")
         assert expected.files == got.files and len(got.files) > 40  # 2 losses, every gradient (, every weight)
         assert not np.allclose(expected["arr_0"], 0.0)
         for key in expected.files:
             np.testing.assert_allclose(got[key], expected[key], rtol=1e-4, atol=1e-4,
                                        err_msg=f"{backend} {case} {key}")
 
-
-TRAIN_FLAGS = ["--epochs=1", "--steps_per_epoch=3", "--batch_size=4", "--image_size=32", "--latent_dim=8",
-               "--base_filters=4", "--num_samples=4", "--verbose=0"]
-TRAIN = ["-m", "train.dcgan", *TRAIN_FLAGS]
 
 # Samples a `.keras` file and the DCGAN preset on the process's backend, with the same noise as `sample`.
 SAMPLE = """
@@ -85,24 +119,14 @@ def read_losses(model_dir):
         return [(float(r["d_loss"]), float(r["g_loss"])) for r in csv.DictReader(f)]
 
 
-@pytest.fixture(scope="module")
-def trained_on(tmp_path_factory):
-    """`backend -> (run folder, finished process, losses)`: the tiny DCGAN trained for 3 steps on that backend
-    (one device), once per module; tests copy the folder before changing it."""
-    runs = {}
-
-    def train(backend):
-        if backend not in runs:
-            model_dir = tmp_path_factory.mktemp(f"trained_on_{backend}") / "run"
-            done = run_on(backend, [*TRAIN, f"--model_dir={model_dir}"])
-            runs[backend] = (model_dir, done, read_losses(model_dir))
-        return runs[backend]
-
-    return train
+def trained(folder):
+    """`(run folder, (stdout, stderr), losses)` of the tiny DCGAN trained for 3 steps on the backend (one device,
+    `python -m train.dcgan`'s main); checks copy the folder before changing it."""
+    output = case_output(folder, "trained")
+    return folder / "trained" / "run", output, read_losses(folder / "trained" / "run")
 
 
-@pytest.mark.parametrize("backend", OTHER_BACKENDS)
-def test_train_resume_on_another_backend_and_the_same_images_everywhere(backend, trained_on, tmp_path, capfd):
+def check_train_resume_on_tensorflow_and_the_same_images_everywhere(backend, folder, tmp_path, capfd):
     import shutil
 
     import keras
@@ -110,15 +134,15 @@ def test_train_resume_on_another_backend_and_the_same_images_everywhere(backend,
     from keras_animegan import DCGAN
     from keras_animegan.train import dcgan
 
-    trained, first, _ = trained_on(backend)
-    assert "Done: 3 steps" in first.stdout, first.stdout
+    run_dir, (first_out, first_err), _ = trained(folder)
+    assert "Done: 3 steps" in first_out, first_out
     for artifact in ("checkpoints/latest.weights.h5", "dcgan.keras", "losses.csv", "config.json"):
-        assert (trained / artifact).exists(), artifact
-    assert list((trained / "samples").iterdir())
-    assert "SavedModel export runs on the TensorFlow backend" in first.stderr
+        assert (run_dir / artifact).exists(), artifact
+    assert list((run_dir / "samples").iterdir())
+    assert "SavedModel export runs on the TensorFlow backend" in first_err
     # The checkpoint resumes on TensorFlow (this process), at the step it stopped.
     model_dir = tmp_path / "run"
-    shutil.copytree(trained, model_dir)
+    shutil.copytree(run_dir, model_dir)
     capfd.readouterr()
     assert dcgan.main([*TRAIN_FLAGS, f"--model_dir={model_dir}", "--epochs=2", "--export_formats=none"]) == 0
     out, err = capfd.readouterr()
@@ -134,10 +158,10 @@ def test_train_resume_on_another_backend_and_the_same_images_everywhere(backend,
     assert np.abs(images - reference).max() <= 1e-3
 
 
-def test_jax_trains_data_parallel_over_every_device_with_the_numbers_of_one(trained_on, tmp_path):
+def check_jax_trains_data_parallel_over_every_device_with_the_numbers_of_one(folder, tmp_path):
     """`--strategy=auto` on JAX: Keras's `DataParallel` over the local devices (two CPU devices here)."""
-    _, one_device, losses_one = trained_on("jax")
-    assert "batch 4, 1 device(s)" in one_device.stderr, one_device.stderr[-2000:]
+    _, (_, one_device_err), losses_one = trained(folder)
+    assert "batch 4, 1 device(s)" in one_device_err, one_device_err[-2000:]
     model_dir = tmp_path / "devices_2"
     done = run_on("jax", [*TRAIN, f"--model_dir={model_dir}"],
                   extra_env={"XLA_FLAGS": os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2"})
@@ -147,13 +171,12 @@ def test_jax_trains_data_parallel_over_every_device_with_the_numbers_of_one(trai
     np.testing.assert_allclose(losses, losses_one, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("backend", OTHER_BACKENDS)
-def test_cyclegan_and_cartoongan_train_with_every_recipe_option(backend):
+def check_cyclegan_and_cartoongan_train_with_every_recipe_option(folder):
     """EMA, DiffAugment, R1 and the image pool (CycleGAN); the content-only phase and its end (CartoonGAN)."""
     import json
 
-    done = run_on(backend, [os.path.join(ROOT, "tests", "backends", "fit_case.py")])
-    results = {r["model"]: r for r in map(json.loads, done.stdout.strip().splitlines()[-2:])}
+    stdout, _ = case_output(folder, "fits")
+    results = {r["model"]: r for r in map(json.loads, stdout.strip().splitlines()[-2:])}
     cyclegan, cartoongan = results["cyclegan"], results["cartoongan"]
     assert cyclegan["steps"] == 4 and cyclegan["pool"] == 3
     assert set(cyclegan["losses"]) >= {"g_loss", "d_a_loss", "d_b_loss", "cycle_a"}
@@ -163,15 +186,9 @@ def test_cyclegan_and_cartoongan_train_with_every_recipe_option(backend):
     assert all(np.isfinite(v) for v in cartoongan["losses"].values())
 
 
-TRAIN_CASE = os.path.join(ROOT, "tests", "backends", "train_case.py")
-
-
-@pytest.mark.parametrize("backend,pipeline", [("jax", "--numpy"), ("torch", "--without_onednn")])
-def test_the_trainers_fine_tune_from_a_preset_and_train_in_bf16_and_fp16(backend, pipeline, tmp_path):
-    """The trainers as a user runs them: DCGAN from the preset in bf16, CycleGAN in fp16, CartoonGAN's two phases.
-
-    PyTorch runs without oneDNN: its fallback CPU convolution is what bf16 gets on CPUs without AVX-512 bf16.
-    """
+def check_the_trainers_fine_tune_from_a_preset_and_train_in_bf16_and_fp16(folder):
+    """The trainers as a user runs them: DCGAN from the preset in bf16, CycleGAN in fp16, CartoonGAN's two phases
+    (JAX with the numpy pipeline, PyTorch without oneDNN: see `TRAINERS_OPTION`)."""
     import csv
     import json
 
@@ -179,12 +196,12 @@ def test_the_trainers_fine_tune_from_a_preset_and_train_in_bf16_and_fp16(backend
 
     from keras_animegan import DCGAN
 
-    done = run_on(backend, [TRAIN_CASE, str(tmp_path), pipeline], timeout=900)
-    statuses = {r["model"]: r["status"] for r in map(json.loads, (line for line in done.stdout.splitlines()
+    stdout, stderr = case_output(folder, "trainers")
+    statuses = {r["model"]: r["status"] for r in map(json.loads, (line for line in stdout.splitlines()
                                                                    if line.startswith("{")))}
-    assert statuses == {"dcgan": 0, "cyclegan": 0, "cartoongan": 0}, done.stderr[-3000:]
+    assert statuses == {"dcgan": 0, "cyclegan": 0, "cartoongan": 0}, stderr[-3000:]
     for name, steps in (("dcgan", 2), ("cyclegan", 2), ("cartoongan", 4)):
-        run = tmp_path / name
+        run = folder / "trainers" / name
         for artifact in ("checkpoints/latest.weights.h5", f"{name}.keras", "config.json"):
             assert (run / artifact).is_file(), (name, artifact)
         assert list((run / "samples").iterdir()), name
@@ -195,7 +212,7 @@ def test_the_trainers_fine_tune_from_a_preset_and_train_in_bf16_and_fp16(backend
     # Fine-tuned, not trained from scratch: two small steps from the preset give nearly its images.
     noise = np.random.default_rng(0).normal(size=(8, 100)).astype("float32")
     preset = keras.ops.convert_to_numpy(DCGAN.from_preset("dcgan_avatars_64").generator(noise))
-    tuned = keras.models.load_model(tmp_path / "dcgan" / "dcgan.keras")
+    tuned = keras.models.load_model(folder / "trainers" / "dcgan" / "dcgan.keras")
     images = keras.ops.convert_to_numpy(tuned.generator(noise)).astype("float32")
     assert images.shape == preset.shape and preset.std() > 0.2
     assert 0.0 < np.abs(images - preset).mean() < 0.1
