@@ -3,7 +3,7 @@
 A test that runs `python -m train.dcgan ...` as a user does pays for a fresh interpreter's imports first
 (TensorFlow alone: 5-11 s on 2 cores). `run` and `start` take the same command (`[sys.executable, "-m" | "-c" |
 script, ...]`) and fork it from a server that imported TensorFlow and Keras once (the standard library's
-`multiprocessing` forkserver). Nothing else is imported there and nothing runs: TensorFlow starts its runtime in
+`multiprocessing` forkserver; `PRELOAD` lists what it imports). Nothing else is imported there and nothing runs: TensorFlow starts its runtime in
 the child, as in a fresh process. The child is a real process (its own pid, signals, exit code, files) with the
 command's environment, working folder, `sys.argv` and a fresh interpreter's `sys.path` (the command's
 `PYTHONPATH` included), so the package is imported from where the command would import it.
@@ -19,8 +19,8 @@ import multiprocessing
 import os
 import signal
 import subprocess
-import sys
 import shutil
+import sys
 import tempfile
 import traceback
 import types
@@ -81,6 +81,7 @@ def _child(command, env, cwd, stdout, stderr, fresh_path):
     os.environ.update(env)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
+    os.close(null)
     for fd, path in ((1, stdout), (2, stderr)):
         if path == "stdout":
             os.dup2(1, 2)

@@ -3,9 +3,9 @@
 `python tests/backends/cases.py OUT_DIR [--numpy] [--without_onednn]` runs, in this order, each in its own
 `OUT_DIR/<case>/` folder and each whatever the others did:
 - `steps`: `step_case.py` (one step's losses, gradients and updates);
-- `fits`: `fit_case.py` (CycleGAN and CartoonGAN with every recipe option; its JSON lines go to `fits.jsonl`);
-- `trained`: the tiny DCGAN trained from the command line (`python -m train.dcgan` with the flags given after
-  `--train`), which the resume and data-parallel tests continue;
+- `fits`: `fit_case.py` (CycleGAN and CartoonGAN with every recipe option; its JSON lines go to `fits.stdout`);
+- `trained`: the tiny DCGAN trained by the DCGAN trainer's `main` (what `python -m train.dcgan` runs) with the
+  flags given after `--train`, which the resume and data-parallel checks continue;
 - `trainers`: `train_case.py` (the three trainers as a user runs them; `--numpy` and `--without_onednn` change
   this process from here on, so it runs last).
 Each case's exit status and traceback go to `OUT_DIR/<case>.json`, its output to `OUT_DIR/<case>.stdout` and
@@ -41,9 +41,8 @@ def _output_to(prefix):
 
 
 def _record(out_dir, name, run):
-    folder = os.path.join(out_dir, name)
+    folder = prefix = os.path.join(out_dir, name)  # the case's folder, and the stem of its .json/.stdout/.stderr
     os.makedirs(folder, exist_ok=True)
-    prefix = os.path.join(out_dir, name)
     with _output_to(prefix):
         try:
             status, error = run(folder), None

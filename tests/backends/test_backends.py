@@ -121,7 +121,7 @@ def read_losses(model_dir):
 
 def trained(folder):
     """`(run folder, (stdout, stderr), losses)` of the tiny DCGAN trained for 3 steps on the backend (one device,
-    `python -m train.dcgan`'s main); checks copy the folder before changing it."""
+    the DCGAN trainer's `main`); checks copy the folder before changing it."""
     output = case_output(folder, "trained")
     return folder / "trained" / "run", output, read_losses(folder / "trained" / "run")
 
