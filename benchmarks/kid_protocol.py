@@ -20,6 +20,8 @@ SHARED = os.path.join(os.path.dirname(os.path.dirname(HERE)), "shared")
 DATA_DIR = os.path.join(SHARED, "data")
 VGG_WEIGHTS = os.path.join(SHARED, "models", "vgg16-imagenet", "vgg16_imagenet_notop.weights.h5")
 AVATARS = "anime-avatars-64.zip"
+#: The 12,000 avatars' tags (`node benchmarks/standin_data/render.mjs tags 0 11999 FILE`).
+AVATAR_TAGS = os.path.join(HERE, "standin_data", "anime_avatars_64_tags.csv")
 FACES = "cartoon-faces-64.zip"
 
 # name -> (zip file, first index, last index): the stand-in sets' splits (shared/data/README.md).
@@ -139,7 +141,7 @@ def score(model, protocol, faces=None, masks=None):
 
     row = {}
     kind = type(model).__name__
-    if kind == "DCGAN":
+    if kind in ("DCGAN", "TaggedDCGAN"):  # a tagged one draws its tags from the training distribution
         images = dcgan_samples(model)
         grid = visualization.make_grid(images[:64], 8)
     elif kind == "CycleGAN":

@@ -107,7 +107,7 @@ def parse_sets(items):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", choices=["dcgan", "cyclegan", "cartoongan"])
+    parser.add_argument("model", choices=["dcgan", "tagged_dcgan", "cyclegan", "cartoongan"])
     parser.add_argument("--name", required=True)
     parser.add_argument("--data", choices=["embedded", "train"], default="embedded")
     parser.add_argument("--minutes", default="4", help="Comma-separated training budgets in minutes.")
@@ -139,6 +139,14 @@ def main(argv=None):
         if args.data == "train":
             overrides["image_dir"] = kid_protocol.split_folder("avatars_train", args.work_dir, args.data_dir)
         config = trainer.DCGANConfig(model_dir=os.path.join(run_dir, "train"), **overrides)
+    elif args.model == "tagged_dcgan":
+        from keras_animegan.train import tagged_dcgan as trainer
+
+        networks = ("generator",)
+        if args.data == "train":  # the avatars' tags, from DiceBear's options (benchmarks/standin_data/render.mjs)
+            overrides["image_dir"] = kid_protocol.split_folder("avatars_train", args.work_dir, args.data_dir)
+            overrides.setdefault("tags_csv", kid_protocol.AVATAR_TAGS)
+        config = trainer.TaggedDCGANConfig(model_dir=os.path.join(run_dir, "train"), **overrides)
     elif args.model == "cyclegan":
         from keras_animegan.train import cyclegan as trainer
 
@@ -174,7 +182,7 @@ def main(argv=None):
 
     protocol = kid_protocol.KIDProtocol(args.work_dir, args.data_dir, args.vgg_weights)
     rows, faces = [], None
-    if args.model != "dcgan":
+    if args.model not in ("dcgan", "tagged_dcgan"):
         faces = kid_protocol.load_images(kid_protocol.split_folder("faces_test", args.work_dir, args.data_dir))
     for m in minutes:
         info = snapshots.state["snapshots"][str(m)]

@@ -5,7 +5,9 @@
 writes `anime-avatars-64.zip` (12,000 DiceBear 9.4.3 "adventurer" avatars, seeds `adventurer-0` ..
 `adventurer-11999`, solid pastel backgrounds; files `adventurer_00000..11999.png`) and
 `cartoon-faces-64.zip` (6,000 facesjs 5.0.3 faces, head crops on white; `facesjs_00000..05999.png`),
-64x64 RGB PNG, flat. Splits, by file number: avatars 0-9999 train, 10000-11999 test (10000-10999 is
+64x64 RGB PNG, flat; the avatars' zip also holds their `tags.csv` (Danbooru-style tags from the
+options DiceBear picks per seed, `render.mjs tags`; the same rows as
+`benchmarks/standin_data/anime_avatars_64_tags.csv`). Splits, by file number: avatars 0-9999 train, 10000-11999 test (10000-10999 is
 the KID reference); faces 0-4999 train, 5000-5999 test. The package embeds avatars 0-1999 and faces
 0-999.
 
@@ -71,12 +73,15 @@ def render(npm_dir, kind, first, last, out_dir, processes=2):
         raise SystemExit(f"error: node render.mjs {kind} failed (see above).")
 
 
-def write_zip(folder, prefix, count, path):
-    """The rendered PNGs, RGB, as a zip with fixed timestamps, in file-number order."""
+def write_zip(folder, prefix, count, path, tags_csv=None):
+    """The rendered PNGs, RGB, as a zip with fixed timestamps, in file-number order (and `tags.csv` when given)."""
     from PIL import Image
 
     tmp = path + ".tmp"
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
+        if tags_csv is not None:
+            with open(tags_csv, "rb") as f:
+                archive.writestr(zipfile.ZipInfo("tags.csv", _DATE), f.read())
         for n in range(count):
             name = f"{prefix}_{n:05d}.png"
             buffer = io.BytesIO()
@@ -96,7 +101,12 @@ def build(output, names=tuple(SETS), work_dir=None, count=None):
             folder = os.path.join(tmp, kind)
             print(f"Rendering {total:,} {kind} ...", flush=True)
             render(npm_dir, kind, 0, total - 1, folder)
-            write_zip(folder, prefix, total, os.path.join(output, name))
+            tags_csv = None
+            if kind == "avatars":  # DiceBear's options per seed, as Danbooru tags
+                tags_csv = os.path.join(tmp, "tags.csv")
+                subprocess.run([_tool("node"), "render.mjs", "tags", "0", str(total - 1), tags_csv], cwd=npm_dir,
+                               check=True)
+            write_zip(folder, prefix, total, os.path.join(output, name), tags_csv)
             print(f"  {os.path.join(output, name)}", flush=True)
     return output
 

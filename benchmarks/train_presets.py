@@ -49,6 +49,9 @@ FACES = ("5,000 western cartoon faces (facesjs 5.0.3, `facesjs_00000..04999`), A
 # The modern recipe's measured settings (README "Training recipes and sample quality").
 DCGAN_RECIPE = ["base_filters=32", "batch_size=32", "learning_rate=0.0005", "ema_decay=0.999",
                 "augment=color,translation"]
+TAGGED_RECIPE = ["base_filters=32", "batch_size=32", "learning_rate=0.0005", "ema_decay=0.999", "augment=translation"]
+AVATAR_TAGS = ("their tags, read from DiceBear's options for each seed (`benchmarks/standin_data/render.mjs tags`; "
+               "the value behind each tag is in `tfds_builders/anime/README.md`)")
 TRANSLATOR_RECIPE = ["image_size=64", "base_filters=32", "batch_size=4", "ema_decay=0.999", "augment=color,translation"]
 
 PHOTO_DATA = (
@@ -68,6 +71,10 @@ PRESETS = {
     "dcgan_avatars_64": dict(
         model="dcgan", sets=DCGAN_RECIPE, steps_per_minute=336.5, data=[AVATARS],
         description="DCGAN: 64x64 anime avatars from noise, trained on 10,000 DiceBear avatars."),
+    "dcgan_tagged_avatars_64": dict(
+        model="tagged_dcgan", sets=TAGGED_RECIPE, steps_per_minute=None, data=[AVATARS, AVATAR_TAGS],
+        description="TaggedDCGAN: 64x64 anime avatars from tags (hair colour, skin, hair length, glasses, earrings, "
+                    "facial features) and noise, trained on 10,000 tagged DiceBear avatars."),
     "cyclegan_faces2avatars_64": dict(
         model="cyclegan", sets=TRANSLATOR_RECIPE + ["num_blocks=6"], steps_per_minute=112.5, data=[FACES, AVATARS],
         description="CycleGAN: cartoon faces <-> anime avatars at 64x64, both directions."),
@@ -173,8 +180,41 @@ def model_card(name, spec, metadata):
             "- The sample below is the astronaut photo, which is also one of the training photos (400 random "
             "crops of it among 11,200 training images).",
         ]
+    tags = metadata.get("tag_accuracy")
+    if tags:
+        agree, reader = tags["samples"]["agreement"], tags["reader"]["test"]
+        lines += [
+            "", "## Tags (`benchmarks/tag_accuracy.py`)", "",
+            "A reader CNN trained on the training split's images and tags reads each sample; one sample is drawn "
+            "for each of the 2,000 test avatars' tag sets (`adventurer_10000..11999`).", "",
+            "| | hair colour | skin | hair length | glasses with / without | long hair with / without |",
+            "|---|---|---|---|---|---|",
+            f"| samples show the requested value | {agree['hair_color']:.3f} | {agree['skin']:.3f} | "
+            f"{agree['hair_length']:.3f} | {agree['glasses_shown_with']:.3f} / {agree['glasses_shown_without']:.3f} | "
+            f"{agree['long_hair_shown_with']:.3f} / {agree['long_hair_shown_without']:.3f} |",
+            f"| the reader on the real test avatars | {reader['hair_color']:.3f} | {reader['skin']:.3f} | "
+            f"{reader['hair_length']:.3f} | {reader['glasses_shown_with']:.3f} / "
+            f"{reader['glasses_shown_without']:.3f} | {reader['long_hair_shown_with']:.3f} / "
+            f"{reader['long_hair_shown_without']:.3f} |", "",
+            f"- One tag changed, the same seed: the reader sees that change and no other in "
+            f"{tags['consistency']['share']['all']:.3f} of {tags['consistency']['count']} pairs "
+            f"(hair colour {tags['consistency']['share'].get('hair_color', 0):.3f}, skin "
+            f"{tags['consistency']['share'].get('skin', 0):.3f}, hair length "
+            f"{tags['consistency']['share'].get('hair_length', 0):.3f}, glasses "
+            f"{tags['consistency']['share'].get('glasses', 0):.3f}).",
+            "- The KID above is of samples drawn without tags (every tag drawn from the training set).", "",
+            "Each grid: a row per value, the same 8 seeds in every row (the other groups held at brown hair, "
+            "light skin, short hair).", "",
+            "![hair colour](grid_hair_color.png)", "", "![skin](grid_skin.png)", "",
+            "![hair length](grid_hair_length.png)", "",
+            "Flags, the first row without any, then one row per flag (glasses, earrings, mustache, blush, "
+            "birthmark, freckles, in the vocabulary's order):", "", "![flags](grid_flags.png)",
+        ]
     lines += ["", "## Use", "", "```python", "import keras_animegan",
               f"model = keras_animegan.{metadata['class_name']}.from_preset(\"{name}\")", "```", "",
+              *([] if not tags else ["```bash", f"keras-animegan generate --preset {name} --tags blue_hair,glasses "
+                                     "--num 16 --seed 0 --output grid.png", f"keras-animegan tags --preset {name}",
+                                     "```", ""]),
               *([] if not photo else ["", "```bash",
                                       f"keras-animegan translate --preset {name} photo.jpg --output anime.png",
                                       "```", "", "The output has the photo's size (`--size N` resizes the longer "
@@ -193,7 +233,7 @@ def trained_model(spec, args, run_name, minutes, sets):
     recipes.main(command)  # trains (or resumes) and snapshots the inference generators at the budget
 
     run_dir = os.path.join(args.work_dir, "runs", f"{spec['model']}_{run_name}")
-    networks = {"dcgan": ("generator",), "cyclegan": ("generator_ab", "generator_ba"),
+    networks = {"dcgan": ("generator",), "tagged_dcgan": ("generator",), "cyclegan": ("generator_ab", "generator_ba"),
                 "cartoongan": ("generator",)}[spec["model"]]
     model = keras.saving.load_model(os.path.join(run_dir, "train", f"{spec['model']}.keras"), compile=False)
     recipes.load_snapshot(model, os.path.join(run_dir, f"snapshot_{minutes}min.npz"), networks)
@@ -297,9 +337,17 @@ def main(argv=None):
         else:
             half_row, half_grid = kid_protocol.score(half, protocol, faces, masks)
             metadata["kid_float16"] = [half_row["kid"], half_row["kid_std"]]
+        if spec["model"] == "tagged_dcgan":  # the tag numbers and a grid per group, of the weights as shipped
+            from benchmarks import tag_accuracy
+
+            grids_dir = os.path.join(scratch, "grids")
+            metadata["tag_accuracy"] = tag_accuracy.evaluate(half, args.work_dir, grids_dir, with_kid=False)
         if os.path.isdir(output):
             shutil.rmtree(output)
         half.save_to_preset(output, metadata=metadata, model_card=model_card(args.preset, spec, metadata))
+        if spec["model"] == "tagged_dcgan":
+            for name in os.listdir(grids_dir):
+                shutil.copy(os.path.join(grids_dir, name), os.path.join(output, name))
     from keras_animegan import visualization
 
     visualization.save_png(half_grid, os.path.join(output, "sample.png"))

@@ -1,6 +1,6 @@
 """keras-animegan: Keras 3 GANs that turn noise and face photos into anime avatars.
 
-The public names (`DCGAN`, `CycleGAN`, `CartoonGAN`, `GANModel`, `list_presets`, `register_model`
+The public names (`DCGAN`, `CycleGAN`, `CartoonGAN`, `TaggedDCGAN`, `GANModel`, `list_presets`, `register_model`
 and the `data`, `losses`, `models`, `presets` modules) are imported on first use, so that
 `import keras_animegan` and the command line's `--help` do not start TensorFlow.
 """
@@ -17,6 +17,7 @@ _PUBLIC = {
     "DCGAN": "keras_animegan.models",
     "CycleGAN": "keras_animegan.models",
     "CartoonGAN": "keras_animegan.models",
+    "TaggedDCGAN": "keras_animegan.models",
     "GANModel": "keras_animegan.models",
     "register_model": "keras_animegan.models",
     "list_presets": "keras_animegan.presets",

@@ -4,9 +4,12 @@
     keras-animegan demo --preset dcgan_avatars_64 --model runs/cyclegan/cyclegan.keras
     python -m keras_animegan demo --host 0.0.0.0 --port 8080
 
-Three tabs, each also a named API endpoint for `gradio_client`:
+Four tabs, each also a named API endpoint for `gradio_client`:
 
 - Generate (`/generate`): seed, count and truncation psi -> a grid of avatars and a zip of the PNGs;
+- Tags (`/tags`, with a tagged generator such as `dcgan_tagged_avatars_64`): hair colour, skin, hair
+  length and flags -> a grid of avatars that show them; "Keep the face" holds the seed while the tags
+  change, otherwise each click draws new faces;
 - Interpolate (`/interpolate`): two seeds and a step count -> the spherical interpolation strip;
 - Translate (`/translate`): a photo, a translator and face crop on/off -> the cropped input beside its
   translation, and the face-mesh overlay when crop is on.
@@ -50,7 +53,9 @@ MAX_COUNT, MAX_STEPS = 256, 16
 DISPLAY_SIZE = 256
 #: Zips of generated PNGs kept on disk at once (the oldest is deleted first).
 MAX_ZIPS = 16
-DEFAULT_PRESETS = ("dcgan_avatars_64", "cartoongan_photo2anime", "cyclegan_faces2avatars_64")
+DEFAULT_PRESETS = ("dcgan_avatars_64", "dcgan_tagged_avatars_64", "cartoongan_photo2anime", "cyclegan_faces2avatars_64")
+#: The Tags tab's choice for "draw this group from the training set".
+ANY = "(any)"
 
 
 class DemoError(ValueError):
@@ -109,16 +114,18 @@ def check_upload(path, name, max_pixels=MAX_PIXELS):
 
 
 class Demo:
-    """What the three tabs do, on loaded models (`inference.Generator`s): numpy in, numpy out.
+    """What the tabs do, on loaded models (`inference.Generator`s): numpy in, numpy out.
 
     Args:
         generator: a noise -> image `Generator` (DCGAN), or None (Generate and Interpolate then say so).
         translators: `{label: Generator}` of image -> image models, in the order the page lists them.
         work_dir: where the zips of generated PNGs go (a fresh temporary folder by default).
+        tagged: a tags -> image `Generator` (TaggedDCGAN), or None (the Tags tab then says so).
     """
 
-    def __init__(self, generator=None, translators=None, work_dir=None):
+    def __init__(self, generator=None, translators=None, work_dir=None, tagged=None):
         self.generator = generator
+        self.tagged = tagged
         self.translators = dict(translators or {})
         self.work_dir = work_dir or tempfile.mkdtemp(prefix="keras_animegan_demo_")
         self._mesh = None
@@ -138,23 +145,28 @@ class Demo:
         if not presets and not models:
             shipped = list_presets()
             presets = [name for name in DEFAULT_PRESETS if name in shipped]
-        generator, translators = None, {}
+        generator, tagged, translators = None, None, {}
         sources = [("--preset", p) for p in presets or ()] + [("--model", m) for m in models or ()]
         for flag, source in sources:
             try:
                 model = Generator(preset=source) if flag == "--preset" else Generator(source)
             except UserError as error:  # its message names the preset or the model file
                 raise DemoError(str(error)) from None
-            if model.kind == "noise":
+            if model.kind == "tags":
+                if tagged is not None:
+                    raise DemoError(f"{flag} {source!r}: the demo takes one tagged generator; "
+                                    f"{tagged.path!r} is already it.")
+                tagged = model
+            elif model.kind == "noise":
                 if generator is not None:
                     raise DemoError(f"{flag} {source!r}: the demo takes one generator (DCGAN); "
                                     f"{generator.path!r} is already it.")
                 generator = model
             else:
                 translators[cls._label(model, source, translators)] = model
-        if generator is None and not translators:
+        if generator is None and tagged is None and not translators:
             raise DemoError("No model to show: give --preset NAME or --model PATH.")
-        return cls(generator, translators)
+        return cls(generator, translators, tagged=tagged)
 
     @staticmethod
     def _label(model, source, taken):
@@ -171,6 +183,8 @@ class Demo:
         if self.generator is not None:
             self.generate(0, 64, 1.0, write_zip=False)
             self.interpolate(0, 1, 8)
+        if self.tagged is not None:
+            self.generate_tagged(0, 16)
         blank = np.full((DISPLAY_SIZE, DISPLAY_SIZE, 3), 128, np.uint8)
         for label in self.translators:
             self._translate_array(label, blank)
@@ -216,6 +230,41 @@ class Demo:
             images = keras.ops.convert_to_numpy(to_uint8(generator(noise)))
         grid = make_grid(images, math.ceil(math.sqrt(count)))
         return grid, (self._zip(images, f"avatars_seed{seed}_n{count}_psi{psi:g}") if write_zip else None)
+
+    def tag_choices(self):
+        """`{group: [ANY, tags...]}` of the tagged generator's exclusive groups, and its flags: what the tab offers."""
+        vocabulary = self.tagged.tag_vocabulary
+        groups = {g: [ANY] + sorted(vocabulary.group_tags(g)) for g in vocabulary.group_names}
+        return groups, list(vocabulary.flags)
+
+    def generate_tagged(self, seed, count, groups=None, flags=(), keep_face=True):
+        """`count` avatars showing the picked tags: `(grid uint8, the seed used, the tags asked for)`.
+
+        `groups` maps a group to a tag or `ANY` (drawn from the training set), `flags` lists the flags
+        that are on (the others are off). With `keep_face` the seed is used as given, so the same faces
+        come back with the new tags; without it, a new seed is drawn.
+        """
+        import keras
+
+        from keras_animegan.inference import UserError
+        from keras_animegan.utils.pixels import to_uint8
+        from keras_animegan.visualization import make_grid
+
+        if self.tagged is None:
+            raise DemoError("This demo was started without a tagged generator: start it with --preset "
+                            "dcgan_tagged_avatars_64 or --model <a TaggedDCGAN export or .keras file>.")
+        seed = _int(seed, "Seed", 0, 2**32 - 1)
+        count = _int(count, "Count", 1, MAX_COUNT)
+        if not keep_face:
+            seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+        tags = [t for t in (groups or {}).values() if t and t != ANY] + [f for f in (flags or ()) if f]
+        try:
+            inputs = self.tagged.inputs(seed, count, tags)
+        except UserError as error:
+            raise DemoError(str(error).replace("--tags: ", "")) from None
+        with self._lock:
+            images = keras.ops.convert_to_numpy(to_uint8(self.tagged(inputs)))
+        return make_grid(images, math.ceil(math.sqrt(count))), seed, ", ".join(sorted(tags)) or "(all drawn)"
 
     def _zip(self, images, stem):
         import io
@@ -356,6 +405,8 @@ def build_app(demo):
                         ([f"`{demo.generator.path}`"] if has_generator else [])
                         + [f"{label} (`{m.path}`)" for label, m in demo.translators.items()]) + ".")
         _generate_tab(gr, generate)
+        if demo.tagged is not None:
+            _tags_tab(gr, demo)
         _interpolate_tab(gr, interpolate)
         photo = _translate_tab(gr, translate, list(demo.translators))
     _guard_upload(photo, gr)
@@ -377,6 +428,35 @@ def _generate_tab(gr, generate):
                                 elem_id="generate-output")
                 download = gr.File(label="PNGs (zip)", interactive=False)
         button.click(generate, [seed, count, psi], [grid, download], api_name="generate")
+
+
+def _tags_tab(gr, demo):
+    groups, flags = demo.tag_choices()
+
+    def tags(seed, count, keep_face, *values):
+        """Avatars showing the picked hair colour, skin, hair length and flags; returns the grid and the seed."""
+        picked = dict(zip(groups, values[:len(groups)]))
+        try:
+            grid, seed, _ = demo.generate_tagged(seed, count, picked, values[len(groups)], keep_face)
+        except DemoError as error:
+            raise _page_error(gr, error) from None
+        return grid, seed
+
+    with gr.Tab("Tags"):
+        with gr.Row():
+            with gr.Column(scale=1):
+                pickers = [gr.Dropdown(choices, value=ANY, label=group.replace("_", " ").capitalize(),
+                                       elem_id=f"tags-{group}") for group, choices in groups.items()]
+                on = gr.CheckboxGroup(flags, value=[], label="Flags (unticked: off)", elem_id="tags-flags")
+                seed = gr.Number(0, label="Seed", precision=0, minimum=0, maximum=2**32 - 1, elem_id="tags-seed")
+                keep = gr.Checkbox(True, label="Keep the face (hold the seed while the tags change)",
+                                   elem_id="tags-keep")
+                count = gr.Slider(1, MAX_COUNT, 16, step=1, label="Count")
+                button = gr.Button("Generate", variant="primary", elem_id="tags-button")
+            with gr.Column(scale=2):
+                grid = gr.Image(label="Avatars", type="numpy", format="png", interactive=False,
+                                elem_id="tags-output")
+        button.click(tags, [seed, count, keep, *pickers, on], [grid, seed], api_name="tags")
 
 
 def _interpolate_tab(gr, interpolate):

@@ -18,7 +18,8 @@ from keras_animegan.utils.errors import UserError
 class Generator:
     """A generator from a SavedModel, a `.keras` file or a LiteRT `.tflite` file, as numpy in / numpy out in [-1, 1].
 
-    `kind` is `"noise"` (DCGAN: `latent_dim`) or `"image"` (translators: any
+    `kind` is `"noise"` (DCGAN: `latent_dim`), `"tags"` (TaggedDCGAN: noise and tags, see `inputs`
+    and `tag_vocabulary`) or `"image"` (translators: any
     input size; a fully convolutional one such as `cartoongan_photo2anime` runs at
     that size, one trained at a fixed size sees the input resized to it and back).
     `direction` picks one of a model's `directions` (CycleGAN: `"ab"` or `"ba"`).
@@ -53,8 +54,9 @@ class Generator:
         except ValueError as error:
             raise UserError(f"MODEL {error}") from None  # the message names the path
         self.kind, self._call = runner.kind, runner
-        if self.kind == "noise":
+        if self.kind in ("noise", "tags"):
             self.latent_dim, self.output_size = runner.latent_dim, runner.output_size
+            self._set_vocabulary(runner.tag_vocabulary)
 
     def _use_litert(self, path):
         from keras_animegan.export.litert import LiteRTGenerator
@@ -66,8 +68,9 @@ class Generator:
         except Exception as error:  # noqa: BLE001 - LiteRT raises RuntimeError/ValueError for a bad file
             raise UserError(f"MODEL {path!r} is not a readable LiteRT file: {error}") from None
         self.kind = self.litert.kind
-        if self.kind == "noise":
+        if self.kind in ("noise", "tags"):
             self.latent_dim, self.output_size = self.litert.latent_dim, self.litert.output_size
+            self._set_vocabulary(self.litert.tag_vocabulary)
             self._call = self.litert
         else:
             self._call = self.litert.translate_any_size
@@ -84,8 +87,10 @@ class Generator:
         except ValueError as error:
             raise UserError(f"--direction: {error}") from None
         self.kind = model.input_kind
-        if self.kind == "noise":
+        if self.kind in ("noise", "tags"):
             self.latent_dim, self.output_size = int(model.latent_dim), int(network.output_shape[1])
+            vocabulary = getattr(model, "tag_vocabulary", None)
+            self._set_vocabulary(vocabulary.get_config() if vocabulary is not None else None)
             self._call = lambda x: ops.convert_to_numpy(network(x, training=False))
         elif _keras_backend() == "tensorflow":  # one traced graph per input shape, as the SavedModels run
             from keras_animegan.export.any_size import translate_tf
@@ -94,6 +99,11 @@ class Generator:
         else:
             self._call = lambda x: translate_keras(network, x)
 
+    def _set_vocabulary(self, config):
+        from keras_animegan.utils.tags import TagVocabulary
+
+        self.tag_vocabulary = TagVocabulary.from_config(config) if config else None
+
     def __call__(self, inputs):
         return self._call(np.asarray(inputs, np.float32))
 
@@ -101,6 +111,22 @@ class Generator:
         """`count` standard normal noise vectors from `seed` (numpy): the same seed gives the same avatars
         in `keras-animegan generate --seed` and in the demo."""
         return np.random.default_rng(seed).standard_normal((count, self.latent_dim)).astype(np.float32)
+
+    def inputs(self, seed, count, tags=None):
+        """The generator inputs for `count` images from `seed`: noise, and for a `"tags"` generator the tag
+        vectors appended (`tags` given on, the rest drawn as `TagVocabulary.draw` says). Raises `UserError`
+        for tags on a generator without any, an unknown tag (naming the nearest) or two of one group."""
+        if self.kind == "tags":
+            from keras_animegan.utils.tags import tag_inputs
+
+            try:
+                return tag_inputs(self.tag_vocabulary, self.latent_dim, count, tags, seed)
+            except ValueError as error:
+                raise UserError(f"--tags: {error}") from None
+        if tags:
+            raise UserError(f"--tags: {self.path!r} draws from noise only; it takes no tags (a tagged preset does: "
+                            "`keras-animegan tags --preset NAME`).")
+        return self.noise(seed, count)
 
     def translate_image(self, image):
         """One uint8 RGB image of any size -> its translation, uint8, the same size."""

@@ -145,6 +145,13 @@ class Servable:
         self.loaded = tf.saved_model.load(path)
         counts = _batch_size_inputs(path, self.loaded.signatures)
         self.signatures = {k: Signature(k, f, counts.get(k)) for k, f in self.loaded.signatures.items()}
+        from keras_animegan.utils.versions import read_manifest
+
+        manifest = read_manifest(path) or {}
+        # A tag-conditioned generator: the tag names of its `tags` input, in order, and their groups.
+        vocabulary = manifest.get("tag_vocabulary") if isinstance(manifest, dict) else None
+        self.tags = ([{"tag": t, "group": g} for t, g in zip(vocabulary["tags"], vocabulary["groups"])]
+                     if isinstance(vocabulary, dict) and "tags" in vocabulary and "groups" in vocabulary else None)
 
 
 def _batch_size_inputs(path, signatures):
@@ -297,10 +304,11 @@ class Server:
 
     def metadata(self, name, version=None, label=None):
         servable = self.servable(name, version, label)
-        return {
-            "model_spec": {"name": name, "signature_name": "", "version": str(servable.version)},
-            "metadata": {"signature_def": {"signature_def": {k: s.describe() for k, s in servable.signatures.items()}}},
-        }
+        metadata = {"signature_def": {"signature_def": {k: s.describe() for k, s in servable.signatures.items()}}}
+        if servable.tags is not None:  # what each column of the `tags` input means
+            metadata["tags"] = servable.tags
+        return {"model_spec": {"name": name, "signature_name": "", "version": str(servable.version)},
+                "metadata": metadata}
 
     def predict(self, name, body, version=None, label=None):
         """`body`: the request bytes. Returns the response dict; raises `RequestError`."""

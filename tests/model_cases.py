@@ -16,8 +16,10 @@ from tests import testing
 
 
 def example_inputs(model, count=2, size=32, seed=0):
-    """Inputs for the model's generators: noise `(count, latent_dim)` or images in [-1, 1]."""
+    """Inputs for the model's generators: noise `(count, latent_dim)`, noise and tags, or images in [-1, 1]."""
     rng = np.random.default_rng(seed)
+    if model.input_kind == "tags":
+        return model.tag_inputs(count, None, seed)
     if model.input_kind == "noise":
         return rng.standard_normal((count, model.latent_dim)).astype(np.float32)
     shape = model.inference_generator().input_shape[1:3]

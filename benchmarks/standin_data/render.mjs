@@ -1,4 +1,6 @@
-// Renders stand-in images as 64x64 PNG files: `node render.mjs avatars|faces FIRST LAST OUT_DIR`.
+// Renders stand-in images as 64x64 PNG files: `node render.mjs avatars|faces FIRST LAST OUT_DIR`,
+// and the avatars' tags: `node render.mjs tags FIRST LAST OUT.csv` (no drawing: DiceBear reports the
+// options it picks for a seed in `toJson().extra`).
 //
 // avatars: DiceBear 9.4.3 "adventurer" (artwork by Lisa Wischofsky, CC BY 4.0), seed `adventurer-<n>`,
 //          a solid pastel background picked by DiceBear from PASTELS with the same seed.
@@ -40,9 +42,39 @@ function png(svg, background) {
   return resvg.render().asPng();
 }
 
+function adventurerAvatar(n) {
+  return createAvatar(adventurer, { seed: `adventurer-${n}`, backgroundColor: PASTELS, backgroundType: ["solid"] });
+}
+
 function avatar(n) {
-  const svg = createAvatar(adventurer, { seed: `adventurer-${n}`, backgroundColor: PASTELS, backgroundType: ["solid"] }).toString();
-  return png(svg, undefined);
+  return png(adventurerAvatar(n).toString(), undefined);
+}
+
+// DiceBear "adventurer" values -> Danbooru-style tags (the dataset card lists the same table).
+const HAIR_COLORS = {
+  ac6511: "auburn_hair", cb6820: "orange_hair", ab2a18: "red_hair", e5d7a3: "blonde_hair",
+  b9a05f: "light_brown_hair", "796a45": "ash_brown_hair", "6a4e35": "brown_hair", "562306": "dark_brown_hair",
+  "0e0e0e": "black_hair", afafaf: "grey_hair", "3eac2c": "green_hair", "85c2c6": "blue_hair",
+  dba3be: "pink_hair", "592454": "purple_hair",
+};
+const SKIN_COLORS = { f2d3b1: "pale_skin", ecad80: "light_skin", "9e5622": "brown_skin", "763900": "dark_skin" };
+// What is drawn, not what was picked: short19 is always drawn black whatever hairColor says, and these
+// long styles are drawn without the earrings DiceBear picked.
+const ALWAYS_BLACK = new Set(["short19"]);
+const HIDE_EARRINGS = new Set(["long01", "long04", "long05", "long06", "long20", "long22", "long24", "long26"]);
+
+function tags(n) {
+  const extra = adventurerAvatar(n).toJson().extra;
+  const hairColor = ALWAYS_BLACK.has(extra.hair) ? "0e0e0e" : extra.hairColor.replace("#", "");
+  const skinColor = extra.skinColor.replace("#", "");
+  if (!(hairColor in HAIR_COLORS) || !(skinColor in SKIN_COLORS)) {
+    throw new Error(`adventurer-${n}: unknown colour hair=${hairColor} skin=${skinColor}`);
+  }
+  const out = [HAIR_COLORS[hairColor], SKIN_COLORS[skinColor], extra.hair.startsWith("long") ? "long_hair" : "short_hair"];
+  if (extra.glasses) out.push("glasses");
+  if (extra.earrings && !HIDE_EARRINGS.has(extra.hair)) out.push("earrings");
+  if (extra.features) out.push(extra.features); // mustache, blush, freckles or birthmark (at most one)
+  return out;
 }
 
 function face(n) {
@@ -59,9 +91,17 @@ function face(n) {
 }
 
 const [kind, first, last, outDir] = process.argv.slice(2);
-if (!["avatars", "faces"].includes(kind) || !outDir) {
-  console.error("usage: node render.mjs avatars|faces FIRST LAST OUT_DIR");
+if (!["avatars", "faces", "tags"].includes(kind) || !outDir) {
+  console.error("usage: node render.mjs avatars|faces FIRST LAST OUT_DIR | node render.mjs tags FIRST LAST OUT.csv");
   process.exit(2);
+}
+if (kind === "tags") {
+  const rows = ["filename,tags"];
+  for (let n = Number(first); n <= Number(last); n++) {
+    rows.push(`adventurer_${String(n).padStart(5, "0")}.png,${tags(n).join(" ")}`);
+  }
+  fs.writeFileSync(outDir, rows.join("\n") + "\n");
+  process.exit(0);
 }
 fs.mkdirSync(outDir, { recursive: true });
 const prefix = kind === "avatars" ? "adventurer" : "facesjs";

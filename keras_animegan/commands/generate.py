@@ -15,7 +15,7 @@ from keras_animegan.utils.decoding import IMAGE_EXTENSIONS
 @register_command
 class GenerateCommand(Command):
     name = "generate"
-    help = "N avatars from a noise generator (export, .keras or preset) to a folder or one grid PNG."
+    help = "N avatars from a noise or tag generator (export, .keras or preset) to a folder or one grid PNG."
 
     @staticmethod
     def add_arguments(parser):
@@ -26,6 +26,10 @@ class GenerateCommand(Command):
         parser.add_argument("--output", required=True,
                             help="A folder (one PNG per image) or a .png/.jpg path (one grid).")
         parser.add_argument("--seed", type=int, default=0, help="Noise seed (same seed, same images).")
+        parser.add_argument("--tags", default=None,
+                            help="A tagged model's tags, comma-separated (blue_hair,glasses): those flags on, the "
+                                 "others off, each group not given drawn from the training set. Default: every "
+                                 "tag drawn. `keras-animegan tags` lists them.")
         parser.add_argument("--columns", type=int, default=None, help="Grid columns (default: square).")
         parser.add_argument("--batch_size", type=int, default=64)
         parser.add_argument("--prefix", default="avatar", help="File name prefix in a folder.")
@@ -37,11 +41,11 @@ class GenerateCommand(Command):
         from keras_animegan.utils.pixels import to_uint8
 
         model = Generator(args.model, preset=args.preset)
-        if model.kind != "noise":
+        if model.kind not in ("noise", "tags"):
             raise UserError(f"MODEL {model.path!r} translates images; use `keras-animegan translate`.")
         if args.num < 1:
             raise UserError(f"--num must be a positive integer; got {args.num}.")
-        noise = model.noise(args.seed, args.num)
+        noise = model.inputs(args.seed, args.num, args.tags)
         images = []
         with progress(total=args.num, desc="generate") as bar:
             for start in range(0, args.num, args.batch_size):

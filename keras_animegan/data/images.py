@@ -144,6 +144,7 @@ class ImageSource:
         paired_fn=None,
         weight_fn=None,
         pipeline="auto",
+        labels=None,
     ):
         """Float32 image batches in [-1, 1], shape (batch, size, size, 3): a `tf.data.Dataset`, or a
         `NumpyImageBatches` where TensorFlow is not installed (or with `pipeline="numpy"`).
@@ -166,23 +167,33 @@ class ImageSource:
                 once per image before the cache; batches are then `(images, maps)`
                 (the landmark loss's weight maps, `keras_animegan.landmarks.LandmarkWeights`).
             pipeline: `"auto"` (tf.data where TensorFlow is installed), `"tf.data"` or `"numpy"`.
+            labels: optional `{file name: float32 vector}` (a tagged set's multi-hot tags); only the
+                files it names are read, and batches are then `(images, labels)`.
         """
+        if labels is not None and (paired_fn is not None or weight_fn is not None):
+            raise ValueError("Give labels, or paired_fn / weight_fn, not both.")
+        if labels is not None and not any(name in labels for name in self.files):
+            raise ValueError(f"None of the {len(self.files)} images in {self.path!r} has labels.")
         self.check_readable(image_size)
         if pipeline == "numpy" or (pipeline == "auto" and not optional.has_tensorflow()):
             return NumpyImageBatches(self, image_size, batch_size, shuffle=shuffle, seed=seed, repeat=repeat,
                                      drop_remainder=drop_remainder, cache=cache, paired_fn=paired_fn,
-                                     weight_fn=weight_fn)
+                                     weight_fn=weight_fn, labels=labels)
         if pipeline not in ("auto", "tf.data", "numpy"):
             raise ValueError(f"pipeline must be 'auto', 'tf.data' or 'numpy'; got {pipeline!r}.")
         return self._tf_dataset(image_size, batch_size, shuffle, seed, repeat, drop_remainder, cache, paired_fn,
-                                weight_fn)
+                                weight_fn, labels)
 
     def _tf_dataset(self, image_size, batch_size, shuffle, seed, repeat, drop_remainder, cache, paired_fn,
-                    weight_fn):
+                    weight_fn, labels=None):
         """`dataset` as a `tf.data` pipeline: decode in parallel, skip unreadable files, cache, shuffle, batch."""
+        files = self.files if labels is None else [name for name in self.files if name in labels]
         if cache == "auto":
             one = tf.data.Dataset.from_tensors(tf.zeros((image_size, image_size, 3), tf.uint8))
-            cache = fits_in_cache(len(self.files), add_derived(one, paired_fn, weight_fn).element_spec)
+            spec = add_derived(one, paired_fn, weight_fn).element_spec
+            if labels is not None:
+                spec = (spec, tf.TensorSpec((len(labels[files[0]]),), tf.float32))
+            cache = fits_in_cache(len(files), spec)
         if not shuffle:
             seed = None
 
@@ -198,16 +209,24 @@ class ImageSource:
             ok.set_shape(())
             return image, ok
 
-        ds = tf.data.Dataset.from_tensor_slices(self.files)
+        if labels is None:
+            ds = tf.data.Dataset.from_tensor_slices(files)
+        else:
+            matrix = np.stack([np.asarray(labels[name], np.float32) for name in files])
+            ds = tf.data.Dataset.from_tensor_slices((files, matrix))
         if shuffle and not cache:
-            ds = ds.shuffle(len(self.files), seed=seed, reshuffle_each_iteration=True)
-        ds = ds.map(load_tf, num_parallel_calls=tf.data.AUTOTUNE)
-        ds = ds.filter(_is_ok).map(_drop_flag)
+            ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+        if labels is None:
+            ds = ds.map(load_tf, num_parallel_calls=tf.data.AUTOTUNE)
+            ds = ds.filter(_is_ok).map(_drop_flag)
+        else:
+            ds = ds.map(_load_labelled(load_tf), num_parallel_calls=tf.data.AUTOTUNE)
+            ds = ds.filter(_is_ok_labelled).map(_drop_flag_labelled)
         ds = add_derived(ds, paired_fn, weight_fn)
         if cache:
             ds = ds.cache()
             if shuffle:
-                buffer = min(len(self.files), SHUFFLE_BUFFER_LIMIT)
+                buffer = min(len(files), SHUFFLE_BUFFER_LIMIT)
                 ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
         return finish_pipeline(ds, batch_size, repeat=repeat, drop_remainder=drop_remainder)
 
@@ -230,6 +249,22 @@ def _is_ok(image, ok):
 
 def _drop_flag(image, ok):
     return image
+
+
+def _load_labelled(load_tf):
+    def load(name, label):
+        image, ok = load_tf(name)
+        return image, ok, label
+
+    return load
+
+
+def _is_ok_labelled(image, ok, label):
+    return ok
+
+
+def _drop_flag_labelled(image, ok, label):
+    return image, label
 
 
 def add_derived(ds, paired_fn=None, weight_fn=None):
@@ -283,11 +318,13 @@ class NumpyImageBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, source, image_size, batch_size, shuffle=True, seed=None, repeat=True, drop_remainder=True,
-                 cache="auto", paired_fn=None, weight_fn=None, workers=4):
+                 cache="auto", paired_fn=None, weight_fn=None, workers=4, labels=None):
         super().__init__(workers=workers, use_multiprocessing=False)
         if paired_fn is not None and weight_fn is not None:
             raise ValueError("Give paired_fn or weight_fn, not both.")
         self.source, self.image_size, self.batch_size = source, int(image_size), int(batch_size)
+        self.labels = labels
+        self.files = source.files if labels is None else [name for name in source.files if name in labels]
         self.shuffle, self.repeat, self.drop_remainder = shuffle, repeat, drop_remainder
         self.seed = int(seed) if seed is not None else int(np.random.randint(2**31 - 1))
         self.derive, self.derived_is_image = (paired_fn, True) if paired_fn is not None else (weight_fn, False)
@@ -296,7 +333,7 @@ class NumpyImageBatches(keras.utils.PyDataset):
         self.cache = (len(source) * (per_image + derived) <= CACHE_BYTES_LIMIT) if cache == "auto" else bool(cache)
         self._cached = {}
         self._pass_order = (None, None)  # (pass index, its file order): computed once per pass
-        count = len(source)
+        count = len(self.files)
         self.batches_per_pass = (max(1, count // self.batch_size) if drop_remainder
                                  else -(-count // self.batch_size))
 
@@ -312,7 +349,7 @@ class NumpyImageBatches(keras.utils.PyDataset):
     def _order(self, pass_index):
         cached_pass, order = self._pass_order
         if cached_pass != pass_index:
-            count = len(self.source)
+            count = len(self.files)
             order = (np.random.default_rng([self.seed, pass_index]).permutation(count) if self.shuffle
                      else np.arange(count))
             self._pass_order = (pass_index, order)
@@ -322,7 +359,10 @@ class NumpyImageBatches(keras.utils.PyDataset):
         if name in self._cached:
             return self._cached[name]
         image = self.source.load(name, self.image_size)
-        item = None if image is None else (image, self.derive(image) if self.derive is not None else None)
+        if self.labels is not None:
+            item = None if image is None else (image, np.asarray(self.labels[name], np.float32))
+        else:
+            item = None if image is None else (image, self.derive(image) if self.derive is not None else None)
         if self.cache:
             self._cached[name] = item
         return item
@@ -334,7 +374,7 @@ class NumpyImageBatches(keras.utils.PyDataset):
         wanted = self.batch_size if self.drop_remainder else min(self.batch_size, count - start)
         items, offset = [], 0
         while len(items) < wanted and offset < count:
-            item = self._item(self.source.files[order[(start + offset) % count]])
+            item = self._item(self.files[order[(start + offset) % count]])
             offset += 1
             if item is not None:
                 items.append(item)
@@ -343,6 +383,8 @@ class NumpyImageBatches(keras.utils.PyDataset):
         readable = len(items)  # fewer readable images than a batch: repeat them in turn, as tf.data's repeat does
         items += [items[i % readable] for i in range(wanted - readable)]
         images = to_unit_range(np.stack([image for image, _ in items]))
+        if self.labels is not None:
+            return images, np.stack([label for _, label in items])
         if self.derive is None:
             return images
         derived = np.stack([d for _, d in items])

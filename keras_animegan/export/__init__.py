@@ -11,8 +11,13 @@
 
 A model says what it exports (`GANModel.export_networks(name)`: CycleGAN writes `<name>_ab` and
 `<name>_ba`) and what its generators take (`input_kind`); each format module has
-`export(network, kind, export_dir, name, **options) -> {name: path}`. To add a format, add a
-module with that function and list it in `FORMATS`.
+`export(network, kind, export_dir, name, **options) -> {name: path}` (options include the model's
+`export_options()`: a tag-conditioned model's `tag_vocabulary`). To add a format, add a module with
+that function and list it in `FORMATS`.
+
+A `"tags"` generator (`TaggedDCGAN`) is one network whose input is the noise with the tag vector
+appended; every format gives it two inputs, `noise` `(n, latent_dim)` and `tags` `(n, num_tags)`
+(multi-hot, in the vocabulary's order), and writes the vocabulary beside the export.
 """
 
 import importlib
@@ -49,6 +54,7 @@ def export_model(model, format, export_dir, name, networks=None, **options):
     """
     module = format_module(format)
     networks = networks if networks is not None else model.export_networks(name)
+    options = {**(model.export_options() if hasattr(model, "export_options") else {}), **options}
     written = {}
     for export_name, network in networks.items():
         written.update(module.export(network, model.input_kind, export_dir, export_name, **options))

@@ -35,7 +35,7 @@ from keras_animegan.export.any_size import translate_fixed
 QUANTIZATIONS = ("none", "fp16", "int8")
 
 
-def _signatures(network, size, noise):
+def _signatures(network, size, noise, num_tags=0):
     import tensorflow as tf
 
     from keras_animegan.utils.pixels import to_uint8
@@ -44,6 +44,19 @@ def _signatures(network, size, noise):
     def run(x):
         return tf.cast(network(x, training=False), tf.float32)
 
+    if noise and num_tags:  # a tag-conditioned generator: its one input split into noise and tags
+        width = int(network.input_shape[-1])
+        pair = [tf.TensorSpec((1, width - num_tags), tf.float32, name="noise"),
+                tf.TensorSpec((1, num_tags), tf.float32, name="tags")]
+
+        def run_pair(noise, tags):
+            return run(tf.concat([noise, tags], axis=1))
+
+        return {
+            "serving_default": tf.function(lambda noise, tags: {"images": to_uint8(run_pair(noise, tags))},
+                                           input_signature=pair),
+            "float": tf.function(lambda noise, tags: {"images": run_pair(noise, tags)}, input_signature=pair),
+        }
     if noise:
         spec = tf.TensorSpec((1, int(network.input_shape[-1])), tf.float32, name="noise")
         return {
@@ -70,13 +83,14 @@ def _kind(network, kind):
 
 def default_size(network, kind=None):
     """The size a translator is exported at by default: its own, or 256 for a fully convolutional one."""
-    if _kind(network, kind) == "noise":
+    if _kind(network, kind) in ("noise", "tags"):
         return int(network.output_shape[1])
     size = network.input_shape[1]
     return int(size) if size is not None else 256
 
 
-def export_litert(network, path, size=None, quantize="none", representative=None, card=None, kind=None):
+def export_litert(network, path, size=None, quantize="none", representative=None, card=None, kind=None,
+                  tag_vocabulary=None):
     """Writes `network` as a `.tflite` file at `path` (see the module docstring for its signatures).
 
     Args:
@@ -91,8 +105,10 @@ def export_litert(network, path, size=None, quantize="none", representative=None
             vectors. Required for translators.
         card: optional dict written beside the file as `<path>.json` (the
             export's model card: source, size, quantization, calibration set).
-        kind: what the network takes, `"noise"` or `"image"` (a `GANModel`'s `input_kind`);
+        kind: what the network takes, `"noise"`, `"tags"` or `"image"` (a `GANModel`'s `input_kind`);
             default: read from the network.
+        tag_vocabulary: a `"tags"` generator's vocabulary config: the file gets `noise` and `tags`
+            inputs, and the vocabulary goes into the model card (which `LiteRTGenerator` reads).
 
     Returns:
         `path`.
@@ -101,15 +117,23 @@ def export_litert(network, path, size=None, quantize="none", representative=None
         raise ValueError(f"quantize must be one of {QUANTIZATIONS}; got {quantize!r}.")
     if not os.fspath(path).endswith(".tflite"):
         raise ValueError(f"A LiteRT file ends in .tflite; got {path!r}.")
-    noise = _kind(network, kind) == "noise"
+    kind = _kind(network, kind)
+    num_tags = 0
+    if kind == "tags":
+        if not tag_vocabulary:
+            raise ValueError("A tag-conditioned generator's LiteRT file needs its tag_vocabulary.")
+        num_tags = len(tag_vocabulary["tags"])
+        card = dict(card or {}, tag_vocabulary=tag_vocabulary)
+    noise = kind in ("noise", "tags")
     size = default_size(network, "noise" if noise else "image") if size is None or noise else int(size)
     own = network.input_shape[1] if not noise else None
     if own is not None and not noise and size != own:
         raise ValueError(f"This translator works at {own} x {own} only; got size={size}.")
     if not noise and size % 4:
         raise ValueError(f"size must be a multiple of 4 (the translator downsamples twice); got {size}.")
-    signatures = _signatures(network, size, noise)
-    data = _convert(network, signatures, quantize, lambda: _representative(network, representative, size, noise))
+    signatures = _signatures(network, size, noise, num_tags)
+    data = _convert(network, signatures, quantize,
+                    lambda: _representative(network, representative, size, noise, num_tags))
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = f"{path}.tmp"
     with open(tmp, "wb") as f:
@@ -145,7 +169,7 @@ def _convert(network, signatures, quantize, representative):
         return converter.convert()
 
 
-def _representative(network, representative, size, noise):
+def _representative(network, representative, size, noise, num_tags=0):
     if representative is None:
         if not noise:
             raise ValueError("int8 quantization of a translator needs representative images "
@@ -160,7 +184,10 @@ def _representative(network, representative, size, noise):
     def generate():
         for x in representative:
             x = x[None]
-            if noise:
+            if noise and num_tags:  # the tag part as one-hot-like vectors: the values the input takes
+                inputs = {"noise": x[:, :-num_tags], "tags": (x[:, -num_tags:] > 1.0).astype(np.float32)}
+                yield from (("serving_default", inputs), ("float", inputs))
+            elif noise:
                 yield from (("serving_default", {"noise": x}), ("float", {"noise": x}))
             else:
                 if x.shape[1:3] != (size, size):
@@ -197,26 +224,41 @@ class LiteRTGenerator:
                              "write it with keras_animegan.export.litert.export_litert.")
         self.runner = self.interpreter.get_signature_runner("serving_default")
         self.float_runner = self.interpreter.get_signature_runner("float") if "float" in signatures else None
-        name, detail = next(iter(self.runner.get_input_details().items()))
+        details = self.runner.get_input_details()
+        name, detail = next(iter(details.items()))
         self.input_name = name
         self.input_shape = tuple(int(d) for d in detail["shape"])
         self.kind = "noise" if name == "noise" else "image"
-        self.size = None if self.kind == "noise" else self.input_shape[1]
-        self.latent_dim = self.input_shape[1] if self.kind == "noise" else None
+        self.tag_vocabulary = None
+        if set(details) == {"noise", "tags"}:  # a tag-conditioned generator; its vocabulary is in the card
+            self.kind = "tags"
+            self.input_shape = tuple(int(d) for d in details["noise"]["shape"])
+            self.num_tags = int(details["tags"]["shape"][-1])
+            self.tag_vocabulary = _card(self.path).get("tag_vocabulary")
+            if not self.tag_vocabulary or len(self.tag_vocabulary["tags"]) != self.num_tags:
+                raise ValueError(f"{self.path!r} takes tags, but its model card {self.path}.json does not list "
+                                 f"its {self.num_tags} tags (export it with keras_animegan.export).")
+        self.size = None if self.kind != "image" else self.input_shape[1]
+        self.latent_dim = self.input_shape[1] if self.kind != "image" else None
         output = next(iter(self.runner.get_output_details().values()))
         self.output_size = int(output["shape"][1])
 
+    def _split(self, row):
+        if self.kind == "tags":
+            return {"noise": row[None, :self.latent_dim], "tags": row[None, self.latent_dim:]}
+        return {"noise": row[None]}
+
     def generate(self, noise):
-        """float32 noise `(n, latent_dim)` -> uint8 images `(n, s, s, 3)`."""
+        """float32 noise `(n, latent_dim)` (a tag-conditioned file: the tag vector appended) -> uint8 images."""
         noise = np.asarray(noise, np.float32)
-        return np.concatenate([self.runner(noise=row[None])["images"] for row in noise])
+        return np.concatenate([self.runner(**self._split(row))["images"] for row in noise])
 
     def __call__(self, images):
         """float32 `(n, size, size, 3)` in [-1, 1] -> float32 in [-1, 1], through the `float` signature
-        (noise `(n, latent_dim)` for a noise generator)."""
+        (noise `(n, latent_dim)` for a noise generator, with the tag vector appended for a tagged one)."""
         x = np.asarray(images, np.float32)
-        if self.kind == "noise":
-            return np.concatenate([self.float_runner(noise=row[None])["images"] for row in x])
+        if self.kind in ("noise", "tags"):
+            return np.concatenate([self.float_runner(**self._split(row))["images"] for row in x])
         return np.concatenate([self.float_runner(images=row[None])["images"] for row in x])
 
     def translate(self, images):
@@ -235,6 +277,15 @@ class LiteRTGenerator:
         return np.clip(np.stack([translate_fixed(self, image, self.size) for image in images]), -1.0, 1.0)
 
 
+def _card(path):
+    """The model card `export_litert` writes beside a file (`<path>.json`), or {}."""
+    try:
+        with open(f"{path}.json") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
 def matches(path):
     """Whether `path` names a LiteRT file."""
     return os.fspath(path).endswith(".tflite")
@@ -243,7 +294,7 @@ def matches(path):
 def export_sizes(network, kind, size=None):
     """The image sides a network is exported at: none for noise; `size`; else its own (the fully convolutional
     photo translator: 256 and 512, a phone's two usual sizes)."""
-    if kind == "noise":
+    if kind in ("noise", "tags"):
         return [None]
     if size:
         return [int(size)]
@@ -252,7 +303,7 @@ def export_sizes(network, kind, size=None):
 
 
 def export(network, kind, export_dir, name, quantize="none", size=None, representative=None, source=None,
-           **unused):
+           tag_vocabulary=None, **unused):
     """The format's export call (see `keras_animegan.export.export_model`): one `.tflite` per size.
 
     Writes `<export_dir>/<name>[_<size>][_<quantize>].tflite` with a `.json` model card each; int8
@@ -264,7 +315,7 @@ def export(network, kind, export_dir, name, quantize="none", size=None, represen
     for side in sizes:
         images, calibration = None, None
         if quantize == "int8":
-            if kind == "noise":
+            if kind in ("noise", "tags"):
                 calibration = "200 standard normal noise vectors (seed 0)"
             else:
                 images, calibration = representative_images(representative, side)
@@ -273,7 +324,7 @@ def export(network, kind, export_dir, name, quantize="none", size=None, represen
         path = os.path.join(os.fspath(export_dir), f"{stem}.tflite")
         card = {"source": source, "network": name, "calibration": calibration}
         written[stem] = export_litert(network, path, size=side, quantize=quantize, representative=images, card=card,
-                                      kind=kind)
+                                      kind=kind, tag_vocabulary=tag_vocabulary)
     return written
 
 

@@ -32,6 +32,8 @@ import os
 import shutil
 import tempfile
 
+import numpy as np
+
 import keras
 
 from keras_animegan.export.any_size import translate_tf
@@ -76,6 +78,39 @@ def _noise_endpoints(network):
             count_seed,
         ),
         ("serve", lambda noise: {"images": generate(noise)}, noise_spec),
+    ]
+
+
+def _tags_endpoints(network, num_tags):
+    """A tag-conditioned generator (one input: noise, then tags) served with separate `noise` and `tags` inputs."""
+    width = int(network.input_shape[-1])
+    latent_dim = width - int(num_tags)
+
+    def generate(noise, tags):
+        return network(tf.concat([tf.cast(noise, tf.float32), tf.cast(tags, tf.float32)], axis=1), training=False)
+
+    def inputs_from(count, seed, tags):
+        count = tf.maximum(tf.cast(count, tf.int32), 0)
+        noise = tf.random.stateless_normal((count, latent_dim), seed=tf.stack([tf.cast(seed, tf.int32), 0]))
+        return noise, tf.tile(tf.reshape(tf.cast(tags, tf.float32), (1, num_tags)), tf.stack([count, 1]))
+
+    pair = [tf.TensorSpec((None, latent_dim), tf.float32, name="noise"),
+            tf.TensorSpec((None, num_tags), tf.float32, name="tags")]
+    count_seed_tags = [tf.TensorSpec((), tf.int32, name="count"), tf.TensorSpec((), tf.int32, name="seed"),
+                       tf.TensorSpec((num_tags,), tf.float32, name="tags")]
+    return [
+        ("serving_default", lambda noise, tags: {"images": to_uint8(generate(noise, tags))}, pair),
+        ("generate_images", lambda count, seed, tags: {"images": to_uint8(generate(*inputs_from(count, seed, tags)))},
+         count_seed_tags),
+        (
+            "generate_image_bytes",
+            lambda count, seed, tags: {
+                "image_bytes": tf.map_fn(tf.io.encode_png, to_uint8(generate(*inputs_from(count, seed, tags))),
+                                         fn_output_signature=tf.string)
+            },
+            count_seed_tags,
+        ),
+        ("serve", lambda noise, tags: {"images": generate(noise, tags)}, pair),
     ]
 
 
@@ -129,30 +164,39 @@ def _image_endpoints(network):
     ]
 
 
-def serving_endpoints(network, kind):
-    """`[(signature_name, fn, input_signature)]` for a generator network that takes `kind` ("noise" or "image")."""
+def serving_endpoints(network, kind, tag_vocabulary=None):
+    """`[(signature_name, fn, input_signature)]` for a generator network that takes `kind` ("noise", "tags" or
+    "image"; "tags" needs the model's `tag_vocabulary` config)."""
     if kind not in ENDPOINTS:
         raise ValueError(f"A SavedModel export serves generators of {sorted(ENDPOINTS)} inputs; got {kind!r}.")
+    if kind == "tags":
+        if not tag_vocabulary:
+            raise ValueError("A tag-conditioned generator's SavedModel needs its tag_vocabulary.")
+        return _tags_endpoints(network, len(tag_vocabulary["tags"]))
     return ENDPOINTS[kind](network)
 
 
 #: The signatures of each kind of generator input (`GANModel.input_kind`).
-ENDPOINTS = {"noise": _noise_endpoints, "image": _image_endpoints}
+ENDPOINTS = {"noise": _noise_endpoints, "tags": _tags_endpoints, "image": _image_endpoints}
 #: Per kind: `{signature: scalar input that sets how many images it makes}` (a server bounds it, as a batch).
-BATCH_SIZE_INPUTS = {"noise": {"generate_images": "count", "generate_image_bytes": "count"}, "image": {}}
+BATCH_SIZE_INPUTS = {"noise": {"generate_images": "count", "generate_image_bytes": "count"},
+                     "tags": {"generate_images": "count", "generate_image_bytes": "count"}, "image": {}}
 
 
-def write_manifest(path, kind):
-    """Writes `MANIFEST` into the SavedModel folder `path`: the generator's input kind and batch-size inputs."""
+def write_manifest(path, kind, tag_vocabulary=None):
+    """Writes `MANIFEST` into the SavedModel folder `path`: the generator's input kind and batch-size inputs
+    (and a tag-conditioned generator's vocabulary: its tags in input order, their groups and frequencies)."""
     import json
 
     os.makedirs(os.path.join(path, os.path.dirname(MANIFEST)), exist_ok=True)
+    manifest = {"format_version": 1, "input_kind": kind, "batch_size_inputs": BATCH_SIZE_INPUTS[kind]}
+    if tag_vocabulary:
+        manifest["tag_vocabulary"] = tag_vocabulary
     with open(os.path.join(path, MANIFEST), "w") as f:
-        json.dump({"format_version": 1, "input_kind": kind, "batch_size_inputs": BATCH_SIZE_INPUTS[kind]}, f,
-                  indent=2)
+        json.dump(manifest, f, indent=2)
 
 
-def export_generator(model, export_dir, model_name, version=1, network=None, kind=None):
+def export_generator(model, export_dir, model_name, version=1, network=None, kind=None, tag_vocabulary=None):
     """Writes a generator as a SavedModel at `<export_dir>/<model_name>/<version>/` with the signatures above.
 
     Args:
@@ -164,7 +208,8 @@ def export_generator(model, export_dir, model_name, version=1, network=None, kin
             the EMA generator when the model keeps one, else `model.generator`
             (for CycleGAN, `model.inference_network("generator_ba")` exports
             the B -> A direction).
-        kind: what the network takes, `"noise"` or `"image"`; default the model's `input_kind`.
+        kind: what the network takes, `"noise"`, `"tags"` or `"image"`; default the model's `input_kind`.
+        tag_vocabulary: a tag-conditioned model's vocabulary config (default: the model's own).
 
     Returns:
         The path of the written SavedModel.
@@ -179,6 +224,8 @@ def export_generator(model, export_dir, model_name, version=1, network=None, kin
     if network is None:
         network = model.inference_generator() if isinstance(model, GANModel) else model
     kind = kind or input_kind_of(model, network)
+    if tag_vocabulary is None and isinstance(model, GANModel):
+        tag_vocabulary = model.export_options().get("tag_vocabulary")
     if int(version) < 1:
         raise ValueError(f"version must be a positive integer (TF Serving's version folders); got {version!r}.")
     path = os.path.join(os.fspath(export_dir), model_name, str(int(version)))
@@ -191,10 +238,10 @@ def export_generator(model, export_dir, model_name, version=1, network=None, kin
     try:
         archive = keras.export.ExportArchive()
         archive.track(network)
-        for name, fn, signature in serving_endpoints(network, kind):
+        for name, fn, signature in serving_endpoints(network, kind, tag_vocabulary):
             archive.add_endpoint(name, fn, input_signature=signature)
         archive.write_out(tmp, verbose=False)
-        write_manifest(tmp, kind)
+        write_manifest(tmp, kind, tag_vocabulary)
         swap_in(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # after a swap: the old version
@@ -278,14 +325,25 @@ class SavedModelRunner:
         name, spec = next(iter(self.signature.structured_input_signature[1].items()))
         manifest = read_manifest(path) or {}  # older exports: the kind from the input's name
         self.kind = manifest.get("input_kind") or ("noise" if name == "noise" else "image")
-        if self.kind == "noise":
-            self.latent_dim = int(spec.shape[-1])
+        self.tag_vocabulary = manifest.get("tag_vocabulary")
+        if self.kind in ("noise", "tags"):
+            specs = self.signature.structured_input_signature[1]
+            self.latent_dim = int(specs["noise"].shape[-1]) if "noise" in specs else int(spec.shape[-1])
             self.output_size = int(self.signature.structured_outputs["images"].shape[1])
+        if self.kind == "tags" and not self.tag_vocabulary:
+            raise ValueError(f"{path!r} is a tag-conditioned generator without its tag vocabulary in {MANIFEST}.")
 
     def __call__(self, inputs):
+        """float32 inputs -> float32 images in [-1, 1]. A `"tags"` generator takes the noise with the tag vector
+        appended, `(n, latent_dim + num_tags)`, as the Keras model does."""
+        if self.kind == "tags":
+            inputs = np.asarray(inputs, np.float32)
+            return self.signature(noise=tf.constant(inputs[:, :self.latent_dim]),
+                                  tags=tf.constant(inputs[:, self.latent_dim:]))["images"].numpy()
         return self.signature(tf.constant(inputs, tf.float32))["images"].numpy()
 
 
-def export(network, kind, export_dir, name, version=1, **unused):
+def export(network, kind, export_dir, name, version=1, tag_vocabulary=None, **unused):
     """The format's export call (see `keras_animegan.export.export_model`): `{name: path}`."""
-    return {name: export_generator(network, export_dir, name, version=version, network=network, kind=kind)}
+    return {name: export_generator(network, export_dir, name, version=version, network=network, kind=kind,
+                                   tag_vocabulary=tag_vocabulary)}

@@ -4,6 +4,7 @@
 from keras_animegan.models.dcgan import DCGAN  # noqa: I001
 from keras_animegan.models.cyclegan import CycleGAN
 from keras_animegan.models.cartoongan import CartoonGAN
+from keras_animegan.models.tagged_dcgan import TaggedDCGAN
 
 from keras_animegan.models.cartoon_discriminator import cartoon_discriminator
 from keras_animegan.models.cartoon_generator import cartoon_generator

@@ -9,7 +9,8 @@ from keras_animegan.layers import SyncBatchNormalization
 from keras_animegan.models.dcgan_generator import num_upsamplings
 
 
-def dcgan_discriminator(image_size=64, base_filters=64, n_extra_layers=1, norm="batch", name="discriminator"):
+def dcgan_discriminator(image_size=64, base_filters=64, n_extra_layers=1, norm="batch", name="discriminator",
+                        outputs=1):
     """The DCGAN discriminator, mirroring `dcgan_generator` down to one logit.
 
     (image_size, image_size, 3) -> stride-2 4x4 conv to `base_filters`
@@ -29,6 +30,8 @@ def dcgan_discriminator(image_size=64, base_filters=64, n_extra_layers=1, norm="
         n_extra_layers: number of size-preserving conv layers.
         norm: `"batch"` (DCGAN, the report) or `"spectral"`.
         name: model name.
+        outputs: logits per image: 1 (real or fake), or more for a tag-conditioned GAN's extra heads
+            (`TaggedDCGAN`: the first is real-or-fake, the rest the tags).
     """
     if norm not in ("batch", "spectral"):
         raise ValueError(f"norm must be 'batch' or 'spectral'; got {norm!r}.")
@@ -58,6 +61,6 @@ def dcgan_discriminator(image_size=64, base_filters=64, n_extra_layers=1, norm="
                                name=f"down{i}"))(x)
         x = normalize(x, f"down{i}_bn")
         x = layers.LeakyReLU(0.2)(x)
-    x = conv(layers.Conv2D(1, 4, padding="valid", kernel_initializer=init, name="logit"))(x)
+    x = conv(layers.Conv2D(outputs, 4, padding="valid", kernel_initializer=init, name="logit"))(x)
     logits = layers.Flatten(dtype=output_dtype(), name="flatten")(x)
     return keras.Model(images, logits, name=name)

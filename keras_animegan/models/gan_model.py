@@ -256,6 +256,10 @@ class GANModel(ConfigAndPresets, EMAGenerators, DiscriminatorRegularizers, Repli
             return {name: self.inference_generator()}
         return {f"{name}_{direction}": self.inference_generator(direction) for direction in self.directions}
 
+    def export_options(self):
+        """Options every export format gets besides the network (a tagged model's vocabulary); default none."""
+        return {}
+
 
 def input_kind_of(model, network=None):
     """What a generator takes: a `GANModel`'s `input_kind`; for a bare generator network (a `keras.Model`

@@ -187,8 +187,9 @@ def check_cyclegan_and_cartoongan_train_with_every_recipe_option(folder):
 
 
 def check_the_trainers_fine_tune_from_a_preset_and_train_in_bf16_and_fp16(folder):
-    """The trainers as a user runs them: DCGAN from the preset in bf16, CycleGAN in fp16, CartoonGAN's two phases
-    (JAX with the numpy pipeline, PyTorch without oneDNN: see `TRAINERS_OPTION`)."""
+    """The trainers as a user runs them: DCGAN from the preset in bf16, CycleGAN in fp16, CartoonGAN's two phases,
+    TaggedDCGAN on the tagged avatars (JAX with the numpy pipeline, PyTorch without oneDNN: see `TRAINERS_OPTION`);
+    the tagged model's seeded sample is the same on TensorFlow."""
     import csv
     import json
 
@@ -199,8 +200,8 @@ def check_the_trainers_fine_tune_from_a_preset_and_train_in_bf16_and_fp16(folder
     stdout, stderr = case_output(folder, "trainers")
     statuses = {r["model"]: r["status"] for r in map(json.loads, (line for line in stdout.splitlines()
                                                                    if line.startswith("{")))}
-    assert statuses == {"dcgan": 0, "cyclegan": 0, "cartoongan": 0}, stderr[-3000:]
-    for name, steps in (("dcgan", 2), ("cyclegan", 2), ("cartoongan", 4)):
+    assert statuses == {"dcgan": 0, "cyclegan": 0, "cartoongan": 0, "tagged_dcgan": 0}, stderr[-3000:]
+    for name, steps in (("dcgan", 2), ("cyclegan", 2), ("cartoongan", 4), ("tagged_dcgan", 2)):
         run = folder / "trainers" / name
         for artifact in ("checkpoints/latest.weights.h5", f"{name}.keras", "config.json"):
             assert (run / artifact).is_file(), (name, artifact)
@@ -216,3 +217,6 @@ def check_the_trainers_fine_tune_from_a_preset_and_train_in_bf16_and_fp16(folder
     images = keras.ops.convert_to_numpy(tuned.generator(noise)).astype("float32")
     assert images.shape == preset.shape and preset.std() > 0.2
     assert 0.0 < np.abs(images - preset).mean() < 0.1
+    tagged = keras.models.load_model(folder / "trainers" / "tagged_dcgan" / "tagged_dcgan.keras", compile=False)
+    here = keras.ops.convert_to_numpy(tagged.sample(4, seed=3, tags=["blue_hair", "glasses"]))
+    np.testing.assert_allclose(np.load(folder / "trainers" / "tagged_dcgan" / "sample.npy"), here, atol=1e-3)

@@ -112,6 +112,30 @@ def test_status_and_metadata(client):
     assert generate["inputs"]["count"]["dtype"] == "DT_INT32" and generate["outputs"]["images"]["dtype"] == "DT_UINT8"
 
 
+def test_a_tagged_generator_serves_noise_and_tags_and_names_its_tags(client, tiny_models):
+    c, _ = client
+    status, meta = c.request("/tagged/metadata")
+    assert status == 200
+    tags = meta["metadata"]["tags"]
+    names = [t["tag"] for t in tags]
+    assert {"tag": "glasses", "group": "flag"} in tags and {"tag": "blue_hair", "group": "hair_color"} in tags
+    signatures = meta["metadata"]["signature_def"]["signature_def"]
+    assert set(signatures["serving_default"]["inputs"]) == {"noise", "tags"}
+    model = tiny_models["tagged"]
+    inputs = model.tag_inputs(2, ["blue_hair", "glasses"], 4)
+    noise, vectors = inputs[:, :LATENT], inputs[:, LATENT:]
+    status, body = c.request("/tagged:predict", {"inputs": {"noise": noise.tolist(), "tags": vectors.tolist()}})
+    assert status == 200
+    expected = np.round((np.asarray(model(inputs)) + 1) * 127.5)
+    np.testing.assert_allclose(np.array(body["outputs"]), expected, atol=1)
+    wanted = [1.0 if n in ("red_hair", "short_hair") else 0.0 for n in names]
+    status, body = c.request("/tagged:predict", {"signature_name": "generate_images",
+                                                 "inputs": {"count": 2, "seed": 1, "tags": wanted}})
+    assert status == 200 and np.array(body["outputs"]).shape == (2, SIZE, SIZE, 3)
+    status, body = c.request("/tagged:predict", {"inputs": {"noise": noise.tolist(), "tags": [[1.0]] * 2}})
+    assert status == 400 and "tags" in body["error"]
+
+
 def test_good_requests(client, tiny_models):
     c, _ = client
     rng = np.random.default_rng(0)
@@ -274,7 +298,7 @@ def test_requests_beyond_the_running_and_queued_ones_get_503_with_retry_after(cl
 
 def test_find_models_layouts(tiny_models, tmp_path):
     export = tiny_models["dir"] / "export"
-    assert set(find_models(export)) == {"dcgan", "cyclegan"}
+    assert set(find_models(export)) == {"dcgan", "cyclegan", "tagged"}
     assert find_models(export / "dcgan") == {"dcgan": {1: str(export / "dcgan" / "1")}}
     assert set(find_models(export / "dcgan", model_name="avatars")) == {"avatars"}
     with pytest.raises(FileNotFoundError, match="no SavedModel"):

@@ -1,33 +1,22 @@
 """anime: labeled anime avatars (the report's "Anime" set: 115,087 avatars with tags)."""
 
-import csv
-import io
-
 import tensorflow_datasets as tfds
 
+from keras_animegan.utils.tags import parse_tags_text
 from tfds_builders import image_folder
 
 TAGS_CSV_INSTRUCTIONS = """
 Optional labels: a `tags.csv` beside the images (at the top of `manual_dir`, or at the top of the
-zip): one row per image, `filename,tag[,tag...]` (each tag in its own column; a header row whose
-first cell is `filename` is allowed). `filename` is the image's path inside `manual_dir` or the
+zip): one row per image, `filename,tag[,tag...]` (each tag in its own column, or Danbooru's
+space-separated tags in one; a header row whose first cell is `filename` is allowed). `filename` is the image's path inside `manual_dir` or the
 zip, or just its file name. Images without a row get no labels.
 """
 
 
 def parse_tags_csv(text):
-    """`tags.csv` text -> {filename: sorted unique tags}. Blank cells and rows are ignored."""
-    tags = {}
-    if not text:
-        return tags
-    for i, row in enumerate(csv.reader(io.StringIO(text))):
-        cells = [c.strip() for c in row]
-        if not cells or not cells[0]:
-            continue
-        if i == 0 and cells[0].lower() in ("filename", "file", "image"):
-            continue
-        tags.setdefault(cells[0], set()).update(c for c in cells[1:] if c)
-    return {name: sorted(values) for name, values in tags.items()}
+    """`tags.csv` text -> {filename: sorted unique tags} (`keras_animegan.utils.tags.parse_tags_text`: comma
+    cells, or Danbooru's space-separated tags in one cell). Blank cells and rows are ignored."""
+    return parse_tags_text(text) if text else {}
 
 
 class Builder(image_folder.ImageFolderBuilder):

@@ -18,6 +18,12 @@ def anime_avatars_64():
     return _path("anime_avatars_64.zip")
 
 
+def anime_avatars_64_tags():
+    """Path of the embedded avatars' `tags.csv`: Danbooru-style tags read from DiceBear's options for each seed
+    (`benchmarks/standin_data/render.mjs tags`; the table is in ATTRIBUTION.md)."""
+    return _path("anime_avatars_64_tags.csv")
+
+
 def cartoon_faces_64():
     """Path of the embedded 1,000 cartoon faces (64x64 PNG zip, Apache-2.0, facesjs): the demo photo domain."""
     return _path("cartoon_faces_64.zip")

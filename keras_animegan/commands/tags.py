@@ -1,0 +1,27 @@
+"""`keras-animegan tags`: the tags a tagged model knows, one a line: the tag, then its group."""
+
+from keras_animegan.commands import Command
+from keras_animegan.commands import UserError
+from keras_animegan.commands import register_command
+
+
+@register_command
+class TagsCommand(Command):
+    name = "tags"
+    help = "The tags a tagged model (export, .keras or preset) takes: one a line, the tag, then its group."
+
+    @staticmethod
+    def add_arguments(parser):
+        parser.add_argument("model", nargs="?", help="A SavedModel folder, .keras or .tflite file (or use --preset).")
+        parser.add_argument("--preset", default=None, help="A shipped preset name or a preset folder, instead of MODEL.")
+
+    def run(self, args):
+        from keras_animegan.inference import Generator
+
+        model = Generator(args.model, preset=args.preset)
+        vocabulary = getattr(model, "tag_vocabulary", None)
+        if vocabulary is None:
+            raise UserError(f"MODEL {model.path!r} takes no tags (it draws from {model.kind} only).")
+        for tag, group in zip(vocabulary.tags, vocabulary.groups):
+            print(f"{tag}\t{group}")
+        return 0

@@ -1,0 +1,203 @@
+"""TaggedDCGAN: avatars you ask for by Danbooru-style tags ("blue_hair, glasses"), with the report's DCGAN networks."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_animegan.models.dcgan import DCGAN
+from keras_animegan.models.dcgan_discriminator import dcgan_discriminator
+from keras_animegan.models.dcgan_generator import dcgan_generator
+from keras_animegan.models.registry import register_model
+from keras_animegan.utils.tags import TagVocabulary
+from keras_animegan.utils.tags import tag_inputs
+
+
+def _vocabulary(value):
+    if isinstance(value, TagVocabulary):
+        return value
+    if isinstance(value, dict):
+        return TagVocabulary.from_config(value)
+    raise ValueError("tag_vocabulary must be a TagVocabulary or its config dict "
+                     "(`TagVocabulary.from_rows(read_tags_csv(path).values())`).")
+
+
+@keras.saving.register_keras_serializable(package="keras_animegan")
+@register_model("tagged_dcgan", trainer="keras_animegan.train.tagged_dcgan:TaggedDCGANTrainer",
+                description="avatars from tags (blue_hair, glasses) and noise")
+class TaggedDCGAN(DCGAN):
+    """A tag-conditioned DCGAN: the generator draws what the tags say, the noise draws the rest.
+
+    The generator takes one vector per image: the noise, with the tags' multi-hot vector appended
+    (`latent_dim + len(tag_vocabulary)` values; MakeGirls.moe's generator input). The
+    discriminator has a second head that reads the tags off an image (an auxiliary classifier,
+    ACGAN): it learns them on the real images, and the generator is trained so that its images
+    show the tags it was asked for. Exclusive groups (hair colour, skin, hair length) are one
+    softmax each; flags (glasses, earrings, ...) one sigmoid each.
+
+    `model.sample(n, tags=["blue_hair", "glasses"], seed=0)` turns the given flags on and every
+    other flag off, and draws each exclusive group not given from the training set's frequencies
+    (`sample(n)` with no tags draws the flags too). The noise depends on the seed only, so the same
+    seed with one tag changed keeps the rest of the face, as far as the model separates them.
+
+    Args:
+        tag_vocabulary: the tags (`keras_animegan.utils.tags.TagVocabulary`, or its config).
+        tag_weight: weight of the tag classification losses of both networks (ACGAN: 1).
+        generator, discriminator: networks, or None to build them (see `dcgan_generator`,
+            `dcgan_discriminator`; the discriminator has `1 + len(tag_vocabulary)` outputs).
+        **kwargs: as `DCGAN` (`latent_dim`, `image_size`, `base_filters`, `n_extra_layers`,
+            `discriminator_norm`, `seed`, `ema_decay`, `augment`, `r1_gamma`).
+
+    Example:
+
+    >>> vocab = TagVocabulary.from_rows(read_tags_csv("avatars/tags.csv").values())
+    >>> model = keras_animegan.TaggedDCGAN(tag_vocabulary=vocab, image_size=64, base_filters=32)
+    >>> model.compile(g_optimizer=..., d_optimizer=...)
+    >>> model.fit(ImageSource("avatars").dataset(64, 32, labels=...))   # (images, tag vectors)
+    >>> model.sample(16, tags="blue_hair, glasses", seed=0)
+
+    Reference:
+        Odena, Olah, Shlens. "Conditional Image Synthesis with Auxiliary Classifier GANs", ICML 2017.
+        Jin et al. "Towards the Automatic Anime Characters Creation with Generative Adversarial
+        Networks" (MakeGirls.moe), arXiv:1708.05509, 2017.
+    """
+
+    loss_names = ("d_loss", "g_loss", "d_tag_loss", "g_tag_loss")
+    input_kind = "tags"
+
+    def __init__(self, tag_vocabulary=None, tag_weight=1.0, generator=None, discriminator=None, latent_dim=100,
+                 image_size=64, base_filters=64, n_extra_layers=1, discriminator_norm="batch", **kwargs):
+        if tag_vocabulary is None:
+            raise ValueError("TaggedDCGAN needs tag_vocabulary (the tags of its training set).")
+        self.tag_vocabulary = _vocabulary(tag_vocabulary)
+        self.tag_weight = float(tag_weight)
+        num_tags = len(self.tag_vocabulary)
+        if generator is None:
+            generator = dcgan_generator(latent_dim + num_tags, image_size, base_filters, n_extra_layers)
+        if discriminator is None:
+            discriminator = dcgan_discriminator(image_size, base_filters, n_extra_layers, norm=discriminator_norm,
+                                                outputs=1 + num_tags)
+        super().__init__(generator=generator, discriminator=discriminator, latent_dim=latent_dim,
+                         image_size=image_size, base_filters=base_filters, n_extra_layers=n_extra_layers,
+                         discriminator_norm=discriminator_norm, **kwargs)
+        self._group_slices = self.tag_vocabulary.group_slices()
+        self._flags = self.tag_vocabulary.flag_indices()
+
+    def build(self, input_shape):
+        self.built = True
+
+    @property
+    def num_tags(self):
+        return len(self.tag_vocabulary)
+
+    @property
+    def input_dim(self):
+        """The generator's input width: noise, then tags."""
+        return self.latent_dim + self.num_tags
+
+    # ------------------------------------------------------------------ sampling
+    def tag_inputs(self, num_images, tags=None, seed=None):
+        """The generator inputs `(num_images, latent_dim + num_tags)` for `tags` (see `sample`), from NumPy.
+
+        The noise comes first from `numpy.random.default_rng(seed)` and depends on the seed only; the
+        tags not given are drawn after it, so every backend draws the same inputs for a seed.
+        """
+        return tag_inputs(self.tag_vocabulary, self.latent_dim, num_images, tags, seed)
+
+    def sample(self, num_images, seed=None, tags=None):
+        """Generates `num_images` images in [-1, 1] showing `tags`.
+
+        Args:
+            num_images: how many images.
+            seed: int for reproducible samples (the same on every backend); None draws a fresh one.
+            tags: a list of tags (`["blue_hair", "glasses"]`), one comma-separated string, one list per
+                image, or None to draw every tag from the training distribution.
+
+        Raises:
+            ValueError: an unknown tag (naming the nearest ones), or two tags of one exclusive group.
+        """
+        if seed is None:
+            seed = int(keras.ops.convert_to_numpy(keras.random.randint((), 0, 2**31 - 1,
+                                                                        seed=self.seed_generator)))
+        return self(self.tag_inputs(num_images, tags, seed), training=False)
+
+    # ------------------------------------------------------------------ training
+    def split_batch(self, data):
+        if not isinstance(data, (tuple, list)) or len(data) < 2:
+            raise ValueError("TaggedDCGAN trains on (images, tag vectors) batches: "
+                             "`ImageSource.dataset(..., labels={file: vector})` makes them.")
+        return data[0], data[1]
+
+    def tag_loss(self, logits, targets):
+        """Classification loss of tag logits against multi-hot targets: a softmax cross-entropy per exclusive
+        group (over the images that have a value of it), a sigmoid cross-entropy per flag."""
+        logits = ops.cast(logits, "float32")
+        targets = ops.cast(targets, "float32")
+        total = ops.zeros(())
+        for _, start, stop in self._group_slices:
+            target = targets[:, start:stop]
+            log_probs = ops.log_softmax(logits[:, start:stop], axis=-1)
+            has = ops.sum(target, axis=-1)
+            total = total + ops.sum(-ops.sum(target * log_probs, axis=-1)) / ops.maximum(ops.sum(has), 1.0)
+        if self._flags:
+            index = np.asarray(self._flags)
+            flag_logits = ops.take(logits, index, axis=1)
+            flag_targets = ops.take(targets, index, axis=1)
+            bce = ops.binary_crossentropy(flag_targets, flag_logits, from_logits=True)
+            total = total + ops.mean(ops.sum(bce, axis=-1))
+        return total
+
+    def gan_step(self, data):
+        real_images, real_tags = self.split_batch(data)
+        real_images = ops.cast(real_images, self.compute_dtype)
+        real_tags = ops.cast(real_tags, "float32")
+        batch_size = ops.shape(real_images)[0]
+
+        def inputs(salt):
+            noise = ops.cast(self.replica_noise(batch_size, salt=salt), "float32")
+            return ops.concatenate([noise, real_tags], axis=1)
+
+        (d_loss, d_tag_loss), grads = self.tagged_discriminator_gradients(real_images, real_tags, inputs(0))
+        self.apply_update(self.d_optimizer, grads, self.discriminator_trainable_variables)
+        (g_loss, g_tag_loss), grads = self.tagged_generator_gradients(inputs(1), real_tags)
+        self.apply_update(self.g_optimizer, grads, self.generator_trainable_variables)
+        self.update_ema()
+        return self.update_loss_trackers(d_loss=d_loss, g_loss=g_loss, d_tag_loss=d_tag_loss, g_tag_loss=g_tag_loss)
+
+    def tagged_discriminator_gradients(self, real_images, real_tags, generator_inputs):
+        def loss_fn():
+            fake_images = self.generator(generator_inputs, training=True)
+            if self.r1_gamma:
+                r1, real_out = self.r1_penalty(self.discriminator, real_images, salt=0)
+            else:
+                real_out = self.discriminator(self.augment_images(real_images, 0), training=True)
+            fake_out = self.discriminator(self.augment_images(fake_images, 1), training=True)
+            d_loss = self.discriminator_loss_fn(real_out[:, :1], fake_out[:, :1])
+            tag_loss = self.tag_loss(real_out[:, 1:], real_tags)
+            total = d_loss + ops.cast(self.tag_weight * tag_loss, d_loss.dtype)
+            if self.r1_gamma:
+                total = total + ops.cast(r1, d_loss.dtype)
+            return self.scale_loss_for_replicas(total, self.d_optimizer), (d_loss, tag_loss)
+
+        (_, losses), grads = self.differentiate(loss_fn, self.discriminator_trainable_variables)
+        return losses, grads
+
+    def tagged_generator_gradients(self, generator_inputs, tags):
+        def loss_fn():
+            fake_images = self.generator(generator_inputs, training=True)
+            fake_out = self.discriminator(self.augment_images(fake_images, 2), training=True)
+            g_loss = self.generator_loss_fn(fake_out[:, :1])
+            tag_loss = self.tag_loss(fake_out[:, 1:], tags)
+            total = g_loss + ops.cast(self.tag_weight * tag_loss, g_loss.dtype)
+            return self.scale_loss_for_replicas(total, self.g_optimizer), (g_loss, tag_loss)
+
+        (_, losses), grads = self.differentiate(loss_fn, self.generator_trainable_variables)
+        return losses, grads
+
+    def export_options(self):
+        """What the export formats need besides the network: the tag vocabulary (written beside the export)."""
+        return {"tag_vocabulary": self.tag_vocabulary.get_config()}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(tag_vocabulary=self.tag_vocabulary.get_config(), tag_weight=self.tag_weight)
+        return config
