@@ -183,6 +183,31 @@ def readme_demo():
                           [[run["date"], f"{run['steps']:,}", kid(run["kid"]), run["note"]] for run in r["runs"]])
 
 
+def tag_accuracy():
+    """`benchmarks.tag_accuracy`: what the reader sees in the tagged preset's samples, beside the real test avatars."""
+    r = load("tag_accuracy.json")
+
+    def row(label, a):
+        return [label, f"{a['hair_color']:.3f}", f"{a['skin']:.3f}", f"{a['hair_length']:.3f}",
+                f"{a['glasses_shown_with']:.3f} / {a['glasses_shown_without']:.3f}",
+                f"{a['long_hair_shown_with']:.3f} / {a['long_hair_shown_without']:.3f}",
+                f"{a['short_hair_shown_with']:.3f} / {a['short_hair_shown_without']:.3f}"]
+
+    share = r["consistency"]["share"]
+    kid_row = r.get("kid_without_tags")
+    rows = [row(f"`{r['model']}` samples ({r['samples']['count']:,}, the test tag sets)", r["samples"]["agreement"]),
+            row("the reader on the real test avatars", r["reader"]["test"])]
+    table = markdown_table(["images", "hair colour", "skin", "hair length", "glasses with / without",
+                            "long_hair with / without", "short_hair with / without"], rows)
+    more = markdown_table(["one tag changed (same seed): only that change seen", "hair colour", "skin", "hair length",
+                           "glasses", "KID without tags"],
+                          [[f"{r['consistency']['count']} pairs: {share['all']:.3f}", f"{share.get('hair_color', 0):.3f}",
+                            f"{share.get('skin', 0):.3f}", f"{share.get('hair_length', 0):.3f}",
+                            f"{share.get('glasses', 0):.3f}",
+                            kid([kid_row["kid"], kid_row["kid_std"]]) if kid_row else ""]])
+    return table + "\n\n" + more
+
+
 def quality():
     """`benchmarks.quality`'s first protocol (Inception features, 2 epochs): kept as it ran, not comparable."""
     r = load("quality_2cpu.json")
@@ -196,9 +221,11 @@ def quality():
 #: Each result set by name: the function that renders it and the files it reads (every file has one).
 TABLES = {
     "recipes": (recipes, ["recipes/*.json"]),
-    "presets": (presets, ["presets/dcgan_avatars_64.json", "presets/cyclegan_faces2avatars_64.json",
+    "presets": (presets, ["presets/dcgan_avatars_64.json", "presets/dcgan_tagged_avatars_64.json",
+                          "presets/cyclegan_faces2avatars_64.json",
                           "presets/cyclegan_faces2avatars_64_landmark.json", "presets/cartoongan_photo2anime.json"]),
     "fine_tune": (fine_tune, ["presets/fine_tune_dcgan_avatars_64.json"]),
+    "tag_accuracy": (tag_accuracy, ["tag_accuracy.json"]),
     "photo_quality": (photo_quality, ["photo_quality_2cpu.json"]),
     "pytorch_compare": (pytorch_compare, ["pytorch_compare_2cpu.json"]),
     "backends": (backends, ["backends_2cpu.json"]),

@@ -1,5 +1,8 @@
 """`keras-animegan tags`: the tags a tagged model knows, one a line: the tag, then its group."""
 
+import os
+import sys
+
 from keras_animegan.commands import Command
 from keras_animegan.commands import UserError
 from keras_animegan.commands import register_command
@@ -22,6 +25,10 @@ class TagsCommand(Command):
         vocabulary = getattr(model, "tag_vocabulary", None)
         if vocabulary is None:
             raise UserError(f"MODEL {model.path!r} takes no tags (it draws from {model.kind} only).")
-        for tag, group in zip(vocabulary.tags, vocabulary.groups):
-            print(f"{tag}\t{group}")
+        text = "".join(f"{tag}\t{group}\n" for tag, group in zip(vocabulary.tags, vocabulary.groups))
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `keras-animegan tags ... | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -54,7 +54,8 @@ class TranslateCommand(Command):
         source = input_path(args)
         model = Generator(args.model, direction=args.direction, preset=args.preset)
         if model.kind != "image":
-            raise UserError(f"MODEL {model.path!r} generates from noise; use `keras-animegan generate`.")
+            raise UserError(f"MODEL {model.path!r} generates from noise{' and tags' if model.kind == 'tags' else ''}; "
+                            "use `keras-animegan generate`.")
         crop = FaceCropper(args.crop_size) if args.crop_faces else None
         if not os.path.exists(source):
             raise UserError(f"INPUT {source!r}: no such file or folder.")

@@ -19,7 +19,7 @@ def kid_monitor(config, model, data, paths, resumed_from):
     count = min(config.kid_samples, *(len(source) for source in data.sources))
     real = first_images(data.sources[-1], config.image_size, count)
     chunk = 100
-    if model.input_kind == "noise":
+    if model.input_kind in ("noise", "tags"):  # a tagged model draws its tags from the training set
         def sample_fn(m):
             return np.concatenate([np.asarray(m.sample(min(chunk, count - i), seed=i)) for i in range(0, count, chunk)])
     else:

@@ -51,6 +51,10 @@ import keras
 assert keras.backend.backend() == "{backend}", keras.backend.backend()
 images = keras.ops.convert_to_numpy(DCGAN.from_preset("dcgan_avatars_64").sample(16))
 assert images.shape == (16, 64, 64, 3) and images.std() > 0.2, images.std()
+from keras_animegan import TaggedDCGAN
+tagged = keras.ops.convert_to_numpy(TaggedDCGAN.from_preset("dcgan_tagged_avatars_64").sample(
+    4, seed=0, tags=["blue_hair", "glasses"]))
+assert tagged.shape == (4, 64, 64, 3) and tagged.std() > 0.2, tagged.std()
 print("sampled")
 """
 
@@ -84,6 +88,9 @@ def test_generate_translate_and_train_without_tensorflow(tmp_path, site):
     without_tensorflow(site, "jax", ["keras_animegan", "generate", "--preset", "dcgan_avatars_64", "--num", "4",
                                "--output", str(tmp_path / "avatars")], tmp_path)
     assert len(os.listdir(tmp_path / "avatars")) == 4
+    without_tensorflow(site, "jax", ["keras_animegan", "generate", "--preset", "dcgan_tagged_avatars_64", "--tags",
+                                     "red_hair", "--num", "2", "--output", str(tmp_path / "tagged")], tmp_path)
+    assert len(os.listdir(tmp_path / "tagged")) == 2
     without_tensorflow(site, "jax", ["keras_animegan", "translate", "--preset", "cartoongan_photo2anime", PHOTO,
                                "--output", str(tmp_path / "anime.png")], tmp_path)
     anime = np.asarray(Image.open(tmp_path / "anime.png"))

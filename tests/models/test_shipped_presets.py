@@ -16,12 +16,17 @@ import keras_animegan
 from keras_animegan import CartoonGAN
 from keras_animegan import CycleGAN
 from keras_animegan import DCGAN
+from keras_animegan import TaggedDCGAN
 from keras_animegan import presets
 from keras_animegan.cli import main as cli_main
 from tests import testing
 
-SHIPPED = {"dcgan_avatars_64": DCGAN, "cyclegan_faces2avatars_64": CycleGAN, "cartoongan_photo2anime": CartoonGAN}
-LICENCES = {"DCGAN": ["CC BY 4.0"], "CycleGAN": ["CC BY 4.0", "Apache-2.0"],
+SHIPPED = {"dcgan_avatars_64": DCGAN, "dcgan_tagged_avatars_64": TaggedDCGAN,
+           "cyclegan_faces2avatars_64": CycleGAN, "cartoongan_photo2anime": CartoonGAN}
+#: Files beyond the five every preset has: the tagged preset's grid per tag group.
+EXTRA_FILES = {"dcgan_tagged_avatars_64": ["grid_flags.png", "grid_hair_color.png", "grid_hair_length.png",
+                                           "grid_skin.png"]}
+LICENCES = {"DCGAN": ["CC BY 4.0"], "TaggedDCGAN": ["CC BY 4.0"], "CycleGAN": ["CC BY 4.0", "Apache-2.0"],
             "CartoonGAN": ["CC BY 4.0", "Apache-2.0", "CC0", "public domain"]}
 SIZE = 64
 
@@ -60,8 +65,8 @@ def test_the_shipped_presets_are_the_expected_ones():
     assert sorted(keras_animegan.list_presets()) == sorted(SHIPPED)
     for name, cls in SHIPPED.items():
         folder = presets.preset_folder(name)
-        assert sorted(os.listdir(folder)) == ["config.json", "metadata.json", "model_card.md", "sample.png",
-                                              "weights.npz"], name
+        assert sorted(os.listdir(folder)) == sorted(["config.json", "metadata.json", "model_card.md", "sample.png",
+                                                     "weights.npz", *EXTRA_FILES.get(name, [])]), name
         metadata = presets.load_metadata(name)
         assert metadata["class_name"] == cls.__name__
         assert keras_animegan.list_presets(cls.__name__)[name] == metadata["description"]
@@ -72,6 +77,9 @@ def test_the_shipped_presets_are_the_expected_ones():
         assert f"KID {metadata['kid_float16'][0]:.4f}" in card
         if "photos_float16" in metadata:  # the photo translator's card gives its photo numbers
             assert f"{metadata['photos_float16']['photo_identity_top5']:.3f}" in card
+        if "tag_accuracy" in metadata:  # the tagged preset's card gives its tag numbers and grids
+            assert f"{metadata['tag_accuracy']['samples']['agreement']['hair_color']:.3f}" in card
+            assert all(f"({grid})" in card for grid in EXTRA_FILES[name])
         assert Image.open(os.path.join(folder, "sample.png")).size[0] > SIZE
 
 
@@ -102,8 +110,12 @@ def test_shipped_preset_outputs_vary(loaded, name):
 def test_shipped_preset_round_trips(loaded, name, tmp_path):
     model = loaded[name]
     again = type(model).from_preset(model.save_to_preset(str(tmp_path / name)))
-    inputs = np.random.default_rng(0).standard_normal((2, model.latent_dim)).astype(np.float32) \
-        if isinstance(model, DCGAN) else faces(2)
+    if isinstance(model, TaggedDCGAN):
+        inputs = model.tag_inputs(2, None, 0)
+    elif isinstance(model, DCGAN):
+        inputs = np.random.default_rng(0).standard_normal((2, model.latent_dim)).astype(np.float32)
+    else:
+        inputs = faces(2)
     np.testing.assert_array_equal(np.asarray(again(inputs)), np.asarray(model(inputs)))  # float16 stays exact
 
 
@@ -111,7 +123,10 @@ def test_shipped_preset_round_trips(loaded, name, tmp_path):
 def test_a_fine_tune_step_starts_from_the_shipped_weights(loaded, name):
     model = SHIPPED[name].from_preset(name)  # its own copy: training changes it
     images = tf.data.Dataset.from_tensors(faces(4)).repeat()
-    if isinstance(model, DCGAN):
+    if isinstance(model, TaggedDCGAN):  # (images, tag vectors)
+        tags = model.tag_inputs(4, None, 0)[:, model.latent_dim:]
+        data = tf.data.Dataset.from_tensors((faces(4), tags)).repeat()
+    elif isinstance(model, DCGAN):
         data = images
     elif isinstance(model, CartoonGAN):  # the photo translator fine-tunes toward per-photo targets
         data = images.map(lambda x: {"photo": x, "cartoon": x, "smoothed": x, "target": -x})
@@ -130,9 +145,10 @@ def test_a_fine_tune_step_starts_from_the_shipped_weights(loaded, name):
 
 def test_cli_runs_on_the_shipped_presets(tmp_path):
     for name, cls in SHIPPED.items():
-        if cls is DCGAN:
+        if cls in (DCGAN, TaggedDCGAN):
             out = tmp_path / f"{name}.png"
-            assert cli_main(["generate", "--preset", name, "--num", "16", "--output", str(out)]) == 0
+            tags = ["--tags", "blue_hair,glasses"] if cls is TaggedDCGAN else []
+            assert cli_main(["generate", "--preset", name, "--num", "16", "--output", str(out), *tags]) == 0
             assert Image.open(out).size[0] >= 4 * SIZE  # a grid of 16
         else:
             photo = tmp_path / "face.png"

@@ -258,6 +258,23 @@ def test_the_three_endpoints_return_images_of_the_right_size(client, photos):
     assert _image(pair).shape == (256, 512, 3) and overlay is None
 
 
+def test_the_tags_endpoint_draws_the_picked_tags_and_keeps_the_face(client, demo):
+    groups, flags = demo.tag_choices()
+    assert list(groups) == ["hair_color", "skin", "hair_length"] and "glasses" in flags
+    picks = {"hair_color": "blue_hair", "skin": "(any)", "hair_length": "long_hair"}
+    grid, seed = client.predict(7, 4, True, *picks.values(), ["glasses"], api_name="/tags")
+    assert seed == 7 and _image(grid).shape == (2 * 64 + 3 * 2, 2 * 64 + 3 * 2, 3)
+    core, _, asked = demo.generate_tagged(7, 4, picks, ["glasses"], keep_face=True)
+    np.testing.assert_array_equal(_image(grid), core)  # the page draws what the core draws
+    assert asked == "blue_hair, glasses, long_hair"
+    red, _, _ = demo.generate_tagged(7, 4, dict(picks, hair_color="red_hair"), ["glasses"], keep_face=True)
+    assert np.abs(red.astype(int) - core).mean() > 3  # another hair colour on the same faces
+    _, new_seed = client.predict(7, 4, False, *picks.values(), [], api_name="/tags")
+    assert new_seed != 7  # without "Keep the face" each click draws new faces
+    with pytest.raises(DemoError, match="Unknown tag 'teal_hair'"):
+        demo.generate_tagged(7, 4, {"hair_color": "teal_hair"}, [])
+
+
 def _file(path):
     from gradio_client import handle_file
 
