@@ -149,8 +149,10 @@ def model_card(name, spec, metadata):
         *[f"- {d}" for d in spec["data"]], "",
         *([spec["data_note"], ""] if "data_note" in spec else []),
         "## Training", "",
-        f"- Recipe: `{metadata['recipe']}`" + (" (the measured modern recipe of keras-animegan's README)."
-                                               if not spec.get("photos") else "."),
+        f"- Recipe: `{metadata['recipe']}`" + (
+            " (the DCGAN recipe, with translation as the only augmentation: colour jitter would change the "
+            "colours the tag head reads)." if spec["model"] == "tagged_dcgan" else
+            " (the measured modern recipe of keras-animegan's README)." if not spec.get("photos") else "."),
         f"- Steps: {metadata['steps']:,}; training time {metadata['train_minutes']:.0f} min on "
         f"{metadata.get('machine', MACHINE)}.",
         f"- Reproduce: `{metadata['command']}`.", "",
