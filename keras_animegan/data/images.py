@@ -216,12 +216,8 @@ class ImageSource:
             ds = tf.data.Dataset.from_tensor_slices((files, matrix))
         if shuffle and not cache:
             ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-        if labels is None:
-            ds = ds.map(load_tf, num_parallel_calls=tf.data.AUTOTUNE)
-            ds = ds.filter(_is_ok).map(_drop_flag)
-        else:
-            ds = ds.map(_load_labelled(load_tf), num_parallel_calls=tf.data.AUTOTUNE)
-            ds = ds.filter(_is_ok_labelled).map(_drop_flag_labelled)
+        ds = ds.map(_with_image(load_tf), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.filter(_is_ok).map(_drop_flag)
         ds = add_derived(ds, paired_fn, weight_fn)
         if cache:
             ds = ds.cache()
@@ -243,28 +239,20 @@ def fits_in_cache(num_examples, element_spec):
     return cached_bytes(num_examples, element_spec) <= CACHE_BYTES_LIMIT
 
 
-def _is_ok(image, ok):
-    return ok
-
-
-def _drop_flag(image, ok):
-    return image
-
-
-def _load_labelled(load_tf):
-    def load(name, label):
-        image, ok = load_tf(name)
-        return image, ok, label
+def _with_image(load_tf):
+    """`(name[, label]) -> (image, ok[, label])`: the file decoded, its label (if any) carried along."""
+    def load(name, *label):
+        return (*load_tf(name), *label)
 
     return load
 
 
-def _is_ok_labelled(image, ok, label):
+def _is_ok(image, ok, *label):
     return ok
 
 
-def _drop_flag_labelled(image, ok, label):
-    return image, label
+def _drop_flag(image, ok, *label):
+    return (image, *label) if label else image
 
 
 def add_derived(ds, paired_fn=None, weight_fn=None):
