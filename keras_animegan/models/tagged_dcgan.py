@@ -82,17 +82,9 @@ class TaggedDCGAN(DCGAN):
         self._group_slices = self.tag_vocabulary.group_slices()
         self._flags = self.tag_vocabulary.flag_indices()
 
-    def build(self, input_shape):
-        self.built = True
-
     @property
     def num_tags(self):
         return len(self.tag_vocabulary)
-
-    @property
-    def input_dim(self):
-        """The generator's input width: noise, then tags."""
-        return self.latent_dim + self.num_tags
 
     # ------------------------------------------------------------------ sampling
     def tag_inputs(self, num_images, tags=None, seed=None):

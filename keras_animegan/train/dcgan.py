@@ -70,8 +70,12 @@ class DCGANTrainer(Trainer):
                       gan_mode=config.gan_mode)
         return model
 
+    def grid_inputs(self, model, count):
+        """The fixed generator inputs of the sample grids (the run's fixed noise)."""
+        return fixed_noise(self.config, count)
+
     def sample_callbacks(self, model, paths, data):
-        return [ka_callbacks.NoiseSamples(fixed_noise(self.config, self.config.num_samples), paths.samples,
+        return [ka_callbacks.NoiseSamples(self.grid_inputs(model, self.config.num_samples), paths.samples,
                                           os.path.join(paths.model_dir, "samples_across_epochs.png"), ncols=8,
                                           log_dir=paths.logs)]
 

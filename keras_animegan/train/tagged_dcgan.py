@@ -17,7 +17,6 @@ from typing import Optional
 import keras
 import numpy as np
 
-from keras_animegan import callbacks as ka_callbacks
 from keras_animegan.data import embedded
 from keras_animegan.models.tagged_dcgan import TaggedDCGAN
 from keras_animegan.train import inputs
@@ -119,11 +118,6 @@ class TaggedDCGANTrainer(DCGANTrainer):
     def grid_inputs(self, model, count):
         """Fixed generator inputs for the sample grids: the seed's noise and tags drawn from the training set."""
         return model.tag_inputs(count, None, self.config.seed + 12345)
-
-    def sample_callbacks(self, model, paths, data):
-        return [ka_callbacks.NoiseSamples(self.grid_inputs(model, self.config.num_samples), paths.samples,
-                                          os.path.join(paths.model_dir, "samples_across_epochs.png"), ncols=8,
-                                          log_dir=paths.logs)]
 
     def finalize(self, model, paths):
         from keras_animegan import visualization
