@@ -9,18 +9,22 @@ from keras_animegan.models.augment import diff_augment
 class DiscriminatorRegularizers:
     """Mixin of `GANModel`: `augment_images` (its `augment_policy`) and `r1_penalty` (its `r1_gamma`)."""
 
-    def augment_images(self, images, salt):
-        """`images` through the model's DiffAugment policy (unchanged without one), seeded per step and `salt`."""
-        if not self.augment_policy:
+    def augment_images(self, images, salt, policy=None):
+        """`images` through the model's DiffAugment policy (unchanged without one), seeded per step and `salt`.
+
+        `policy` replaces the model's policy for this call (`""` leaves the images unchanged).
+        """
+        policy = self.augment_policy if policy is None else policy
+        if not policy:
             return images
         # One seed for the global batch, sliced per replica (as `DCGAN.replica_noise`): N replicas
         # augment their shares exactly as one device would augment the whole batch.
         seed = self.step_seed(1000 + salt, per_replica=False)
         replicas = self.num_replicas()
         if replicas == 1:
-            return diff_augment(images, self.augment_policy, seed)
+            return diff_augment(images, policy, seed)
         batch = ops.shape(images)[0]
-        return diff_augment(images, self.augment_policy, seed, offset=self.replica_id() * batch,
+        return diff_augment(images, policy, seed, offset=self.replica_id() * batch,
                             total=batch * replicas)
 
     def r1_penalty(self, discriminator, real_images, salt=0):

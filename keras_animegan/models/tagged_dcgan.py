@@ -4,6 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_animegan.models.augment import parse_policy
 from keras_animegan.models.dcgan import DCGAN
 from keras_animegan.models.dcgan_discriminator import dcgan_discriminator
 from keras_animegan.models.dcgan_generator import dcgan_generator
@@ -42,6 +43,10 @@ class TaggedDCGAN(DCGAN):
     Args:
         tag_vocabulary: the tags (`keras_animegan.utils.tags.TagVocabulary`, or its config).
         tag_weight: weight of the tag classification losses of both networks (ACGAN: 1).
+        tag_augment: DiffAugment policy of the images the tag head reads. None (default): the
+            model's `augment` policy without `color`, since colour jitter changes the hair and skin
+            colours the tags name. When it differs from `augment`, the discriminator reads each
+            image twice: the adversarial head through `augment`, the tag head through this.
         generator, discriminator: networks, or None to build them (see `dcgan_generator`,
             `dcgan_discriminator`; the discriminator has `1 + len(tag_vocabulary)` outputs).
         **kwargs: as `DCGAN` (`latent_dim`, `image_size`, `base_filters`, `n_extra_layers`,
@@ -64,7 +69,7 @@ class TaggedDCGAN(DCGAN):
     loss_names = ("d_loss", "g_loss", "d_tag_loss", "g_tag_loss")
     input_kind = "tags"
 
-    def __init__(self, tag_vocabulary=None, tag_weight=1.0, generator=None, discriminator=None, latent_dim=100,
+    def __init__(self, tag_vocabulary=None, tag_weight=1.0, tag_augment=None, generator=None, discriminator=None, latent_dim=100,
                  image_size=64, base_filters=64, n_extra_layers=1, discriminator_norm="batch", **kwargs):
         if tag_vocabulary is None:
             raise ValueError("TaggedDCGAN needs tag_vocabulary (the tags of its training set).")
@@ -79,6 +84,9 @@ class TaggedDCGAN(DCGAN):
         super().__init__(generator=generator, discriminator=discriminator, latent_dim=latent_dim,
                          image_size=image_size, base_filters=base_filters, n_extra_layers=n_extra_layers,
                          discriminator_norm=discriminator_norm, **kwargs)
+        if tag_augment is None:
+            tag_augment = [name for name in parse_policy(self.augment_policy) if name != "color"]
+        self.tag_augment_policy = ",".join(parse_policy(tag_augment))
         self._group_slices = self.tag_vocabulary.group_slices()
         self._flags = self.tag_vocabulary.flag_indices()
 
@@ -155,6 +163,14 @@ class TaggedDCGAN(DCGAN):
         self.update_ema()
         return self.update_loss_trackers(d_loss=d_loss, g_loss=g_loss, d_tag_loss=d_tag_loss, g_tag_loss=g_tag_loss)
 
+    def tag_logits(self, images, outputs, salt):
+        """The tag head's logits for `images`: from `outputs` (the adversarial call's) when both heads read
+        the same augmentation, else from a second discriminator call through `tag_augment_policy`."""
+        if self.tag_augment_policy == self.augment_policy:
+            return outputs[:, 1:]
+        return self.discriminator(self.augment_images(images, salt, policy=self.tag_augment_policy),
+                                  training=True)[:, 1:]
+
     def tagged_discriminator_gradients(self, real_images, real_tags, generator_inputs):
         def loss_fn():
             fake_images = self.generator(generator_inputs, training=True)
@@ -164,7 +180,7 @@ class TaggedDCGAN(DCGAN):
                 real_out = self.discriminator(self.augment_images(real_images, 0), training=True)
             fake_out = self.discriminator(self.augment_images(fake_images, 1), training=True)
             d_loss = self.discriminator_loss_fn(real_out[:, :1], fake_out[:, :1])
-            tag_loss = self.tag_loss(real_out[:, 1:], real_tags)
+            tag_loss = self.tag_loss(self.tag_logits(real_images, real_out, 3), real_tags)
             total = d_loss + ops.cast(self.tag_weight * tag_loss, d_loss.dtype)
             if self.r1_gamma:
                 total = total + ops.cast(r1, d_loss.dtype)
@@ -178,7 +194,7 @@ class TaggedDCGAN(DCGAN):
             fake_images = self.generator(generator_inputs, training=True)
             fake_out = self.discriminator(self.augment_images(fake_images, 2), training=True)
             g_loss = self.generator_loss_fn(fake_out[:, :1])
-            tag_loss = self.tag_loss(fake_out[:, 1:], tags)
+            tag_loss = self.tag_loss(self.tag_logits(fake_images, fake_out, 4), tags)
             total = g_loss + ops.cast(self.tag_weight * tag_loss, g_loss.dtype)
             return self.scale_loss_for_replicas(total, self.g_optimizer), (g_loss, tag_loss)
 
@@ -191,5 +207,6 @@ class TaggedDCGAN(DCGAN):
 
     def get_config(self):
         config = super().get_config()
-        config.update(tag_vocabulary=self.tag_vocabulary.get_config(), tag_weight=self.tag_weight)
+        config.update(tag_vocabulary=self.tag_vocabulary.get_config(), tag_weight=self.tag_weight,
+                      tag_augment=self.tag_augment_policy)
         return config

@@ -40,6 +40,9 @@ class TaggedDCGANConfig(DCGANConfig):
                                          "space-separated). Default: tags.csv at the top of --image_dir "
                                          "(folder or .zip).")
     tag_weight: float = flag(1.0, "Weight of the tag classification losses (ACGAN).")
+    tag_augment: Optional[str] = flag(None, "DiffAugment policy of the images the tag head reads. Default: "
+                                            "--augment without color (colour jitter changes the colours "
+                                            "the tags name); 'none' for no augmentation.")
     min_tag_count: int = flag(10, "Tags on fewer training images than this are left out of the vocabulary.")
 
 
@@ -78,11 +81,11 @@ class TaggedDCGANTrainer(DCGANTrainer):
 
     model_class = TaggedDCGAN
     config_class = TaggedDCGANConfig
-    # The modern DCGAN recipe, with translation as the only augmentation: DiffAugment's colour
-    # jitter would change the hair and skin colours the tag head learns.
+    # The modern DCGAN recipe (colour and translation DiffAugment for the real/fake head); the tag
+    # head reads the images translated only, since colour jitter changes the colours the tags name.
     defaults = {
         "report": dict(DCGANTrainer.defaults["report"]),
-        "modern": dict(DCGANTrainer.defaults["modern"], augment="translation"),
+        "modern": dict(DCGANTrainer.defaults["modern"]),
     }
     embedded_defaults = DCGANTrainer.embedded_defaults
     preset_settings = dict(DCGANTrainer.preset_settings)
@@ -106,7 +109,8 @@ class TaggedDCGANTrainer(DCGANTrainer):
 
     def build_model(self, steps_per_epoch):
         config = self.config
-        model = TaggedDCGAN(tag_vocabulary=self.vocabulary, tag_weight=config.tag_weight,
+        tag_augment = "" if config.tag_augment in ("none", "off") else config.tag_augment
+        model = TaggedDCGAN(tag_vocabulary=self.vocabulary, tag_weight=config.tag_weight, tag_augment=tag_augment,
                             latent_dim=config.latent_dim, image_size=config.image_size,
                             base_filters=config.base_filters, n_extra_layers=config.n_extra_layers,
                             discriminator_norm=config.discriminator_norm, seed=config.seed,

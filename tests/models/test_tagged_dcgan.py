@@ -105,3 +105,31 @@ def test_the_vocabulary_travels_with_the_preset(tmp_path):
 def test_a_model_needs_its_vocabulary():
     with pytest.raises(ValueError, match="tag_vocabulary"):
         TaggedDCGAN(latent_dim=LATENT, image_size=SIZE, base_filters=WIDTH)
+
+
+def test_the_tag_head_reads_the_images_without_colour_jitter():
+    model = tiny(augment="color,translation")
+    assert model.tag_augment_policy == "translation"
+    assert model.get_config()["tag_augment"] == "translation"
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-4), d_optimizer=keras.optimizers.Adam(1e-4))
+    images = np.random.default_rng(2).uniform(-1, 1, (BATCH, SIZE, SIZE, 3)).astype(np.float32)
+    jittered = model.discriminator(model.augment_images(images, 0), training=False)
+    translated = model.discriminator(model.augment_images(images, 3, policy="translation"), training=True)
+    # The tag logits come from a second call through translation only, not from the jittered call.
+    tags = keras.ops.convert_to_numpy(model.tag_logits(images, jittered, 3))
+    assert tags.shape == (BATCH, 9)
+    np.testing.assert_allclose(tags, keras.ops.convert_to_numpy(translated)[:, 1:], atol=1e-5)
+    assert np.abs(tags - keras.ops.convert_to_numpy(jittered)[:, 1:]).max() > 1e-3
+    history = model_cases.testing.fit_steps(model, batches(), ("generator",), steps=2)[1]
+    assert np.all(np.isfinite(history.history["d_tag_loss"]))
+
+
+def test_one_policy_for_both_heads_reads_each_image_once():
+    model = tiny(augment="translation")
+    assert model.tag_augment_policy == "translation"
+    outputs = keras.ops.ones((BATCH, 10))
+    assert model.tag_logits(None, outputs, 3) is not None
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.tag_logits(None, outputs, 3)), np.ones((BATCH, 9)))
+    assert tiny(augment="color", tag_augment="").tag_augment_policy == ""
+    restored = TaggedDCGAN.from_config(tiny(augment="color,translation", tag_augment="color").get_config())
+    assert restored.tag_augment_policy == "color"
