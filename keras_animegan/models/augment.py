@@ -98,7 +98,7 @@ def cutout(images, seed, ratio=0.5, offset=0, total=None):
 _TRANSFORMS = {"color": color, "translation": translation, "cutout": cutout}
 
 
-def diff_augment(images, policy, seed, offset=0, total=None):
+def diff_augment(images, policy, seed, offset=0, total=None, rows=None, row_transforms=()):
     """Applies the transforms of `policy` (names or a comma-separated string) to `images`, NHWC.
 
     Args:
@@ -112,11 +112,22 @@ def diff_augment(images, policy, seed, offset=0, total=None):
             `total` images (one replica's share under `tf.distribute`): the
             random parameters are drawn for the global batch and sliced, so
             N replicas augment exactly as one device would.
+        rows, row_transforms: the transforms named in `row_transforms` change only the images
+            where `rows` (a boolean vector, one per image) is true; the others change every image.
 
     Returns:
         The augmented batch, same shape and dtype.
     """
     seed = ops.convert_to_tensor(seed, "int32")
     for i, name in enumerate(parse_policy(policy)):
-        images = _TRANSFORMS[name](images, gan_backend.fold_in(seed, 100 + i), offset=offset, total=total)
+        changed = _TRANSFORMS[name](images, gan_backend.fold_in(seed, 100 + i), offset=offset, total=total)
+        if name in row_transforms:
+            changed = ops.where(ops.reshape(rows, (-1, 1, 1, 1)), changed, images)
+        images = changed
     return images
+
+
+def draw_rows(batch, share, seed, salt, offset=0, total=None):
+    """A boolean vector of `batch` rows, each true with probability `share` (drawn for the global batch)."""
+    seed = ops.convert_to_tensor(seed, "int32")
+    return _draw(batch, [], seed, salt, "float32", 0.0, 1.0, offset, total) < share

@@ -27,14 +27,16 @@ class DiscriminatorRegularizers:
         return diff_augment(images, policy, seed, offset=self.replica_id() * batch,
                             total=batch * replicas)
 
-    def r1_penalty(self, discriminator, real_images, salt=0):
+    def r1_penalty(self, discriminator, real_images, salt=0, augment=None):
         """`r1_gamma / 2 * mean_i |grad_x D(aug(x_i))|^2` on real images, or 0 without `r1_gamma`.
 
         Returns `(penalty, real_logits)`: the logits come from the same call, so the
-        discriminator loss can reuse them.
+        discriminator loss can reuse them. `augment` replaces `augment_images(images, salt)`.
         """
+        augment = augment or (lambda images: self.augment_images(images, salt))
+
         def logits_sum(images):
-            logits = discriminator(self.augment_images(images, salt), training=True)
+            logits = discriminator(augment(images), training=True)
             return ops.sum(ops.cast(logits, "float32")), logits
 
         (_, real_logits), grads = gan_backend.input_gradients(logits_sum, real_images)

@@ -4,6 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_animegan.models.augment import diff_augment
+from keras_animegan.models.augment import draw_rows
 from keras_animegan.models.augment import parse_policy
 from keras_animegan.models.dcgan import DCGAN
 from keras_animegan.models.dcgan_discriminator import dcgan_discriminator
@@ -43,10 +45,14 @@ class TaggedDCGAN(DCGAN):
     Args:
         tag_vocabulary: the tags (`keras_animegan.utils.tags.TagVocabulary`, or its config).
         tag_weight: weight of the tag classification losses of both networks (ACGAN: 1).
-        tag_augment: DiffAugment policy of the images the tag head reads. None (default): the
-            model's `augment` policy without `color`, since colour jitter changes the hair and skin
-            colours the tags name. When it differs from `augment`, the discriminator reads each
-            image twice: the adversarial head through `augment`, the tag head through this.
+        tag_augment: DiffAugment policy of the images the tag head learns from, a part of `augment`.
+            None (default): `augment` without `color`, since colour jitter changes the hair and skin
+            colours the tags name. When it differs from `augment`, the transforms it leaves out
+            change a random `1 - tag_share` of each batch only, and the tag losses count the other
+            images (one discriminator call for both heads; ADA's point that augmenting a share of
+            the images does not leak into the generator, Karras et al. 2020).
+        tag_share: the share of each batch the tag head learns from when `tag_augment` differs
+            from `augment` (default 0.5).
         generator, discriminator: networks, or None to build them (see `dcgan_generator`,
             `dcgan_discriminator`; the discriminator has `1 + len(tag_vocabulary)` outputs).
         **kwargs: as `DCGAN` (`latent_dim`, `image_size`, `base_filters`, `n_extra_layers`,
@@ -69,7 +75,7 @@ class TaggedDCGAN(DCGAN):
     loss_names = ("d_loss", "g_loss", "d_tag_loss", "g_tag_loss")
     input_kind = "tags"
 
-    def __init__(self, tag_vocabulary=None, tag_weight=1.0, tag_augment=None, generator=None, discriminator=None, latent_dim=100,
+    def __init__(self, tag_vocabulary=None, tag_weight=1.0, tag_augment=None, tag_share=0.5, generator=None, discriminator=None, latent_dim=100,
                  image_size=64, base_filters=64, n_extra_layers=1, discriminator_norm="batch", **kwargs):
         if tag_vocabulary is None:
             raise ValueError("TaggedDCGAN needs tag_vocabulary (the tags of its training set).")
@@ -87,6 +93,12 @@ class TaggedDCGAN(DCGAN):
         if tag_augment is None:
             tag_augment = [name for name in parse_policy(self.augment_policy) if name != "color"]
         self.tag_augment_policy = ",".join(parse_policy(tag_augment))
+        if not set(parse_policy(self.tag_augment_policy)) <= set(parse_policy(self.augment_policy)):
+            raise ValueError(f"tag_augment {self.tag_augment_policy!r} must be a part of augment "
+                             f"{self.augment_policy!r}.")
+        if not 0.0 < float(tag_share) <= 1.0:
+            raise ValueError(f"tag_share must be in (0, 1]; got {tag_share!r}.")
+        self.tag_share = float(tag_share)
         self._group_slices = self.tag_vocabulary.group_slices()
         self._flags = self.tag_vocabulary.flag_indices()
 
@@ -127,23 +139,27 @@ class TaggedDCGAN(DCGAN):
                              "`ImageSource.dataset(..., labels={file: vector})` makes them.")
         return data[0], data[1]
 
-    def tag_loss(self, logits, targets):
+    def tag_loss(self, logits, targets, weights=None):
         """Classification loss of tag logits against multi-hot targets: a softmax cross-entropy per exclusive
-        group (over the images that have a value of it), a sigmoid cross-entropy per flag."""
+        group (over the images that have a value of it), a sigmoid cross-entropy per flag.
+
+        `weights` (one per image, or None for all ones) says which images count.
+        """
         logits = ops.cast(logits, "float32")
         targets = ops.cast(targets, "float32")
+        weights = ops.ones_like(targets[:, 0]) if weights is None else ops.cast(weights, "float32")
         total = ops.zeros(())
         for _, start, stop in self._group_slices:
             target = targets[:, start:stop]
             log_probs = ops.log_softmax(logits[:, start:stop], axis=-1)
-            has = ops.sum(target, axis=-1)
-            total = total + ops.sum(-ops.sum(target * log_probs, axis=-1)) / ops.maximum(ops.sum(has), 1.0)
+            has = ops.sum(target, axis=-1) * weights
+            total = total + ops.sum(-ops.sum(target * log_probs, axis=-1) * weights) / ops.maximum(ops.sum(has), 1.0)
         if self._flags:
             index = np.asarray(self._flags)
             flag_logits = ops.take(logits, index, axis=1)
             flag_targets = ops.take(targets, index, axis=1)
             bce = ops.binary_crossentropy(flag_targets, flag_logits, from_logits=True)
-            total = total + ops.mean(ops.sum(bce, axis=-1))
+            total = total + ops.sum(ops.sum(bce, axis=-1) * weights) / ops.maximum(ops.sum(weights), 1.0)
         return total
 
     def gan_step(self, data):
@@ -163,24 +179,39 @@ class TaggedDCGAN(DCGAN):
         self.update_ema()
         return self.update_loss_trackers(d_loss=d_loss, g_loss=g_loss, d_tag_loss=d_tag_loss, g_tag_loss=g_tag_loss)
 
-    def tag_logits(self, images, outputs, salt):
-        """The tag head's logits for `images`: from `outputs` (the adversarial call's) when both heads read
-        the same augmentation, else from a second discriminator call through `tag_augment_policy`."""
+    def tagged_augment(self, images, salt):
+        """`(augmented images, tag weights)` for one discriminator call.
+
+        With one policy for both heads: every image through it, and weights None (the tag loss counts
+        every image). Otherwise the transforms of `augment` that `tag_augment` leaves out (colour
+        jitter) change a random `1 - tag_share` of the images only; the tag loss counts the others.
+        One discriminator call serves both heads.
+        """
         if self.tag_augment_policy == self.augment_policy:
-            return outputs[:, 1:]
-        return self.discriminator(self.augment_images(images, salt, policy=self.tag_augment_policy),
-                                  training=True)[:, 1:]
+            return self.augment_images(images, salt), None
+        extra = tuple(name for name in parse_policy(self.augment_policy)
+                      if name not in parse_policy(self.tag_augment_policy))
+        seed = self.step_seed(1000 + salt, per_replica=False)
+        replicas = self.num_replicas()
+        batch = ops.shape(images)[0]
+        offset, total = (0, None) if replicas == 1 else (self.replica_id() * batch, batch * replicas)
+        tag_rows = draw_rows(batch, self.tag_share, seed, 7, offset, total)
+        augmented = diff_augment(images, self.augment_policy, seed, offset, total, rows=ops.logical_not(tag_rows),
+                                 row_transforms=extra)
+        return augmented, ops.cast(tag_rows, "float32")
 
     def tagged_discriminator_gradients(self, real_images, real_tags, generator_inputs):
         def loss_fn():
             fake_images = self.generator(generator_inputs, training=True)
+            real_input, tag_weights = self.tagged_augment(real_images, 0)
             if self.r1_gamma:
-                r1, real_out = self.r1_penalty(self.discriminator, real_images, salt=0)
+                r1, real_out = self.r1_penalty(self.discriminator, real_images, salt=0,
+                                               augment=lambda images: self.tagged_augment(images, 0)[0])
             else:
-                real_out = self.discriminator(self.augment_images(real_images, 0), training=True)
+                real_out = self.discriminator(real_input, training=True)
             fake_out = self.discriminator(self.augment_images(fake_images, 1), training=True)
             d_loss = self.discriminator_loss_fn(real_out[:, :1], fake_out[:, :1])
-            tag_loss = self.tag_loss(self.tag_logits(real_images, real_out, 3), real_tags)
+            tag_loss = self.tag_loss(real_out[:, 1:], real_tags, tag_weights)
             total = d_loss + ops.cast(self.tag_weight * tag_loss, d_loss.dtype)
             if self.r1_gamma:
                 total = total + ops.cast(r1, d_loss.dtype)
@@ -192,9 +223,10 @@ class TaggedDCGAN(DCGAN):
     def tagged_generator_gradients(self, generator_inputs, tags):
         def loss_fn():
             fake_images = self.generator(generator_inputs, training=True)
-            fake_out = self.discriminator(self.augment_images(fake_images, 2), training=True)
+            fake_input, tag_weights = self.tagged_augment(fake_images, 2)
+            fake_out = self.discriminator(fake_input, training=True)
             g_loss = self.generator_loss_fn(fake_out[:, :1])
-            tag_loss = self.tag_loss(self.tag_logits(fake_images, fake_out, 4), tags)
+            tag_loss = self.tag_loss(fake_out[:, 1:], tags, tag_weights)
             total = g_loss + ops.cast(self.tag_weight * tag_loss, g_loss.dtype)
             return self.scale_loss_for_replicas(total, self.g_optimizer), (g_loss, tag_loss)
 
@@ -208,5 +240,5 @@ class TaggedDCGAN(DCGAN):
     def get_config(self):
         config = super().get_config()
         config.update(tag_vocabulary=self.tag_vocabulary.get_config(), tag_weight=self.tag_weight,
-                      tag_augment=self.tag_augment_policy)
+                      tag_augment=self.tag_augment_policy, tag_share=self.tag_share)
         return config

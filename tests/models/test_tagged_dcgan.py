@@ -107,29 +107,37 @@ def test_a_model_needs_its_vocabulary():
         TaggedDCGAN(latent_dim=LATENT, image_size=SIZE, base_filters=WIDTH)
 
 
-def test_the_tag_head_reads_the_images_without_colour_jitter():
-    model = tiny(augment="color,translation")
+def test_the_tag_head_learns_from_the_images_colour_jitter_left_alone():
+    model = tiny(augment="color,translation", tag_share=0.5)
     assert model.tag_augment_policy == "translation"
     assert model.get_config()["tag_augment"] == "translation"
     model.compile(g_optimizer=keras.optimizers.Adam(1e-4), d_optimizer=keras.optimizers.Adam(1e-4))
-    images = np.random.default_rng(2).uniform(-1, 1, (BATCH, SIZE, SIZE, 3)).astype(np.float32)
-    jittered = model.discriminator(model.augment_images(images, 0), training=False)
-    translated = model.discriminator(model.augment_images(images, 3, policy="translation"), training=True)
-    # The tag logits come from a second call through translation only, not from the jittered call.
-    tags = keras.ops.convert_to_numpy(model.tag_logits(images, jittered, 3))
-    assert tags.shape == (BATCH, 9)
-    np.testing.assert_allclose(tags, keras.ops.convert_to_numpy(translated)[:, 1:], atol=1e-5)
-    assert np.abs(tags - keras.ops.convert_to_numpy(jittered)[:, 1:]).max() > 1e-3
+    # Each pixel of an image a uniform random value: translation only moves values (or pads 0),
+    # colour jitter makes new ones.
+    images = np.random.default_rng(2).uniform(-1, 1, (32, SIZE, SIZE, 3)).astype(np.float32)
+    augmented, weights = model.tagged_augment(images, 0)
+    augmented, weights = keras.ops.convert_to_numpy(augmented), keras.ops.convert_to_numpy(weights)
+    assert set(np.unique(weights)) == {0.0, 1.0} and 4 <= weights.sum() <= 28
+    for image, out, weight in zip(images, augmented, weights):
+        kept = np.isin(np.round(out, 5), np.append(np.round(image, 5), 0.0)).mean()
+        assert (kept == 1.0) if weight else (kept < 0.5), (kept, weight)
+    # The tag loss counts the weighted images only.
+    targets = vocabulary().encode_rows(ROWS)
+    right, wrong = targets * 20.0 - 10.0, (1.0 - targets) * 20.0 - 10.0
+    mixed = np.concatenate([right[:2], wrong[2:]])
+    assert float(model.tag_loss(mixed, targets, np.array([1, 1, 0, 0], np.float32))) < 0.01
+    assert float(model.tag_loss(mixed, targets)) > 1.0
     history = model_cases.testing.fit_steps(model, batches(), ("generator",), steps=2)[1]
     assert np.all(np.isfinite(history.history["d_tag_loss"]))
 
 
-def test_one_policy_for_both_heads_reads_each_image_once():
+def test_one_policy_for_both_heads_counts_every_image():
     model = tiny(augment="translation")
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-4), d_optimizer=keras.optimizers.Adam(1e-4))
     assert model.tag_augment_policy == "translation"
-    outputs = keras.ops.ones((BATCH, 10))
-    assert model.tag_logits(None, outputs, 3) is not None
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(model.tag_logits(None, outputs, 3)), np.ones((BATCH, 9)))
+    assert model.tagged_augment(np.zeros((BATCH, SIZE, SIZE, 3), np.float32), 0)[1] is None
     assert tiny(augment="color", tag_augment="").tag_augment_policy == ""
-    restored = TaggedDCGAN.from_config(tiny(augment="color,translation", tag_augment="color").get_config())
-    assert restored.tag_augment_policy == "color"
+    restored = TaggedDCGAN.from_config(tiny(augment="color,translation", tag_augment="color", tag_share=0.3).get_config())
+    assert (restored.tag_augment_policy, restored.tag_share) == ("color", 0.3)
+    with pytest.raises(ValueError, match="tag_augment 'cutout' must be a part of augment"):
+        tiny(augment="color", tag_augment="cutout")
