@@ -272,13 +272,13 @@ class Demo:
         from PIL import Image
 
         path = os.path.join(self.work_dir, stem + ".zip")
-        tmp = f"{path}.{threading.get_ident()}.tmp"
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:  # PNGs are compressed already
-            for i, image in enumerate(images):
+        from keras_animegan.utils import safe_files
+
+        with safe_files.replacing(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
+            for i, image in enumerate(images):  # PNGs are compressed already
                 buffer = io.BytesIO()
                 Image.fromarray(image).save(buffer, format="PNG")
                 archive.writestr(f"{stem}/avatar_{i:03d}.png", buffer.getvalue())
-        os.replace(tmp, path)
         zips = sorted((os.path.join(self.work_dir, n) for n in os.listdir(self.work_dir) if n.endswith(".zip")),
                       key=os.path.getmtime)
         for old in zips[:-MAX_ZIPS]:

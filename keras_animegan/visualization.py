@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image
 
 from keras_animegan.utils.pixels import to_uint8
+from keras_animegan.utils import safe_files
 
 
 def make_grid(images, ncols, padding=2, pad_value=255):
@@ -28,10 +29,8 @@ def make_grid(images, ncols, padding=2, pad_value=255):
 
 def save_png(image, path):
     """Writes a uint8 HxWx3 array as PNG (atomically: a reader never sees half a file)."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp"
-    Image.fromarray(np.asarray(image, np.uint8)).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with safe_files.replacing(path) as tmp:  # a link at `path` is replaced, never written through
+        Image.fromarray(np.asarray(image, np.uint8)).save(tmp, format="PNG")
 
 
 def slerp(a, b, t):
@@ -121,6 +120,6 @@ def plot_loss_curves(log, path, names, title="Training losses", kid=None):
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path)
+    with safe_files.replacing(path) as tmp:
+        fig.savefig(tmp, format=os.path.splitext(path)[1][1:] or "png")
     plt.close(fig)

@@ -106,3 +106,47 @@ def all_bombs(side=12000):
         "bmp.bmp": header_bomb("BMP", side),
         "webp.webp": header_bomb("WEBP", side_webp),
     }
+
+
+def zip_bomb(path, members, bomb_name="a_bomb.png", bomb_bytes=4_500_000_000):
+    """Writes a real zip to `path`: `members` ({name: bytes}, stored) and one deflated member of
+    `bomb_bytes` zero bytes (zip64 sizes) that compresses to a few megabytes.
+
+    The deflate stream is one 16 MiB block of zeros, compressed once and repeated: after a full flush
+    deflate's state is the same, so the copies make one valid stream, and the CRC is the real one.
+    """
+    import zlib
+
+    chunk_size = 1 << 24
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = compressor.compress(bytes(chunk_size)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    end = compressor.flush(zlib.Z_FINISH)
+    count = -(-bomb_bytes // chunk_size)
+    bomb_bytes = count * chunk_size
+    crc, zeros = 0, bytes(chunk_size)
+    for _ in range(count):
+        crc = zlib.crc32(zeros, crc)
+    entries = [(name, data, 0, zlib.crc32(data), len(data), len(data)) for name, data in members.items()]
+    entries.insert(0, (bomb_name, None, 8, crc, len(block) * count + len(end), bomb_bytes))
+    central = []
+    with open(path, "wb") as f:
+        for name, data, method, crc, csize, usize in entries:
+            offset, encoded = f.tell(), name.encode()
+            zip64 = usize >= 0xFFFFFFFF
+            extra = struct.pack("<HHQQ", 1, 16, usize, csize) if zip64 else b""
+            sizes = (0xFFFFFFFF, 0xFFFFFFFF) if zip64 else (csize, usize)
+            f.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, method, 0, 0x21, crc, *sizes, len(encoded),
+                                len(extra)) + encoded + extra)
+            if data is None:
+                for _ in range(count):
+                    f.write(block)
+                f.write(end)
+            else:
+                f.write(data)
+            central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, method, 0, 0x21, crc, *sizes,
+                                       len(encoded), len(extra), 0, 0, 0, 0, offset) + encoded + extra)
+        start = f.tell()
+        directory = b"".join(central)
+        f.write(directory)
+        f.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(directory), start, 0))
+    return path

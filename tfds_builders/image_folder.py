@@ -30,6 +30,9 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from etils import epath
 
+from keras_animegan.utils.archives import DEFAULT_MAX_MEMBER_BYTES
+from keras_animegan.utils.archives import MemberTooLargeError
+from keras_animegan.utils.archives import read_member
 from keras_animegan.utils.decoding import decode_image
 from keras_animegan.utils.decoding import is_image_name
 
@@ -113,11 +116,20 @@ class ManualImages:
         return keys
 
     def read(self, wanted=None):
-        """Yields `(key, bytes)` for every image (or the keys for which `wanted(key)` is true)."""
+        """Yields `(key, bytes)` for every image (or the keys for which `wanted(key)` is true).
+
+        A file that cannot be read within the limits (a zip member declaring gigabytes, a corrupt
+        member) yields its exception instead of bytes, for the caller to skip and count.
+        """
         for path in self.loose:
             key = str(path.relative_to(self.root))
             if wanted is None or wanted(key):
-                yield key, path.read_bytes()
+                try:
+                    if path.stat().length > DEFAULT_MAX_MEMBER_BYTES:
+                        raise MemberTooLargeError(f"is over the {DEFAULT_MAX_MEMBER_BYTES:,}-byte limit for one image")
+                    yield key, path.read_bytes()
+                except (OSError, ValueError) as error:
+                    yield key, error
         for path in self.zips:
             with path.open("rb") as f, zipfile.ZipFile(f) as archive:
                 prefix = self._zip_prefix(path)
@@ -125,7 +137,11 @@ class ManualImages:
                     key = prefix + info.filename
                     if info.is_dir() or not is_image_name(info.filename) or (wanted is not None and not wanted(key)):
                         continue
-                    yield key, archive.read(info)
+                    try:
+                        data = read_member(archive, info)  # declared size and ratio checked first
+                    except Exception as error:  # noqa: BLE001 - a bad member is skipped and counted
+                        data = error
+                    yield key, data
 
     def read_text(self, name):
         """A small text file by name, beside the images or at the top of a zip; None if absent."""
@@ -136,7 +152,7 @@ class ManualImages:
             with zpath.open("rb") as f, zipfile.ZipFile(f) as archive:
                 for candidate in archive.namelist():
                     if candidate.rsplit("/", 1)[-1] == name and candidate.count("/") <= 1:
-                        return archive.read(candidate).decode("utf-8-sig")
+                        return read_member(archive, candidate, max_bytes=64 * 1024 * 1024).decode("utf-8-sig")
         return None
 
 
@@ -212,6 +228,8 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
     def _any_readable(images, keys):
         for _, data in images.read(wanted=keys.__contains__):
             try:
+                if isinstance(data, Exception):
+                    raise data
                 decode_image(data, 1)
                 return True
             except Exception:  # noqa: BLE001
@@ -222,6 +240,8 @@ class ImageFolderBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True
         skipped = []
         for key, data in images.read(wanted=lambda k: split_of(k) == split):
             try:
+                if isinstance(data, Exception):
+                    raise data
                 image = self.decode(data)
             except Exception as error:  # noqa: BLE001 - any decode failure: skip and count
                 skipped.append(key)

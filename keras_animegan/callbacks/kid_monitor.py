@@ -6,6 +6,7 @@ import os
 import keras
 import numpy as np
 
+from keras_animegan.utils import safe_files
 from keras_animegan.utils import tensorboard
 
 
@@ -53,7 +54,7 @@ class KIDMonitor(keras.callbacks.Callback):
             writer.close()
         if self.csv_path:
             new = not os.path.exists(self.csv_path)
-            with open(self.csv_path, "a", newline="") as f:
+            with safe_files.open_no_follow(self.csv_path, "a", newline="") as f:
                 writer = csv.writer(f)
                 if new:
                     writer.writerow(["epoch", "step", "kid", "kid_std"])

@@ -6,6 +6,7 @@ import os
 import keras
 
 from keras_animegan import visualization
+from keras_animegan.utils import safe_files
 from keras_animegan.utils import tensorboard
 from keras_animegan.callbacks.non_finite_guard import float_logs
 
@@ -18,9 +19,9 @@ def truncate_csv(path, step, column):
     The file is rewritten atomically (temporary file + rename), so a crash
     mid-repair leaves the old file, not half of it.
     """
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         return
-    with open(path, newline="") as f:
+    with safe_files.open_no_follow(path, "r", newline="") as f:  # a planted link is refused, not read
         rows = list(csv.reader(f))
     if not rows:
         return
@@ -36,10 +37,8 @@ def truncate_csv(path, step, column):
     kept = [rows[0]] + [by_step[s] for s in sorted(by_step)]
     if kept == rows:
         return
-    tmp = path + ".tmp"
-    with open(tmp, "w", newline="") as f:
+    with safe_files.open_replacing(path, "w", newline="") as f:
         csv.writer(f).writerows(kept)
-    os.replace(tmp, path)
 
 
 class LossLogger(keras.callbacks.Callback):
@@ -72,7 +71,7 @@ class LossLogger(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         os.makedirs(os.path.dirname(os.path.abspath(self.csv_path)), exist_ok=True)
         new = not os.path.exists(self.csv_path) or os.path.getsize(self.csv_path) == 0
-        self._file = open(self.csv_path, "a", newline="", buffering=1)
+        self._file = safe_files.open_no_follow(self.csv_path, "a", newline="", buffering=1)
         self._writer = csv.writer(self._file)
         if new:
             self._writer.writerow(["step", "epoch"] + self.names)

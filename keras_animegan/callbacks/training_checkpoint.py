@@ -9,6 +9,8 @@ import shutil
 import keras
 import numpy as np
 
+from keras_animegan.utils import safe_files
+
 logger = logging.getLogger("keras_animegan")
 
 
@@ -41,6 +43,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         """Loads the latest checkpoint into `model` (compiled); returns the restored step or 0."""
         if not self.exists():
             return 0
+        safe_files.refuse_link(self.path)  # a run reads its own checkpoint, not a file a link points to
         model.load_weights(self.path)
         self.saved_step = model.train_steps
         return self.saved_step
@@ -52,26 +55,21 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             logger.warning("Not checkpointing step %d: some weights are not finite.", model.train_steps)
             return False
         os.makedirs(self.directory, exist_ok=True)
-        tmp = os.path.join(self.directory, "saving.weights.h5")
-        self._check_space(weights, tmp)
+        self._check_space(weights, self.directory)
         # The HDF5 file is built in memory and written with plain file I/O: a disk that fills mid-write
         # then gives a clean OSError, where h5py writing to the disk itself left a broken handle
         # behind that crashed the interpreter at exit.
         data = weights_file_bytes(model)
-        try:
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            if os.path.exists(tmp):  # no partial file stays behind to fill the disk for the rerun
-                os.remove(tmp)
-            raise
+        # A fresh temporary file renamed over the checkpoint (removed on an error, so no partial file
+        # stays behind to fill the disk for the rerun); a link planted at the path is replaced.
+        with safe_files.open_replacing(self.path, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         self.saved_step = model.train_steps
         return True
 
-    def _check_space(self, weights, tmp):
+    def _check_space(self, weights, directory):
         """Raises `OSError(ENOSPC)` before writing when the disk cannot hold one more checkpoint.
 
         The new checkpoint is written beside the last good one and then renamed over it, so the
@@ -79,8 +77,10 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         """
         need = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in weights if v.dtype != "string")
         need = int(need * 1.05) + 2**20  # HDF5 headers and the names
-        if os.path.exists(tmp):
-            os.remove(tmp)  # left by a run that died mid-write
+        stale = f".{os.path.basename(self.path)}."
+        for name in os.listdir(directory):  # left by a run that died mid-write
+            if name.startswith(stale) and ".tmp" in name:
+                os.remove(os.path.join(directory, name))
         free = shutil.disk_usage(self.directory).free
         if free < need:
             step = self.saved_step

@@ -13,8 +13,11 @@ def save(image, path):
     """Writes a uint8 image to `path` (the format from its extension), making its folder."""
     from PIL import Image
 
-    os.makedirs(os.path.dirname(os.path.abspath(path)) or ".", exist_ok=True)
-    Image.fromarray(image).save(path)
+    from keras_animegan.utils import safe_files
+
+    # A fresh file renamed over `path`: a symbolic link there is replaced, its target left alone.
+    with safe_files.replacing(path) as tmp:
+        Image.fromarray(image).save(tmp, format=Image.registered_extensions().get(os.path.splitext(path)[1].lower()))
 
 
 def folder_name(path):

@@ -24,6 +24,9 @@ import keras
 import numpy as np
 
 from keras_animegan.utils import optional
+from keras_animegan.utils.archives import DEFAULT_MAX_MEMBER_BYTES
+from keras_animegan.utils.archives import MemberTooLargeError
+from keras_animegan.utils.archives import read_member
 from keras_animegan.utils.decoding import IMAGE_EXTENSIONS  # noqa: F401 - re-exported
 from keras_animegan.utils.decoding import decode_image
 from keras_animegan.utils.decoding import is_image_name
@@ -35,6 +38,9 @@ tf = optional.tensorflow("The tf.data input pipeline")
 # Decoded datasets up to this size are cached in memory after the first pass.
 SHUFFLE_BUFFER_LIMIT = 10_000
 CACHE_BYTES_LIMIT = 1024**3
+# Unreadable files named one warning line each, up to this many per source; then one line says
+# more follow, and the run's end gives the count.
+WARN_FIRST = 20
 
 
 class ImageSource:
@@ -98,14 +104,18 @@ class ImageSource:
             except queue.Empty:
                 archive = zipfile.ZipFile(self.path)
             try:
-                return archive.read(name)
+                return read_member(archive, name)  # declared size and ratio checked, read in bounded chunks
             finally:
                 self._archives.put(archive)
         path = os.path.join(self.path, name)
-        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the reader forever
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the reader forever
             raise ValueError("not a regular file (a FIFO, socket or device)")
+        if info.st_size > DEFAULT_MAX_MEMBER_BYTES:
+            raise MemberTooLargeError(f"is {info.st_size:,} bytes, over the {DEFAULT_MAX_MEMBER_BYTES:,}-byte limit "
+                                      "for one image file")
         with open(path, "rb") as f:
-            return f.read()
+            return f.read(DEFAULT_MAX_MEMBER_BYTES + 1)
 
     def load(self, name, image_size=None):
         """Decodes one file; returns a uint8 array, or None (after one warning) if unreadable."""
@@ -115,8 +125,12 @@ class ImageSource:
             with self._lock:
                 first_time = name not in self.skipped
                 self.skipped[name] = f"{type(error).__name__}: {error}"
-            if first_time:
+                count = len(self.skipped)
+            if first_time and count <= WARN_FIRST:
                 logger.warning("Skipping unreadable image %s: %s", self.describe(name), self.skipped[name])
+            elif first_time and count == WARN_FIRST + 1:
+                logger.warning("More unreadable images in %s; skipping them without a line each (the count "
+                               "comes at the end).", self.path)
             return None
 
     def describe(self, name):
@@ -128,8 +142,10 @@ class ImageSource:
         for name in self.files:
             if self.load(name, image_size) is not None:
                 return
+        first = ", ".join(f"{name} ({self.skipped.get(name, '?')})" for name in self.files[:3])
         raise ValueError(
-            f"No readable images in {self.path!r}: all {len(self.files)} image files failed to decode."
+            f"No readable images in {self.path!r}: all {len(self.files)} image files failed to decode "
+            f"(first: {first})."
         )
 
     def dataset(

@@ -134,15 +134,12 @@ def export_litert(network, path, size=None, quantize="none", representative=None
     signatures = _signatures(network, size, noise, num_tags)
     data = _convert(network, signatures, quantize,
                     lambda: _representative(network, representative, size, noise, num_tags))
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    from keras_animegan.utils import safe_files
+
+    safe_files.write_bytes(path, data)
     if card is not None:
-        with open(f"{path}.json", "w") as f:
-            json.dump({"file": os.path.basename(path), "size": size, "quantize": quantize,
-                       "signatures": list(signatures), **card}, f, indent=2)
+        safe_files.write_json(f"{path}.json", {"file": os.path.basename(path), "size": size, "quantize": quantize,
+                                               "signatures": list(signatures), **card}, indent=2)
     return path
 
 
@@ -338,6 +335,7 @@ def representative_images(path=None, size=64, count=200):
     import zipfile
 
     from keras_animegan.data.embedded import cartoon_faces_64
+    from keras_animegan.utils.archives import read_member
     from keras_animegan.utils.decoding import decode_image
     from keras_animegan.utils.decoding import is_image_name
     from keras_animegan.utils.pixels import to_unit_range
@@ -349,7 +347,7 @@ def representative_images(path=None, size=64, count=200):
     elif zipfile.is_zipfile(source):
         archive = zipfile.ZipFile(source)
         names = sorted(n for n in archive.namelist() if is_image_name(n))
-        read = archive.read
+        read = lambda name: read_member(archive, name)  # noqa: E731 - declared size and ratio checked first
     else:
         raise ValueError(f"--representative {source!r} is not a folder or a zip of images.")
     images = []

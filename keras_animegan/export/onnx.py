@@ -31,14 +31,15 @@ def export_onnx(network, path, tag_vocabulary=None):
         # A plain tensor output: tf2onnx 1.17 fails ("graph input ... not exist") when an output
         # dict key equals an input name.
         function = tf.function(lambda inputs: tf.cast(network(inputs, training=False), tf.float32))
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    from keras_animegan.utils import safe_files
+
     try:
-        tf2onnx.convert.from_function(function, input_signature=spec, output_path=path)
+        with safe_files.replacing(path) as tmp:
+            tf2onnx.convert.from_function(function, input_signature=spec, output_path=tmp)
     except Exception as error:  # noqa: BLE001 - the converter fails in many ways; name the model
         raise ValueError(f"tf2onnx could not convert {network.name!r}: {error}") from None
     if tag_vocabulary:
-        with open(f"{path}.tags.json", "w") as f:
-            json.dump(tag_vocabulary, f, indent=1)
+        safe_files.write_json(f"{path}.tags.json", tag_vocabulary, indent=1)
     return path
 
 

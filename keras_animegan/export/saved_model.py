@@ -192,8 +192,9 @@ def write_manifest(path, kind, tag_vocabulary=None):
     manifest = {"format_version": 1, "input_kind": kind, "batch_size_inputs": BATCH_SIZE_INPUTS[kind]}
     if tag_vocabulary:
         manifest["tag_vocabulary"] = tag_vocabulary
-    with open(os.path.join(path, MANIFEST), "w") as f:
-        json.dump(manifest, f, indent=2)
+    from keras_animegan.utils import safe_files
+
+    safe_files.write_json(os.path.join(path, MANIFEST), manifest, indent=2)
 
 
 def export_generator(model, export_dir, model_name, version=1, network=None, kind=None, tag_vocabulary=None):

@@ -2,6 +2,7 @@
 
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_animegan import backend as gan_backend
@@ -118,18 +119,23 @@ class DCGAN(GANModel):
         start = self.replica_id() * batch_size
         return noise[start:start + batch_size]
 
+    def noise_inputs(self, num_images, seed):
+        """The noise `(num_images, latent_dim)` that `sample(num_images, seed)` draws: float32 from
+        `numpy.random.default_rng(seed)`, the same on every backend (and in the CLI, demo and server)."""
+        return np.random.default_rng(int(seed)).standard_normal((num_images, self.latent_dim)).astype(np.float32)
+
     def sample(self, num_images, seed=None):
         """Generates `num_images` images in [-1, 1].
 
         Args:
             num_images: how many images.
-            seed: int for reproducible samples; None draws from the model's
-                `SeedGenerator`.
+            seed: int for reproducible samples: the same images on TensorFlow, JAX and PyTorch (the
+                noise comes from NumPy, see `noise`); None draws from the model's `SeedGenerator`.
         """
         if seed is None:
             noise = keras.random.normal((num_images, self.latent_dim), seed=self.seed_generator)
         else:
-            noise = keras.random.normal((num_images, self.latent_dim), seed=int(seed))
+            noise = self.noise_inputs(num_images, seed)
         return self(noise, training=False)
 
     def gan_step(self, data):

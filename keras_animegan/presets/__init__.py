@@ -130,13 +130,14 @@ def save(model, path, metadata=None, model_card=None, weights_dtype="float16"):
         "weights": layout,
     }
     metadata = dict(metadata or {})
-    np.savez_compressed(os.path.join(path, WEIGHTS_FILE), **arrays)
-    with open(os.path.join(path, CONFIG_FILE), "w") as f:
-        json.dump(config, f, indent=2)
-    with open(os.path.join(path, METADATA_FILE), "w") as f:
-        json.dump(metadata, f, indent=2)
-    with open(os.path.join(path, CARD_FILE), "w") as f:
-        f.write(model_card if model_card is not None else _default_card(config, metadata))
+    from keras_animegan.utils import safe_files
+
+    with safe_files.open_replacing(os.path.join(path, WEIGHTS_FILE)) as f:
+        np.savez_compressed(f, **arrays)
+    safe_files.write_json(os.path.join(path, CONFIG_FILE), config, indent=2)
+    safe_files.write_json(os.path.join(path, METADATA_FILE), metadata, indent=2)
+    safe_files.write_text(os.path.join(path, CARD_FILE),
+                          model_card if model_card is not None else _default_card(config, metadata))
     return path
 
 
@@ -150,11 +151,18 @@ def _default_card(config, metadata):
 def model_class(preset):
     """The model class a preset was saved from (through Keras's serialization registry)."""
     config = load_config(preset)
-    cls = keras.saving.get_registered_object(config["registered_name"])
-    if cls is None:
-        raise ValueError(f"Preset {preset!r} is a {config['registered_name']!r}, which is not registered; "
-                         "import keras_animegan first.")
+    name = config.get("registered_name")
+    cls = keras.saving.get_registered_object(name) if isinstance(name, str) else None
+    if cls is None or not isinstance(cls, type):
+        raise ValueError(f"Preset {preset!r} names the class {_short(name)}, which is not a registered "
+                         "keras-animegan model; import keras_animegan first, or check its config.json.")
     return cls
+
+
+def _short(value, limit=120):
+    """`repr(value)`, cut to `limit` characters: a message quotes a preset's values, not a whole file."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
 
 
 def load(cls, preset, **kwargs):
@@ -168,7 +176,14 @@ def load(cls, preset, **kwargs):
         raise ValueError(f"Preset {preset!r} holds a {config['class_name']}, not a {cls.__name__}; "
                          f"use {config['class_name']}.from_preset (presets of this class: "
                          f"{', '.join(list_presets(cls.__name__)) or 'none shipped'}).")
-    model = saved_cls(**{**config["config"], **kwargs})
+    settings = config.get("config")
+    if not isinstance(settings, dict):
+        raise ValueError(f"Preset {preset!r}: the \"config\" of its config.json is not a mapping of settings.")
+    try:
+        model = saved_cls(**{**settings, **kwargs})
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as error:
+        raise ValueError(f"Preset {preset!r}: its config.json does not build a {saved_cls.__name__} "
+                         f"({type(error).__name__}: {_short(str(error), 300)[1:-1]}).") from None
     load_weights(model, preset)
     return model
 

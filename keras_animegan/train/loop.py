@@ -5,6 +5,7 @@ step can be read and tested alone.
 """
 
 import dataclasses
+import os
 import logging
 import time
 from typing import Optional
@@ -42,6 +43,21 @@ class Run:
     lock: Optional[RunLock] = None  # the chief's lock on the run folder, released when the run ends
 
 
+def check_run_folder(model_dir):
+    """A one-line ValueError naming `--model_dir` when it is a file, or a folder (or its parent) this user
+    cannot write; before anything is read or written there."""
+    path = os.path.abspath(model_dir)
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        what = "is a file" if existing == path else f"is inside {existing}, which is a file"
+        raise ValueError(f"--model_dir {model_dir!r} {what}, not a folder; give a folder for the run.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = "is not writable" if existing == path else f"cannot be made: {existing} is not writable"
+        raise ValueError(f"--model_dir {model_dir!r} {what} by this user; give another folder.")
+
+
 def start_run(trainer):
     """Step 1: the strategy (first: a multi-worker one must exist before TF runs any op), the run folder's
     lock (the chief's; a second trainer on the folder stops here), data and model."""
@@ -49,6 +65,7 @@ def start_run(trainer):
     strategy = get_strategy(config.strategy)
     chief = is_chief(strategy)
     paths = RunPaths(config.model_dir)
+    check_run_folder(config.model_dir)
     lock = RunLock(config.model_dir).acquire() if chief else None
     try:
         return _start_run(trainer, strategy, chief, paths, lock)
@@ -155,7 +172,10 @@ def save_and_export(trainer, run):
         return {}
     trainer.finalize(run.model, run.paths)
     keras_path = run.paths.model_file(trainer.name)
-    run.model.save(keras_path)
+    from keras_animegan.utils import safe_files
+
+    with safe_files.replacing(keras_path) as tmp:  # a link planted at the path is replaced, not written through
+        run.model.save(tmp)
     formats = export_formats(trainer.config)
     if formats and keras.backend.backend() != "tensorflow":
         logger.info("Not exported: SavedModel export runs on the TensorFlow backend (so do ONNX and LiteRT). The "

@@ -4,6 +4,8 @@ import dataclasses
 import json
 import os
 
+from keras_animegan.utils import safe_files
+
 
 @dataclasses.dataclass
 class RunPaths:
@@ -56,8 +58,8 @@ RESUMABLE_CHANGES = {
 def check_same_run(config, path):
     """Refuses a run folder whose `config.json` holds other settings; writes this run's settings there."""
     current = dataclasses.asdict(config)
-    if os.path.exists(path):
-        with open(path) as f:
+    if os.path.lexists(path):
+        with safe_files.open_no_follow(path) as f:
             previous = json.load(f)
         changed = {
             k: (previous.get(k), v)
@@ -75,5 +77,4 @@ def check_same_run(config, path):
                 "Resume with the same settings, or pass a new --model_dir."
             )
     os.makedirs(config.model_dir, exist_ok=True)
-    with open(path, "w") as f:
-        json.dump(current, f, indent=2, sort_keys=True)
+    safe_files.write_json(path, current, indent=2, sort_keys=True)

@@ -24,6 +24,7 @@ from keras_animegan.train import recipes
 from keras_animegan.train.config import flag
 from keras_animegan.train.dcgan import DCGANConfig
 from keras_animegan.train.dcgan import DCGANTrainer
+from keras_animegan.utils.archives import read_member
 from keras_animegan.utils.tags import TagVocabulary
 from keras_animegan.utils.tags import parse_tags_text
 from keras_animegan.utils.tags import read_tags_csv
@@ -59,7 +60,8 @@ def source_tags(source, tags_csv=None):
             if not names:
                 raise ValueError(f"{source.path!r} has no tags.csv; give --tags_csv.")
             name = min(names, key=len)
-            rows = parse_tags_text(archive.read(name).decode("utf-8-sig"), name=f"{source.path}:{name}")
+            text = read_member(archive, name, max_bytes=64 * 1024 * 1024).decode("utf-8-sig")
+            rows = parse_tags_text(text, name=f"{source.path}:{name}")
             where = f"{source.path}:{name}"
     elif hasattr(source, "files"):
         path = os.path.join(source.path, "tags.csv")

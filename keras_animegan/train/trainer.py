@@ -169,8 +169,10 @@ class Trainer:
             print(f"error: {error}", file=sys.stderr)
             return 2
         except OSError as error:
-            if not is_disk_full(error):
-                raise
+            if not is_disk_full(error):  # a file the run cannot read or write: one line naming it
+                where = f"{error.filename}: " if error.filename else ""
+                print(f"error: {where}{error.strerror or error}", file=sys.stderr)
+                return 2
             print(disk_full_message(error, config.model_dir or os.path.join("runs", cls.model_name())),
                   file=sys.stderr)
             return 3

@@ -12,6 +12,8 @@ import shutil
 import socket
 import time
 
+from keras_animegan.utils import safe_files
+
 logger = logging.getLogger("keras_animegan")
 
 
@@ -53,7 +55,7 @@ class RunLock:
     def holder(self):
         """What the lock file says: `{"pid", "host", "since"}`, or None."""
         try:
-            with open(self.path) as f:
+            with safe_files.open_no_follow(self.path) as f:
                 info = json.load(f)
             return info if isinstance(info, dict) and "pid" in info else None
         except (OSError, ValueError):
@@ -67,7 +69,11 @@ class RunLock:
         import fcntl
 
         os.makedirs(self.directory, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except OSError as error:
+            safe_files.refuse_link(self.path)
+            raise error
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -215,3 +215,65 @@ def test_cache_budget_counts_pairs_and_weight_maps(tmp_path, monkeypatch):
     assert decodes_in_two_passes(weight_fn=lambda image: np.ones(image.shape[:2] + (1,), np.float32)) == 8
     assert images.cached_bytes(4, (tf.TensorSpec((SIZE, SIZE, 3), tf.uint8),
                                    tf.TensorSpec((SIZE, SIZE, 1), tf.float32))) == 4 * SIZE * SIZE * 7
+
+
+ZIP_BOMB_CHILD = """
+import json, resource, sys
+from keras_animegan.data import ImageSource
+source = ImageSource(sys.argv[1])
+images = [b for b in source.dataset(16, batch_size=2, shuffle=False, repeat=False)]
+print(json.dumps({"batches": len(images), "skipped": source.skipped,
+                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def test_a_zip_bomb_member_is_skipped_before_it_is_inflated(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from tests.bombs import zip_bomb
+
+    goods = {f"good_{i}.png": _png(Image.new("RGB", (20, 20), (60 * i, 90, 200))) for i in range(4)}
+    path = zip_bomb(str(tmp_path / "bomb.zip"), goods, bomb_bytes=4_500_000_000)
+    assert os.path.getsize(path) < 10_000_000
+    with zipfile.ZipFile(path) as archive:
+        assert archive.getinfo("a_bomb.png").file_size >= 4 * 1024**3
+    # A child process, so its peak RSS is its own.
+    done = subprocess.run([sys.executable, "-c", ZIP_BOMB_CHILD, path], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["batches"] == 2  # the 4 good images
+    assert list(result["skipped"]) == ["a_bomb.png"]
+    assert "zip bomb" in result["skipped"]["a_bomb.png"] and "4,513,071,104 bytes" in result["skipped"]["a_bomb.png"]
+    assert result["max_rss_mb"] < 1536
+
+
+def test_members_are_read_within_their_limits(tmp_path):
+    from keras_animegan.utils import archives
+
+    path = tmp_path / "a.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("zeros.bin", bytes(3 * 1024 * 1024))  # 3 MiB of zeros: a ratio of about 1000:1
+        archive.writestr("small.bin", b"x" * 1000)
+    with zipfile.ZipFile(path) as archive:
+        assert archives.read_member(archive, "small.bin") == b"x" * 1000
+        with pytest.raises(archives.MemberTooLargeError, match="compression ratio"):
+            archives.read_member(archive, "zeros.bin")
+        with pytest.raises(archives.MemberTooLargeError, match="over the 500-byte limit"):
+            archives.read_member(archive, "small.bin", max_bytes=500)
+        assert len(archives.read_member(archive, "zeros.bin", max_ratio=None)) == 3 * 1024 * 1024
+
+
+def test_many_unreadable_files_are_one_summary_not_a_line_each(tmp_path, caplog):
+    path = tmp_path / "empty.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for i in range(300):
+            archive.writestr(f"empty_{i:03d}.png", b"")
+    source = data.ImageSource(str(path))
+    with caplog.at_level(logging.WARNING, logger="keras_animegan"):
+        with pytest.raises(ValueError, match=r"all 300 image files failed to decode \(first: empty_000.png"):
+            source.check_readable(SIZE)
+    lines = [r for r in caplog.records if r.name == "keras_animegan"]
+    assert len(lines) == 21 and "without a line each" in lines[-1].getMessage()
+    assert source.num_skipped == 300
