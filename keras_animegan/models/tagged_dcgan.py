@@ -209,7 +209,9 @@ class TaggedDCGAN(DCGAN):
                                                augment=lambda images: self.tagged_augment(images, 0)[0])
             else:
                 real_out = self.discriminator(real_input, training=True)
-            fake_out = self.discriminator(self.augment_images(fake_images, 1), training=True)
+            # Fakes through the same augmentation as the reals (the same share colour-jittered): else the
+            # discriminator could tell real from fake by the augmentation alone.
+            fake_out = self.discriminator(self.tagged_augment(fake_images, 1)[0], training=True)
             d_loss = self.discriminator_loss_fn(real_out[:, :1], fake_out[:, :1])
             tag_loss = self.tag_loss(real_out[:, 1:], real_tags, tag_weights)
             total = d_loss + ops.cast(self.tag_weight * tag_loss, d_loss.dtype)
