@@ -29,8 +29,17 @@ Memory is bounded by the flags, whatever clients send: `--max_request_bytes`
 measured from their headers, every GIF/APNG/WebP frame included, before they
 are decoded), `--max_concurrent_requests` (1 runs the model) and
 `--max_queued_requests` (16 wait; more get 503 with `Retry-After`), and
-`--read_timeout` (30 s without a byte of the body: 408). Built on FastAPI +
-uvicorn.
+`--read_timeout` (30 s without a byte of the body: 408). A `Content-Length`
+over `--max_request_bytes` gets 413 at once, before any of the body is read.
+
+Slow clients cannot shut others out. A body being read holds no admission slot
+(it is admitted once it is whole); the bodies being read share a byte budget
+(`(max_concurrent_requests + max_queued_requests) * max_request_bytes`), so a
+client that announces a body and sends nothing costs nothing. A connection
+must finish its request headers within `--header_timeout` (10 s), an idle
+keep-alive connection closes after 5 s, and at most `--max_connections` (1024)
+are open at once. The server listens on 127.0.0.1 unless `--rest_api_host`
+says otherwise (`0.0.0.0` in a container). Built on FastAPI + uvicorn.
 """
 
 import argparse
@@ -65,6 +74,12 @@ DEFAULT_MAX_QUEUED_REQUESTS = 16
 SMALL_BODY_BYTES = 1024 * 1024
 #: Seconds a client may pause while sending its request body before it gets 408.
 DEFAULT_READ_TIMEOUT = 30.0
+#: Seconds a connection has to send a request's headers before it is closed.
+DEFAULT_HEADER_TIMEOUT = 10.0
+#: Open connections at once (uvicorn's `limit_concurrency`); beyond them new ones get 503.
+DEFAULT_MAX_CONNECTIONS = 1024
+#: The address `serve` binds by default: this machine only.
+DEFAULT_HOST = "127.0.0.1"
 
 _PATH = re.compile(
     r"^(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+)|/labels/(?P<label>[^/:]+))?"
@@ -75,10 +90,11 @@ _PATH = re.compile(
 class RequestError(Exception):
     """A client error: the HTTP status and a message for `{"error": ...}`."""
 
-    def __init__(self, status, message):
+    def __init__(self, status, message, unread_body=False):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.unread_body = unread_body  # answered before the body was read: drain it after the answer
 
 
 # ---------------------------------------------------------------------------- models
@@ -440,20 +456,53 @@ class Server:
 MAX_DRAIN_BYTES = 256 * 1024 * 1024
 
 
-async def read_body(request, max_request_bytes, read_timeout=DEFAULT_READ_TIMEOUT):
+class ReadBudget:
+    """The bytes of request bodies being read and waiting, all requests together: a body that would take
+    more than is left gets 503. A client that sends nothing holds nothing."""
+
+    def __init__(self, limit):
+        self.limit, self.used = int(limit), 0
+
+    def take(self, count):
+        if self.used + count > self.limit:
+            raise RequestError(503, f"The server is busy (reading {self.used} bytes of other requests); retry "
+                                    "in a moment.")
+        self.used += count
+
+    def give(self, count):
+        self.used -= count
+
+
+def declared_too_large(request, max_request_bytes):
+    """The 413 message when the `Content-Length` header is over `max_request_bytes`, else None."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > max_request_bytes:
+        return (f"Request body of {int(length)} bytes is over the {max_request_bytes}-byte limit "
+                "(--max_request_bytes).")
+    return None
+
+
+async def read_body(request, max_request_bytes, read_timeout=DEFAULT_READ_TIMEOUT, budget=None):
     """The request body, or `RequestError(413)` once it is over `max_request_bytes` (after draining the rest).
 
     A client that sends nothing for `read_timeout` seconds (fewer bytes than its
-    `Content-Length`, then silence) gets `RequestError(408)`.
+    `Content-Length`, then silence) gets `RequestError(408)`. With a `ReadBudget`, the bytes read are taken
+    from it as they arrive (503 when it runs out, after giving them back); the caller gives back
+    `len(body)` when done with the body.
     """
+    too_large = declared_too_large(request, max_request_bytes)
+    body, drained = bytearray(), 0
+    try:
+        return await _read_chunks(request, max_request_bytes, read_timeout, budget, too_large, body, drained)
+    except BaseException:
+        if budget is not None:
+            budget.give(len(body))
+        raise
+
+
+async def _read_chunks(request, max_request_bytes, read_timeout, budget, too_large, body, drained):
     import asyncio
 
-    length = request.headers.get("content-length")
-    too_large = None
-    if length is not None and length.isdigit() and int(length) > max_request_bytes:
-        too_large = (f"Request body of {int(length)} bytes is over the {max_request_bytes}-byte limit "
-                     "(--max_request_bytes).")
-    body, drained = bytearray(), 0
     chunks = request.stream().__aiter__()
     while True:
         try:
@@ -468,10 +517,15 @@ async def read_body(request, max_request_bytes, read_timeout=DEFAULT_READ_TIMEOU
                 raise
             raise RequestError(400, "The client disconnected before sending the whole body.") from None
         if too_large is None:
+            if budget is not None:
+                budget.take(len(chunk))
             body += chunk
             if len(body) > max_request_bytes:
                 too_large = f"Request body is over the {max_request_bytes}-byte limit (--max_request_bytes)."
-                drained, body = len(body), bytearray()
+                if budget is not None:
+                    budget.give(len(body))
+                drained = len(body)
+                del body[:]
         else:
             drained += len(chunk)
             if drained > MAX_DRAIN_BYTES:
@@ -481,20 +535,45 @@ async def read_body(request, max_request_bytes, read_timeout=DEFAULT_READ_TIMEOU
     return bytes(body)
 
 
-async def drain(request, read_timeout=DEFAULT_READ_TIMEOUT):
-    """Reads and drops a request body (at most `MAX_DRAIN_BYTES`), so an early answer reaches the client."""
-    try:
-        await read_body(request, 0, read_timeout)
-    except RequestError:
-        pass
+def _answer_then_drain_class():
+    from fastapi.responses import JSONResponse
+
+    class AnswerThenDrain(JSONResponse):
+        """A JSON answer sent at once, before the request body is read; the body is then read and dropped
+        (at most `MAX_DRAIN_BYTES`, `read_timeout` per chunk), so the client reads the answer instead of a
+        reset connection."""
+
+        def __init__(self, content, read_timeout=DEFAULT_READ_TIMEOUT, **kwargs):
+            super().__init__(content, **kwargs)
+            self.read_timeout = read_timeout
+
+        async def __call__(self, scope, receive, send):
+            import asyncio
+
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            await send({"type": "http.response.body", "body": self.body, "more_body": True})
+            drained = 0
+            while drained <= MAX_DRAIN_BYTES:
+                try:
+                    message = await asyncio.wait_for(receive(), self.read_timeout)
+                except asyncio.TimeoutError:
+                    break
+                if message["type"] != "http.request":
+                    break
+                drained += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return AnswerThenDrain
 
 
 class Admission:
     """At most `concurrent` requests run the model at once (and as many parse their JSON), and `queued` more
     wait; the rest get 503.
 
-    A request is admitted before its body is read, so the bodies held in memory
-    are bounded too: at most `(concurrent + queued) * max_request_bytes`.
+    A request is admitted once its body is whole (`ReadBudget` bounds the bodies being read), so a
+    client that stalls mid-body holds no slot.
     """
 
     def __init__(self, concurrent=DEFAULT_MAX_CONCURRENT_REQUESTS, queued=DEFAULT_MAX_QUEUED_REQUESTS):
@@ -518,18 +597,25 @@ class Admission:
         self.admitted -= 1
 
 
-async def _predict(server, admission, request, parts, max_request_bytes, read_timeout):
-    """A `:predict` request: admitted (or 503), read, parsed and checked, then run on the model in its turn."""
+async def _predict(server, admission, request, parts, max_request_bytes, read_timeout, budget=None):
+    """A `:predict` request: read (within the byte budget), admitted (or 503), parsed and checked, then run
+    on the model in its turn. A body still arriving holds no admission slot, so stalled clients do not
+    shut out the others."""
     from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import Response
 
+    too_large = declared_too_large(request, max_request_bytes)
+    if too_large is not None:  # at once, from the header; the body is drained after the answer
+        raise RequestError(413, too_large, unread_body=True)
+    body = await read_body(request, max_request_bytes, read_timeout, budget)
+    size = len(body)
     try:
         admission.enter()
     except RequestError:
-        await drain(request, read_timeout)  # so the client reads the 503, not a reset connection
+        if budget is not None:
+            budget.give(size)
         raise
     try:
-        body = await read_body(request, max_request_bytes, read_timeout)
         # Parsing and checking come before the model's turn, so a bad request is answered while good
         # ones wait for the model. Big bodies take turns to parse; the memory of both stages is bounded.
         if len(body) <= SMALL_BODY_BYTES:
@@ -545,6 +631,8 @@ async def _predict(server, admission, request, parts, max_request_bytes, read_ti
         return Response(body, media_type="application/json")
     finally:
         admission.leave()
+        if budget is not None:
+            budget.give(size)
 
 
 def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
@@ -564,12 +652,17 @@ def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
 
     app = FastAPI(title="keras-animegan (TF Serving REST API)", docs_url=None, redoc_url=None)
 
+    AnswerThenDrain = _answer_then_drain_class()
     admission = Admission(max_concurrent_requests, max_queued_requests)
+    budget = ReadBudget((max_concurrent_requests + max_queued_requests) * max_request_bytes)
 
-    def error(status, message):
+    def error(status, message, unread_body=False):
         headers = {"Retry-After": "1"} if status == 503 else None
-        if status == 408:  # the client stopped sending mid-body: the connection is unusable
+        if status in (408, 413):  # a body stopped mid-way, or one not read: the connection is unusable
             headers = {"Connection": "close"}
+        if unread_body:
+            return AnswerThenDrain({"error": message}, status_code=status, headers=headers,
+                                   read_timeout=read_timeout)
         return JSONResponse({"error": message}, status_code=status, headers=headers)
 
     def parse(path):
@@ -598,9 +691,9 @@ def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
                     raise RequestError(400, f"{parts['verb'][1:]} needs a classification/regression signature; "
                                             "these models have predict signatures only.")
                 raise RequestError(405, "POST /v1/models/<name>:predict")
-            return await _predict(server, admission, request, parts, max_request_bytes, read_timeout)
+            return await _predict(server, admission, request, parts, max_request_bytes, read_timeout, budget)
         except RequestError as e:
-            return error(e.status, e.message)
+            return error(e.status, e.message, e.unread_body)
         except Exception as e:  # noqa: BLE001 - a bug must not take the server down; say what it was
             logger.exception("Error serving %s", path)
             return error(500, f"{type(e).__name__}: {e}")
@@ -608,8 +701,50 @@ def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
     return app
 
 
+def header_timeout_protocol(seconds):
+    """uvicorn's h11 protocol with a header timeout: a connection that has not sent a whole request line
+    and headers `seconds` after it opened (or after its last response) is closed. uvicorn has no such
+    timeout, so a client sending its headers a byte at a time would hold its connection forever."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderTimeoutProtocol(H11Protocol):
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            self._header_deadline()
+
+        def on_response_complete(self):
+            super().on_response_complete()
+            self._header_deadline()
+
+        def _header_deadline(self):
+            handle = getattr(self, "_header_timer", None)
+            if handle is not None:
+                handle.cancel()
+            self._header_timer = self.loop.call_later(seconds, self._header_timeout)
+
+        def _header_timeout(self):
+            # IDLE: no request line and headers yet (a request being served or read is SEND_BODY or DONE).
+            if self.conn.their_state == h11.IDLE and not self.transport.is_closing():
+                self.transport.close()
+
+        def connection_lost(self, exc):
+            handle = getattr(self, "_header_timer", None)
+            if handle is not None:
+                handle.cancel()
+            super().connection_lost(exc)
+
+    return HeaderTimeoutProtocol
+
+
 def main(argv=None, prog="python -m keras_animegan.serve"):
     """`keras-animegan serve [flags]`; returns the exit status when the server stops."""
+    args = build_parser(prog).parse_args(argv)
+    return _serve(args)
+
+
+def build_parser(prog="python -m keras_animegan.serve"):
+    """The flags of `keras-animegan serve` (TF Serving's names where it has them)."""
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Serve exported generators over TF Serving's REST API (same flags as tensorflow_model_server).")
@@ -617,7 +752,9 @@ def main(argv=None, prog="python -m keras_animegan.serve"):
                         help="A model folder holding version folders (1/, 2/, ...), or a folder of model folders.")
     parser.add_argument("--model_name", default=None, help="Model name in URLs. Default: the folder's name.")
     parser.add_argument("--rest_api_port", type=int, default=8501, help="HTTP port (TF Serving's default: 8501).")
-    parser.add_argument("--rest_api_host", default="0.0.0.0", help="Address to bind.")
+    parser.add_argument("--rest_api_host", default=DEFAULT_HOST,
+                        help="Address to bind. Default 127.0.0.1: this machine only. 0.0.0.0 listens on every "
+                             "interface (in a container, or behind your own proxy), a deliberate choice.")
     parser.add_argument("--max_request_bytes", type=int, default=DEFAULT_MAX_REQUEST_BYTES,
                         help="Larger request bodies get 413.")
     parser.add_argument("--max_batch_size", type=int, default=DEFAULT_MAX_BATCH_SIZE,
@@ -631,7 +768,14 @@ def main(argv=None, prog="python -m keras_animegan.serve"):
                         help="Requests that wait for a turn; beyond them the server answers 503 with Retry-After.")
     parser.add_argument("--read_timeout", type=float, default=DEFAULT_READ_TIMEOUT,
                         help="Seconds a client may pause while sending a request body (then 408).")
-    args = parser.parse_args(argv)
+    parser.add_argument("--header_timeout", type=float, default=DEFAULT_HEADER_TIMEOUT,
+                        help="Seconds a connection has to send a request's headers (then it is closed).")
+    parser.add_argument("--max_connections", type=int, default=DEFAULT_MAX_CONNECTIONS,
+                        help="Open connections at once; beyond them new ones get 503.")
+    return parser
+
+
+def _serve(args):
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         models = find_models(args.model_base_path, args.model_name)
@@ -641,7 +785,7 @@ def main(argv=None, prog="python -m keras_animegan.serve"):
     import uvicorn
 
     for flag in ("max_request_bytes", "max_batch_size", "max_request_pixels", "max_concurrent_requests",
-                 "read_timeout"):
+                 "read_timeout", "header_timeout", "max_connections"):
         if getattr(args, flag) <= 0:
             print(f"error: --{flag} must be positive; got {getattr(args, flag)}.", file=sys.stderr)
             return 2
@@ -657,7 +801,8 @@ def main(argv=None, prog="python -m keras_animegan.serve"):
     app = make_app(server, args.max_request_bytes, args.max_concurrent_requests, args.max_queued_requests,
                    args.read_timeout)
     uvicorn.run(app, host=args.rest_api_host, port=args.rest_api_port, log_level="warning",
-                timeout_keep_alive=5)
+                timeout_keep_alive=5, http=header_timeout_protocol(args.header_timeout),
+                limit_concurrency=args.max_connections)
     return 0
 
 

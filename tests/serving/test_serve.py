@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow  # see setup.cfg: subprocesses, servers or many tr
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-MAX_PIXELS, READ_TIMEOUT = 5000, 2
+MAX_PIXELS, READ_TIMEOUT, HEADER_TIMEOUT, MAX_BODY = 5000, 2, 3, 200000
 
 
 def free_port():
@@ -59,9 +59,10 @@ def client(tiny_models, tmp_path_factory):
     with open(log_path, "w") as log:
         process = forked.start(
             [sys.executable, "-m", "keras_animegan.serve", f"--model_base_path={tiny_models['dir'] / 'export'}",
-             f"--rest_api_port={port}", "--rest_api_host=127.0.0.1", "--max_request_bytes=200000",
+             f"--rest_api_port={port}", "--rest_api_host=127.0.0.1", f"--max_request_bytes={MAX_BODY}",
              "--max_batch_size=16", f"--max_request_pixels={MAX_PIXELS}", "--max_concurrent_requests=1",
-             "--max_queued_requests=1", f"--read_timeout={READ_TIMEOUT}"],
+             "--max_queued_requests=1", f"--read_timeout={READ_TIMEOUT}",
+             f"--header_timeout={HEADER_TIMEOUT}"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     client = Client(port)
     try:
@@ -274,15 +275,16 @@ def test_a_client_that_stops_sending_gets_408_and_the_server_goes_on(client):
     assert process.poll() is None
 
 
-def test_requests_beyond_the_running_and_queued_ones_get_503_with_retry_after(client):
-    """The server runs 1 request and queues 1 (this server's flags); a third, meanwhile, is told to retry."""
+def test_bodies_beyond_the_read_budget_get_503_with_retry_after(client):
+    """Bodies being read share a byte budget ((1 running + 1 queued) x the body limit, this server's flags):
+    two clients that sent most of their bodies and stalled hold it; a third body, meanwhile, is told to retry."""
     c, _ = client
     port = int(c.base.split(":")[2].split("/")[0])
-    holders = [slow_client(port), slow_client(port)]  # admitted, waiting for their bodies
+    holders = [slow_client(port, sent=b" " * (MAX_BODY - 5000), length=MAX_BODY) for _ in range(2)]
     try:
         time.sleep(0.5)
         request = urllib.request.Request(c.base + "/dcgan:predict", method="POST",
-                                         data=json.dumps({"instances": [[0.0] * LATENT]}).encode())
+                                         data=json.dumps({"instances": [[0.0] * LATENT] * 300}).encode())
         with pytest.raises(urllib.error.HTTPError) as raised:
             urllib.request.urlopen(request, timeout=30)
         assert raised.value.code == 503 and raised.value.headers["Retry-After"] == "1"
@@ -294,6 +296,63 @@ def test_requests_beyond_the_running_and_queued_ones_get_503_with_retry_after(cl
     while c.request("/dcgan:predict", {"instances": [[0.0] * LATENT]})[0] != 200:  # free again
         assert time.time() < deadline
         time.sleep(0.2)
+
+
+def test_stalled_clients_leave_predict_answering(client):
+    """32 clients announce a body and send none (more than the running and queued slots, 1 + 1): a body
+    still arriving holds no slot, so a real request is answered at once."""
+    c, process = client
+    port = int(c.base.split(":")[2].split("/")[0])
+    stalled = [slow_client(port, sent=b"") for _ in range(32)]
+    try:
+        time.sleep(0.5)
+        for _ in range(3):
+            start = time.time()
+            assert c.request("/dcgan:predict", {"instances": [[0.0] * LATENT]})[0] == 200
+            assert time.time() - start < 2.0
+    finally:
+        for sock in stalled:
+            sock.close()
+    assert process.poll() is None
+
+
+def test_an_over_limit_content_length_gets_413_at_once(client):
+    c, _ = client
+    port = int(c.base.split(":")[2].split("/")[0])
+    start = time.time()
+    sock = slow_client(port, sent=b'{"inst', length=MAX_BODY * 10)
+    try:
+        assert read_status(sock) == 413
+    finally:
+        sock.close()
+    assert time.time() - start < 1.0
+
+
+def test_a_client_sending_its_headers_slowly_is_closed_after_the_header_timeout(client):
+    c, process = client
+    port = int(c.base.split(":")[2].split("/")[0])
+    start = time.time()
+    slow = []
+    for _ in range(20):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        sock.sendall(b"POST /v1/models/dcgan:predict HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a")  # never ends
+        slow.append(sock)
+    try:
+        assert c.request("/dcgan:predict", {"instances": [[0.0] * LATENT]})[0] == 200
+        for sock in slow:
+            assert sock.recv(4096) == b""  # closed by the server
+        assert HEADER_TIMEOUT - 0.5 <= time.time() - start < HEADER_TIMEOUT + 5
+    finally:
+        for sock in slow:
+            sock.close()
+    assert process.poll() is None
+
+
+def test_serve_listens_on_loopback_unless_told():
+    from keras_animegan.serve import build_parser
+
+    assert build_parser().parse_args(["--model_base_path=m"]).rest_api_host == "127.0.0.1"
+    assert build_parser().parse_args(["--model_base_path=m", "--rest_api_host=0.0.0.0"]).rest_api_host == "0.0.0.0"
 
 
 def test_find_models_layouts(tiny_models, tmp_path):
