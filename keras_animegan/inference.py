@@ -15,6 +15,24 @@ import numpy as np
 from keras_animegan.utils.errors import UserError
 
 
+_WARNED = set()
+
+
+def warn_untrusted(path, what, trust=False):
+    """Says once per process and path that a SavedModel / `.tflite` file outside the package runs its own graph
+    (its ops, file writes included): load only files you trust (`--trust_model` / `trust=True` says you do)."""
+    import sys
+
+    path = os.path.abspath(os.fspath(path))
+    package = os.path.dirname(os.path.abspath(__file__))
+    if trust or path.startswith(package + os.sep) or path in _WARNED:
+        return
+    _WARNED.add(path)
+    print(f"warning: {path} is a {what}: loading it runs its graph, whatever ops it holds (file writes "
+          "included). Load only files you trust; --trust_model (trust=True) says you do. See the Security "
+          "section of the docs.", file=sys.stderr)
+
+
 class Generator:
     """A generator from a SavedModel, a `.keras` file or a LiteRT `.tflite` file, as numpy in / numpy out in [-1, 1].
 
@@ -23,9 +41,13 @@ class Generator:
     input size; a fully convolutional one such as `cartoongan_photo2anime` runs at
     that size, one trained at a fixed size sees the input resized to it and back).
     `direction` picks one of a model's `directions` (CycleGAN: `"ab"` or `"ba"`).
+
+    A SavedModel or `.tflite` file is a program: loading it runs its graph, whatever ops it holds
+    (file writes included). Unless `trust=True`, loading one from outside the package warns once.
+    `.keras` files load in Keras's safe mode and presets are data (config and weights).
     """
 
-    def __init__(self, path=None, direction=None, preset=None):
+    def __init__(self, path=None, direction=None, preset=None, trust=False):
         if (path is None) == (preset is None):
             raise UserError("Give MODEL (an export folder or .keras file) or --preset NAME, not both or neither.")
         self.path, self.litert, self.model = os.fspath(preset if preset is not None else path), None, None
@@ -34,8 +56,10 @@ class Generator:
         elif self.path.endswith(".keras"):
             self._use_model(_load_keras(self.path), direction)
         elif self.path.endswith(".tflite"):
+            warn_untrusted(self.path, "LiteRT file", trust)
             self._use_litert(self.path)
         else:
+            warn_untrusted(self.path, "SavedModel", trust)
             self._use_saved_model(self.path)
 
     @classmethod

@@ -770,6 +770,8 @@ def build_parser(prog="python -m keras_animegan.serve"):
                         help="Seconds a client may pause while sending a request body (then 408).")
     parser.add_argument("--header_timeout", type=float, default=DEFAULT_HEADER_TIMEOUT,
                         help="Seconds a connection has to send a request's headers (then it is closed).")
+    parser.add_argument("--trust_model", action="store_true",
+                        help="The SavedModels are yours: no warning that loading them runs their graphs.")
     parser.add_argument("--max_connections", type=int, default=DEFAULT_MAX_CONNECTIONS,
                         help="Open connections at once; beyond them new ones get 503.")
     return parser
@@ -783,6 +785,10 @@ def _serve(args):
         print(f"error: {e}", file=sys.stderr)
         return 2
     import uvicorn
+
+    from keras_animegan.inference import warn_untrusted
+
+    warn_untrusted(args.model_base_path, "folder of SavedModels", args.trust_model)
 
     for flag in ("max_request_bytes", "max_batch_size", "max_request_pixels", "max_concurrent_requests",
                  "read_timeout", "header_timeout", "max_connections"):

@@ -20,6 +20,13 @@ def save(image, path):
         Image.fromarray(image).save(tmp, format=Image.registered_extensions().get(os.path.splitext(path)[1].lower()))
 
 
+def add_trust_flag(parser):
+    """`--trust_model`: the MODEL file (SavedModel, .tflite) is one you trust to run (see `inference.warn_untrusted`)."""
+    parser.add_argument("--trust_model", action="store_true",
+                        help="MODEL is a SavedModel or .tflite file you trust: no warning that loading it runs its "
+                             "graph.")
+
+
 def folder_name(path):
     """`path` as a folder for messages: one trailing separator (`avatars/`, not `avatars//`)."""
     return path.rstrip("/" + os.sep) + "/"

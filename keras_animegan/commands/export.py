@@ -5,6 +5,7 @@ import os
 from keras_animegan.commands import Command
 from keras_animegan.commands import UserError
 from keras_animegan.commands import register_command
+from keras_animegan.commands._output import add_trust_flag
 from keras_animegan.commands._output import positive_int
 from keras_animegan.export import FORMATS  # the package's __init__ imports no format (nor TensorFlow)
 from keras_animegan.export import LABELS
@@ -17,6 +18,7 @@ class ExportCommand(Command):
 
     @staticmethod
     def add_arguments(parser):
+        add_trust_flag(parser)
         parser.add_argument("model", nargs="?", help=".keras file saved by a trainer (or use --preset).")
         parser.add_argument("--preset", default=None, help="A shipped preset name or a preset folder.")
         parser.add_argument("--format", action="append", choices=list(FORMATS), default=None,
@@ -45,7 +47,7 @@ class ExportCommand(Command):
         from keras_animegan.export import export_model
         from keras_animegan.inference import Generator
 
-        model = Generator(args.model, preset=args.preset).model
+        model = Generator(args.model, preset=args.preset, trust=args.trust_model).model
         source = args.model or args.preset
         name = args.name or os.path.splitext(os.path.basename(source.rstrip("/")))[0]
         options = {"saved_model": dict(version=args.version),

@@ -6,6 +6,7 @@ import os
 from keras_animegan.commands import Command
 from keras_animegan.commands import UserError
 from keras_animegan.commands import register_command
+from keras_animegan.commands._output import add_trust_flag
 from keras_animegan.commands._output import folder_name
 from keras_animegan.commands._output import progress
 from keras_animegan.commands._output import save
@@ -19,6 +20,7 @@ class GenerateCommand(Command):
 
     @staticmethod
     def add_arguments(parser):
+        add_trust_flag(parser)
         parser.add_argument("model", nargs="?", help="A SavedModel folder, .keras or .tflite file (or use --preset).")
         parser.add_argument("--preset", default=None, help="A shipped preset name (keras_animegan.list_presets()) "
                                                            "or a preset folder, instead of MODEL.")
@@ -40,7 +42,7 @@ class GenerateCommand(Command):
         from keras_animegan.inference import Generator
         from keras_animegan.utils.pixels import to_uint8
 
-        model = Generator(args.model, preset=args.preset)
+        model = Generator(args.model, preset=args.preset, trust=args.trust_model)
         if model.kind not in ("noise", "tags"):
             raise UserError(f"MODEL {model.path!r} translates images; use `keras-animegan translate`.")
         if args.num < 1:

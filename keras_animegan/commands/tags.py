@@ -6,6 +6,7 @@ import sys
 from keras_animegan.commands import Command
 from keras_animegan.commands import UserError
 from keras_animegan.commands import register_command
+from keras_animegan.commands._output import add_trust_flag
 
 
 @register_command
@@ -15,13 +16,14 @@ class TagsCommand(Command):
 
     @staticmethod
     def add_arguments(parser):
+        add_trust_flag(parser)
         parser.add_argument("model", nargs="?", help="A SavedModel folder, .keras or .tflite file (or use --preset).")
         parser.add_argument("--preset", default=None, help="A shipped preset name or a preset folder, instead of MODEL.")
 
     def run(self, args):
         from keras_animegan.inference import Generator
 
-        model = Generator(args.model, preset=args.preset)
+        model = Generator(args.model, preset=args.preset, trust=args.trust_model)
         vocabulary = getattr(model, "tag_vocabulary", None)
         if vocabulary is None:
             raise UserError(f"MODEL {model.path!r} takes no tags (it draws from {model.kind} only).")

@@ -6,6 +6,7 @@ import sys
 from keras_animegan.commands import Command
 from keras_animegan.commands import UserError
 from keras_animegan.commands import register_command
+from keras_animegan.commands._output import add_trust_flag
 from keras_animegan.commands._output import folder_name
 from keras_animegan.commands._output import positive_int
 from keras_animegan.commands._output import progress
@@ -25,6 +26,7 @@ class TranslateCommand(Command):
 
     @staticmethod
     def add_arguments(parser):
+        add_trust_flag(parser)
         parser.add_argument("model", nargs="?", help="Translator SavedModel folder, .keras or .tflite file "
                                                      "(or use --preset).")
         parser.add_argument("input", nargs="?", help="Image file, folder of images (recursive) or video file.")
@@ -52,7 +54,7 @@ class TranslateCommand(Command):
         from keras_animegan.inference import Generator
 
         source = input_path(args)
-        model = Generator(args.model, direction=args.direction, preset=args.preset)
+        model = Generator(args.model, direction=args.direction, preset=args.preset, trust=args.trust_model)
         if model.kind != "image":
             raise UserError(f"MODEL {model.path!r} generates from noise{' and tags' if model.kind == 'tags' else ''}; "
                             "use `keras-animegan generate`.")

@@ -143,3 +143,19 @@ def test_tampered_presets_are_one_line_errors(tmp_path, capsys):
         assert main(["generate", "--preset", preset, "--num", "1", "--output", str(tmp_path / "g.png")]) == 2
         err = capsys.readouterr().err
         assert message in err and len(err) < 800 and err.count("\n") == 1, err[:2000]
+
+
+def test_a_savedmodel_from_outside_the_package_is_named_as_code_once(tiny_models, tmp_path, capsys, monkeypatch):
+    from keras_animegan import inference
+
+    monkeypatch.setattr(inference, "_WARNED", set())  # other tests in this process may have loaded it
+    export = str(tiny_models["dcgan_export"])
+    for _ in range(2):
+        assert main(["generate", export, "--num", "1", "--output", str(tmp_path / "a.png")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("loading it runs its graph") == 1 and "--trust_model" in err, err
+    assert main(["generate", export, "--num", "1", "--output", str(tmp_path / "b.png"), "--trust_model"]) == 0
+    assert "runs its graph" not in capsys.readouterr().err
+    # Presets are data: no warning.
+    assert main(["generate", "--preset", "dcgan_avatars_64", "--num", "1", "--output", str(tmp_path / "c.png")]) == 0
+    assert "runs its graph" not in capsys.readouterr().err
