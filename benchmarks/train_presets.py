@@ -49,8 +49,7 @@ FACES = ("5,000 western cartoon faces (facesjs 5.0.3, `facesjs_00000..04999`), A
 # The modern recipe's measured settings (README "Training recipes and sample quality").
 DCGAN_RECIPE = ["base_filters=32", "batch_size=32", "learning_rate=0.0005", "ema_decay=0.999",
                 "augment=color,translation"]
-# The tag head reads the images translated only (TaggedDCGAN's default tag_augment: --augment without colour).
-TAGGED_RECIPE = DCGAN_RECIPE
+TAGGED_RECIPE = ["base_filters=32", "batch_size=32", "learning_rate=0.0005", "ema_decay=0.999", "augment=translation"]
 AVATAR_TAGS = ("their tags, read from DiceBear's options for each seed (`benchmarks/standin_data/render.mjs tags`; "
                "the value behind each tag is in `tfds_builders/anime/README.md`)")
 TRANSLATOR_RECIPE = ["image_size=64", "base_filters=32", "batch_size=4", "ema_decay=0.999", "augment=color,translation"]
@@ -151,8 +150,8 @@ def model_card(name, spec, metadata):
         *([spec["data_note"], ""] if "data_note" in spec else []),
         "## Training", "",
         f"- Recipe: `{metadata['recipe']}`" + (
-            " (the DCGAN recipe; the tag head reads the images translated only, since colour jitter would change "
-            "the colours the tags name)." if spec["model"] == "tagged_dcgan" else
+            " (the DCGAN recipe, with translation as the only augmentation: colour jitter would change the "
+            "colours the tag head reads)." if spec["model"] == "tagged_dcgan" else
             " (the measured modern recipe of keras-animegan's README)." if not spec.get("photos") else "."),
         f"- Steps: {metadata['steps']:,}; training time {metadata['train_minutes']:.0f} min on "
         f"{metadata.get('machine', MACHINE)}.",
