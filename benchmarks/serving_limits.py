@@ -1,6 +1,7 @@
 """The REST server under the worst mix of requests: peak memory, and how fast bad requests are answered.
 
 Run by hand:  python -m benchmarks.serving_limits [--rounds 2]
+              python -m benchmarks.serving_limits --case stalled   # stalled clients only (about 1 minute)
 
 Exports the shipped photo translator (`cartoongan_photo2anime`, fully
 convolutional: its memory grows with the pixels) and the DCGAN preset, starts
@@ -19,6 +20,13 @@ from 8 client threads at once, `--rounds` times:
   whole pixel budget), 256 generated avatars, and small photos;
 - 2 slow clients that send half a body and stop (answered 408 after the read
   timeout).
+
+`--case stalled` (written to `benchmarks/results/serving_stalled.json`): with 32
+clients that announce a body and send none, and 50 that send their headers a
+byte at a time, how fast ten `:predict` requests of the DCGAN are answered; how
+fast a `Content-Length` over the limit gets 413; and how long the slow-header
+connections stay open (capped at 60 s). Goal: `:predict` 200 within 2 s,
+413 within 1 s.
 
 A good request answered 503 (server busy) is retried after its `Retry-After`,
 as a client should; its latency includes the wait. Goal: every bad request
@@ -173,11 +181,73 @@ def percentile(values, q):
     return float(np.percentile(values, q)) if values else float("nan")
 
 
+def stalled_case(export_dir, work, stalled=32, slow_headers=50, cap=60.0):
+    """The `--case stalled` figures (see the module docstring), against a server with its default flags."""
+    port = free_port()
+    with open(os.path.join(work, "server_stalled.log"), "w") as log:
+        process = start_server(export_dir, port, log)
+    base = f"http://127.0.0.1:{port}"
+    body = json.dumps({"instances": [[0.0] * 100]}).encode()
+    try:
+        holders = []
+        for _ in range(stalled):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=cap + 10)
+            sock.sendall(b"POST /v1/models/dcgan:predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n")
+            holders.append(sock)
+        slow = []
+        for _ in range(slow_headers):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=cap + 10)
+            sock.sendall(b"POST /v1/models/dcgan:predict HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a")
+            slow.append(sock)
+        opened = time.perf_counter()
+        time.sleep(0.5)
+        predicts = [post(base + "/v1/models/dcgan:predict", body)[:2] for _ in range(10)]
+        start = time.perf_counter()
+        with socket.create_connection(("127.0.0.1", port), timeout=cap) as sock:
+            sock.sendall(b"POST /v1/models/dcgan:predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: 999999999\r\n\r\n{")
+            try:
+                head = sock.recv(4096)
+            except socket.timeout:
+                head = b""
+        too_large = (int(head.split(b" ")[1]) if head else 0, time.perf_counter() - start)
+        closed_after = []
+        for sock in slow:
+            sock.settimeout(max(0.1, cap - (time.perf_counter() - opened)))
+            try:
+                sock.recv(4096)
+                closed_after.append(time.perf_counter() - opened)
+            except socket.timeout:
+                closed_after.append(None)
+        for sock in holders + slow:
+            sock.close()
+        alive = process.poll() is None
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    closed = [t for t in closed_after if t is not None]
+    return {
+        "stalled_body_clients": stalled, "slow_header_clients": slow_headers,
+        "predict_statuses": sorted({s for s, _ in predicts}), "predict_max_seconds": max(t for _, t in predicts),
+        "over_limit_status": too_large[0], "over_limit_seconds": too_large[1],
+        "slow_headers_closed": len(closed), "slow_headers_closed_max_seconds": max(closed) if closed else None,
+        "slow_headers_cap_seconds": cap, "server_alive": alive,
+        "goal": ":predict 200 within 2 s with the clients stalled; an over-limit Content-Length 413 within 1 s",
+        "goal_met": bool(predicts and all(s == 200 and t <= 2.0 for s, t in predicts) and too_large[0] == 413
+                         and too_large[1] < 1.0 and alive),
+        "machine": "2 CPU cores (AVX-512 bf16), TF 2.21, Keras 3.15",
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=2, help="Times the whole mix is sent.")
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--case", choices=["all", "stalled"], default="all",
+                        help="all: the mix, then the stalled clients; stalled: the stalled clients only.")
     parser.add_argument("--json", default=os.path.join(HERE, "results", "serving_limits.json"))
+    parser.add_argument("--stalled_json", default=os.path.join(HERE, "results", "serving_stalled.json"))
     args = parser.parse_args(argv)
 
     from keras_animegan import CartoonGAN
@@ -188,6 +258,13 @@ def main(argv=None):
     export_dir = os.path.join(work, "export")
     export_generator(CartoonGAN.from_preset("cartoongan_photo2anime"), export_dir, "photo2anime")
     export_generator(DCGAN.from_preset("dcgan_avatars_64"), export_dir, "dcgan")
+    stalled = stalled_case(export_dir, work)
+    print(json.dumps(stalled, indent=1))
+    os.makedirs(os.path.dirname(args.stalled_json), exist_ok=True)
+    with open(args.stalled_json, "w") as f:
+        json.dump(stalled, f, indent=2)
+    if args.case == "stalled":
+        return 0 if stalled["goal_met"] else 1
     mix = requests_mix()
     print(f"{len(mix)} kinds of request, {sum(len(b) for _, _, b, _ in mix) / 1e6:.0f} MB in all, x {args.rounds}")
     port = free_port()
