@@ -126,6 +126,25 @@ def serving_limits():
     return summary + "\n\n" + markdown_table(["request", "wanted", "statuses", "slowest s"], rows)
 
 
+def serving_stalled():
+    """`benchmarks.serving_limits --case stalled`: `:predict` while clients stall, before and after the fix."""
+    r = load("serving_stalled.json")
+
+    def column(run):
+        closed = run["slow_headers_closed"]
+        after = run["slow_headers_closed_max_seconds"]
+        return [f"{', '.join(map(str, sorted(set(run['predict_statuses']))))}, slowest {run['predict_max_seconds']:.2f} s",
+                f"{run['over_limit_status']} in {run['over_limit_seconds']:.3f} s",
+                f"{closed} of {run['slow_header_clients']}" + (f", after {after:.0f} s" if after is not None else
+                                                               f" in {run['slow_headers_cap_seconds']:.0f} s")]
+
+    before, after = column(r["before"]), column(r["after"])
+    labels = [f"DCGAN `:predict` while {r['after']['stalled_body_clients']} clients stall their bodies",
+              "a `Content-Length` over the limit", "slow-header connections closed"]
+    return markdown_table(["", "before", "now"],
+                          [[label, b, a] for label, b, a in zip(labels, before, after)])
+
+
 def litert_rows(rows):
     """The LiteRT table from `benchmarks.litert`'s rows (the benchmark prints it with this too)."""
     def ms(value):
@@ -231,6 +250,7 @@ TABLES = {
     "backends": (backends, ["backends_2cpu.json"]),
     "serving": (serving, ["serving_2cpu.json"]),
     "serving_limits": (serving_limits, ["serving_limits.json"]),
+    "serving_stalled": (serving_stalled, ["serving_stalled.json"]),
     "litert": (litert, ["litert.json"]),
     "demo": (demo, ["demo_2cpu.json"]),
     "wheel_size": (wheel_size, ["wheel_size.json"]),

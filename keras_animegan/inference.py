@@ -13,24 +13,7 @@ import numpy as np
 
 
 from keras_animegan.utils.errors import UserError
-
-
-_WARNED = set()
-
-
-def warn_untrusted(path, what, trust=False):
-    """Says once per process and path that a SavedModel / `.tflite` file outside the package runs its own graph
-    (its ops, file writes included): load only files you trust (`--trust_model` / `trust=True` says you do)."""
-    import sys
-
-    path = os.path.abspath(os.fspath(path))
-    package = os.path.dirname(os.path.abspath(__file__))
-    if trust or path.startswith(package + os.sep) or path in _WARNED:
-        return
-    _WARNED.add(path)
-    print(f"warning: {path} is a {what}: loading it runs its graph, whatever ops it holds (file writes "
-          "included). Load only files you trust; --trust_model (trust=True) says you do. See the Security "
-          "section of the docs.", file=sys.stderr)
+from keras_animegan.utils.trust import warn_untrusted
 
 
 class Generator:

@@ -45,6 +45,7 @@ says otherwise (`0.0.0.0` in a container). Built on FastAPI + uvicorn.
 import argparse
 import base64
 import binascii
+import functools
 import json
 import logging
 import os
@@ -535,6 +536,7 @@ async def _read_chunks(request, max_request_bytes, read_timeout, budget, too_lar
     return bytes(body)
 
 
+@functools.cache
 def _answer_then_drain_class():
     from fastapi.responses import JSONResponse
 
@@ -635,6 +637,19 @@ async def _predict(server, admission, request, parts, max_request_bytes, read_ti
             budget.give(size)
 
 
+def _error_response(status, message, unread_body, read_timeout):
+    """A JSON error; a 408/413 closes the connection, and a body left unread is drained after the answer."""
+    from fastapi.responses import JSONResponse
+
+    headers = {"Retry-After": "1"} if status == 503 else None
+    if status in (408, 413):  # a body stopped mid-way, or one not read: the connection is unusable
+        headers = {"Connection": "close"}
+    if unread_body:
+        return _answer_then_drain_class()({"error": message}, status_code=status, headers=headers,
+                                          read_timeout=read_timeout)
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
 def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
              max_concurrent_requests=DEFAULT_MAX_CONCURRENT_REQUESTS, max_queued_requests=DEFAULT_MAX_QUEUED_REQUESTS,
              read_timeout=DEFAULT_READ_TIMEOUT):
@@ -652,18 +667,11 @@ def make_app(server, max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
 
     app = FastAPI(title="keras-animegan (TF Serving REST API)", docs_url=None, redoc_url=None)
 
-    AnswerThenDrain = _answer_then_drain_class()
     admission = Admission(max_concurrent_requests, max_queued_requests)
     budget = ReadBudget((max_concurrent_requests + max_queued_requests) * max_request_bytes)
 
     def error(status, message, unread_body=False):
-        headers = {"Retry-After": "1"} if status == 503 else None
-        if status in (408, 413):  # a body stopped mid-way, or one not read: the connection is unusable
-            headers = {"Connection": "close"}
-        if unread_body:
-            return AnswerThenDrain({"error": message}, status_code=status, headers=headers,
-                                   read_timeout=read_timeout)
-        return JSONResponse({"error": message}, status_code=status, headers=headers)
+        return _error_response(status, message, unread_body, read_timeout)
 
     def parse(path):
         match = _PATH.match(path)
@@ -786,7 +794,7 @@ def _serve(args):
         return 2
     import uvicorn
 
-    from keras_animegan.inference import warn_untrusted
+    from keras_animegan.utils.trust import warn_untrusted
 
     warn_untrusted(args.model_base_path, "folder of SavedModels", args.trust_model)
 

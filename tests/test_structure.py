@@ -27,7 +27,7 @@ ALLOWED = {
     "keras_animegan.landmarks": {"keras_animegan.utils"},
     "keras_animegan.metrics": {"keras_animegan.models"},
     "keras_animegan.visualization": {"keras_animegan.utils"},
-    "keras_animegan.presets": set(),
+    "keras_animegan.presets": {"keras_animegan.utils"},
     "keras_animegan.models": {"keras_animegan.backend", "keras_animegan.layers", "keras_animegan.losses", "keras_animegan.presets", "keras_animegan.utils"},
     "tfds_builders": {"keras_animegan.utils", "keras_animegan.landmarks"},
     "keras_animegan.data": {"keras_animegan.utils", "tfds_builders"},

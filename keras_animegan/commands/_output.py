@@ -21,7 +21,7 @@ def save(image, path):
 
 
 def add_trust_flag(parser):
-    """`--trust_model`: the MODEL file (SavedModel, .tflite) is one you trust to run (see `inference.warn_untrusted`)."""
+    """`--trust_model`: the MODEL file (SavedModel, .tflite) is one you trust to run (see `utils.trust.warn_untrusted`)."""
     parser.add_argument("--trust_model", action="store_true",
                         help="MODEL is a SavedModel or .tflite file you trust: no warning that loading it runs its "
                              "graph.")

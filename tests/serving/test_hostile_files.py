@@ -146,9 +146,9 @@ def test_tampered_presets_are_one_line_errors(tmp_path, capsys):
 
 
 def test_a_savedmodel_from_outside_the_package_is_named_as_code_once(tiny_models, tmp_path, capsys, monkeypatch):
-    from keras_animegan import inference
+    from keras_animegan.utils import trust
 
-    monkeypatch.setattr(inference, "_WARNED", set())  # other tests in this process may have loaded it
+    monkeypatch.setattr(trust, "_WARNED", set())  # other tests in this process may have loaded it
     export = str(tiny_models["dcgan_export"])
     for _ in range(2):
         assert main(["generate", export, "--num", "1", "--output", str(tmp_path / "a.png")]) == 0
