@@ -12,6 +12,7 @@ import os
 import numpy as np
 
 
+from keras_animegan.utils import noise as seeded_noise
 from keras_animegan.utils.errors import UserError
 from keras_animegan.utils.trust import warn_untrusted
 
@@ -115,9 +116,12 @@ class Generator:
         return self._call(np.asarray(inputs, np.float32))
 
     def noise(self, seed, count):
-        """`count` standard normal noise vectors from `seed` (numpy): the same seed gives the same avatars
-        in `keras-animegan generate --seed` and in the demo."""
-        return np.random.default_rng(seed).standard_normal((count, self.latent_dim)).astype(np.float32)
+        """`count` standard normal noise vectors from `seed` (`keras_animegan.utils.noise`; None: a fresh draw):
+        the same seed gives the same avatars in `keras-animegan generate --seed`, the demo, `model.sample`
+        and a SavedModel's `generate_images`."""
+        if seed is None:
+            return np.random.default_rng().standard_normal((count, self.latent_dim)).astype(np.float32)
+        return seeded_noise.standard_normal(seed, (count, self.latent_dim))
 
     def inputs(self, seed, count, tags=None):
         """The generator inputs for `count` images from `seed`: noise, and for a `"tags"` generator the tag

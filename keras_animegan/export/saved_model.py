@@ -23,6 +23,10 @@ is resized back to the input's size:
 | `translate_bytes` | `image_bytes`: string `(n,)` (PNG/JPEG/GIF/BMP) | `image_bytes`: PNG strings `(n,)`, each at its input's size |
 | `serve`           | `images`: float32 `(n, h, w, 3)` in [-1, 1]   | `images`: float32 `(n, h, w, 3)` in [-1, 1] |
 
+`generate_images` and `generate_image_bytes` draw the noise of a seed with
+`keras_animegan.utils.noise` in the graph: the same avatars as `model.sample(count, seed=seed)`
+and `keras-animegan generate --seed` on every backend.
+
 Output names ending in `_bytes` are what TF Serving's REST API returns as
 `{"b64": ...}`; string inputs take `{"b64": ...}` in requests.
 `saved_model_cli show --dir <path> --all` lists all of them.
@@ -44,6 +48,7 @@ from keras_animegan.utils.image_size import encoded_image_size_tf
 from keras_animegan.utils.image_size import gif_frame_pixels_tf
 from keras_animegan.utils.pixels import to_uint8
 from keras_animegan.utils.pixels import to_unit_range
+from keras_animegan.utils import noise as seeded_noise
 from keras_animegan.utils import optional
 from keras_animegan.utils.versions import MANIFEST
 from keras_animegan.utils.versions import read_manifest
@@ -54,6 +59,24 @@ tf = optional.tensorflow("SavedModel export")
 MAX_DECODED_PIXELS = DEFAULT_MAX_PIXELS
 
 
+class _TFOps:
+    """`keras_animegan.utils.noise`'s arithmetic as TensorFlow ops (int64 exact, float64 transcendental)."""
+    xor = staticmethod(lambda x, y: tf.bitwise.bitwise_xor(x, tf.cast(y, tf.int64)))
+    shift = staticmethod(lambda x, n: tf.bitwise.right_shift(x, tf.constant(n, tf.int64)))
+    mask = staticmethod(lambda x: tf.bitwise.bitwise_and(x, tf.constant(0xFFFFFFFF, tf.int64)))
+    to_float = staticmethod(lambda x: tf.cast(x, tf.float64))
+    log, cos, sqrt = tf.math.log, tf.math.cos, tf.math.sqrt
+
+
+def seeded_noise_tf(count, seed, latent_dim):
+    """`(count, latent_dim)` float32 noise of an int32 `seed` in the graph: `utils.noise.standard_normal`'s values."""
+    count = tf.maximum(tf.cast(count, tf.int32), 0)
+    key = seeded_noise.seed_key(_TFOps.mask(tf.cast(seed, tf.int64)), _TFOps)
+    counters = tf.range(tf.cast(count, tf.int64) * latent_dim, dtype=tf.int64)
+    values = seeded_noise.normal_from_counters(counters, key, _TFOps)
+    return tf.reshape(tf.cast(values, tf.float32), tf.stack([count, latent_dim]))
+
+
 def _noise_endpoints(network):
     latent_dim = int(network.input_shape[-1])
 
@@ -61,8 +84,7 @@ def _noise_endpoints(network):
         return network(noise, training=False)
 
     def noise_from(count, seed):
-        count = tf.maximum(tf.cast(count, tf.int32), 0)
-        return tf.random.stateless_normal((count, latent_dim), seed=tf.stack([tf.cast(seed, tf.int32), 0]))
+        return seeded_noise_tf(count, seed, latent_dim)
 
     noise_spec = [tf.TensorSpec((None, latent_dim), tf.float32, name="noise")]
     count_seed = [tf.TensorSpec((), tf.int32, name="count"), tf.TensorSpec((), tf.int32, name="seed")]
@@ -91,7 +113,7 @@ def _tags_endpoints(network, num_tags):
 
     def inputs_from(count, seed, tags):
         count = tf.maximum(tf.cast(count, tf.int32), 0)
-        noise = tf.random.stateless_normal((count, latent_dim), seed=tf.stack([tf.cast(seed, tf.int32), 0]))
+        noise = seeded_noise_tf(count, seed, latent_dim)
         return noise, tf.tile(tf.reshape(tf.cast(tags, tf.float32), (1, num_tags)), tf.stack([count, 1]))
 
     pair = [tf.TensorSpec((None, latent_dim), tf.float32, name="noise"),

@@ -2,7 +2,6 @@
 
 
 import keras
-import numpy as np
 from keras import ops
 
 from keras_animegan import backend as gan_backend
@@ -10,6 +9,7 @@ from keras_animegan.models.gan_model import GANModel
 from keras_animegan.models.registry import register_model
 from keras_animegan.models.dcgan_generator import dcgan_generator
 from keras_animegan.models.dcgan_discriminator import dcgan_discriminator
+from keras_animegan.utils import noise as seeded_noise
 
 
 @keras.saving.register_keras_serializable(package="keras_animegan")
@@ -121,8 +121,9 @@ class DCGAN(GANModel):
 
     def noise_inputs(self, num_images, seed):
         """The noise `(num_images, latent_dim)` that `sample(num_images, seed)` draws: float32 from
-        `numpy.random.default_rng(seed)`, the same on every backend (and in the CLI, demo and server)."""
-        return np.random.default_rng(int(seed)).standard_normal((num_images, self.latent_dim)).astype(np.float32)
+        `keras_animegan.utils.noise`, the same on every backend, in the CLI, the demo and the SavedModels'
+        `generate_images(count, seed)` (what the REST server runs)."""
+        return seeded_noise.standard_normal(seed, (num_images, self.latent_dim))
 
     def sample(self, num_images, seed=None):
         """Generates `num_images` images in [-1, 1].
@@ -130,7 +131,7 @@ class DCGAN(GANModel):
         Args:
             num_images: how many images.
             seed: int for reproducible samples: the same images on TensorFlow, JAX and PyTorch (the
-                noise comes from NumPy, see `noise`); None draws from the model's `SeedGenerator`.
+                noise comes from NumPy, see `noise_inputs`); None draws from the model's `SeedGenerator`.
         """
         if seed is None:
             noise = keras.random.normal((num_images, self.latent_dim), seed=self.seed_generator)

@@ -278,8 +278,10 @@ class TagVocabulary:
 def tag_inputs(vocabulary, latent_dim, count, tags=None, seed=None):
     """A tag-conditioned generator's inputs `(count, latent_dim + len(vocabulary))`: noise, then tag vectors.
 
-    Drawn with `numpy.random.default_rng(seed)`, the noise first, so it depends on the seed only (the
-    same seed with other tags keeps the rest of the face) and every backend and runtime draws the same.
+    The noise of a seed is `keras_animegan.utils.noise.standard_normal(seed)` (the SavedModels' graphs draw
+    the same) and depends on the seed only, so the same seed with other tags keeps the rest of the face;
+    the tags not given are drawn with `numpy.random.default_rng(seed)`. Every backend and runtime draws
+    the same inputs for a seed.
 
     Args:
         vocabulary: a `TagVocabulary`.
@@ -288,8 +290,13 @@ def tag_inputs(vocabulary, latent_dim, count, tags=None, seed=None):
         tags: one tag list (or comma-separated string) for all, one list per input, or None (all drawn).
         seed: an int, or None for a fresh draw.
     """
+    from keras_animegan.utils import noise as seeded_noise
+
     rng = np.random.default_rng(seed)
-    noise = rng.standard_normal((count, latent_dim)).astype(np.float32)
+    if seed is None:
+        noise = rng.standard_normal((count, latent_dim)).astype(np.float32)
+    else:
+        noise = seeded_noise.standard_normal(seed, (count, latent_dim))
     if tags is not None and not isinstance(tags, str) and len(tags) and not isinstance(tags[0], str):
         if len(tags) != count:
             raise ValueError(f"Give one tag list per image ({count}), or one for all; got {len(tags)}.")

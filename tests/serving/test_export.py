@@ -49,6 +49,8 @@ def test_dcgan_signatures(tiny_models, loaded):
     assert not np.array_equal(first, other)
     pngs = served["generate_image_bytes"](count=tf.constant(5), seed=tf.constant(7))["image_bytes"].numpy()
     np.testing.assert_array_equal(np.stack([tf.io.decode_png(p).numpy() for p in pngs]), first)
+    # A seed draws the same avatars in the graph as `sample` (and the CLI and demo) in Python.
+    np.testing.assert_allclose(first.astype(int), to_uint8(model.sample(5, seed=7)).numpy().astype(int), atol=1)
 
 
 def test_translator_signatures_any_size(tiny_models, loaded):

@@ -133,6 +133,11 @@ def test_a_tagged_generator_serves_noise_and_tags_and_names_its_tags(client, tin
     status, body = c.request("/tagged:predict", {"signature_name": "generate_images",
                                                  "inputs": {"count": 2, "seed": 1, "tags": wanted}})
     assert status == 200 and np.array(body["outputs"]).shape == (2, SIZE, SIZE, 3)
+    # The seed's noise is the one `sample(2, seed=1)` draws in Python: the generator on it and these tags.
+    from keras_animegan.utils.noise import standard_normal
+
+    seeded = np.concatenate([standard_normal(1, (2, LATENT)), np.tile(np.float32(wanted), (2, 1))], axis=1)
+    np.testing.assert_allclose(np.array(body["outputs"]), np.round((np.asarray(model(seeded)) + 1) * 127.5), atol=1)
     status, body = c.request("/tagged:predict", {"inputs": {"noise": noise.tolist(), "tags": [[1.0]] * 2}})
     assert status == 400 and "tags" in body["error"]
 
@@ -151,6 +156,9 @@ def test_good_requests(client, tiny_models):
     # Columnar: count + seed -> images; and as PNG bytes ({"b64"}), the same pixels.
     status, body = c.request("/dcgan:predict", {"signature_name": "generate_images", "inputs": {"count": 3, "seed": 5}})
     assert status == 200 and np.array(body["outputs"]).shape == (3, SIZE, SIZE, 3)
+    # The seed draws what `sample(3, seed=5)` draws in Python, on any backend.
+    expected = np.round((np.asarray(tiny_models["dcgan"].sample(3, seed=5)) + 1) * 127.5)
+    np.testing.assert_allclose(np.array(body["outputs"]), expected, atol=1)
     status, pngs = c.request("/dcgan/versions/1:predict",
                              {"signature_name": "generate_image_bytes", "inputs": {"count": 3, "seed": 5}})
     assert status == 200
