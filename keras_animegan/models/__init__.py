@@ -16,7 +16,6 @@ from keras_animegan.models.feature_extractors import vgg_feature_extractor
 from keras_animegan.models.gan_model import GANModel
 from keras_animegan.models.gan_model import input_kind_of
 from keras_animegan.models.image_pool import ImagePool
-from keras_animegan.models.linear_decay_schedule import DelayedStartSchedule
 from keras_animegan.models.linear_decay_schedule import LinearDecaySchedule
 from keras_animegan.models.patch_discriminator import patch_discriminator
 from keras_animegan.models.resnet_generator import resnet_generator

@@ -1,4 +1,4 @@
-"""Learning-rate schedules: CycleGAN's (constant, then linear decay to zero), and a delayed start."""
+"""The CycleGAN learning-rate policy: constant, then linear decay to zero."""
 
 import keras
 from keras import ops
@@ -32,23 +32,3 @@ class LinearDecaySchedule(keras.optimizers.schedules.LearningRateSchedule):
             "constant_steps": self.constant_steps,
             "decay_steps": self.decay_steps,
         }
-
-
-@keras.saving.register_keras_serializable(package="keras_animegan")
-class DelayedStartSchedule(keras.optimizers.schedules.LearningRateSchedule):
-    """A learning rate of 0 for the first `delay_steps` steps, then `learning_rate`.
-
-    For a generator that starts from a preset beside a fresh discriminator: the discriminator learns
-    alone first, so the generator's first updates follow a discriminator that can tell real from fake
-    (a fresh one's gradients pull a good generator off course within a few hundred steps).
-    """
-
-    def __init__(self, learning_rate, delay_steps):
-        self.learning_rate = float(learning_rate)
-        self.delay_steps = int(delay_steps)
-
-    def __call__(self, step):
-        return ops.where(ops.cast(step, "float32") < self.delay_steps, 0.0, self.learning_rate)
-
-    def get_config(self):
-        return {"learning_rate": self.learning_rate, "delay_steps": self.delay_steps}

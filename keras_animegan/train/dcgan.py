@@ -18,7 +18,6 @@ from keras_animegan import callbacks as ka_callbacks
 from keras_animegan import visualization
 from keras_animegan.data import embedded
 from keras_animegan.models import DCGAN
-from keras_animegan.models import DelayedStartSchedule
 from keras_animegan.train import recipes
 from keras_animegan.train.config import TrainConfig
 from keras_animegan.train.config import flag
@@ -34,16 +33,6 @@ class DCGANConfig(TrainConfig):
     num_samples: int = flag(64, "Images in each per-epoch sample grid (8 per row).")
     discriminator_norm: Optional[str] = flag(None, "Discriminator normalization: batch (report) or spectral. "
                                                    "Default: the recipe's.", ["batch", "spectral"])
-    g_delay_steps: int = flag(0, "Steps at the start in which only the discriminator learns (the generator's "
-                                 "learning rate is 0). With --init_preset, about 1000: a fresh discriminator "
-                                 "otherwise pulls the preset's generator off course.")
-
-
-def generator_optimizer(config):
-    """The generator's Adam, its learning rate held at 0 for the first `--g_delay_steps` steps."""
-    if not config.g_delay_steps:
-        return recipes.adam(config, "g")
-    return recipes.adam(config, "g", lambda rate: DelayedStartSchedule(rate, config.g_delay_steps))
 
 
 def fixed_noise(config, count):
@@ -77,7 +66,7 @@ class DCGANTrainer(Trainer):
         model = DCGAN(latent_dim=config.latent_dim, image_size=config.image_size, base_filters=config.base_filters,
                       n_extra_layers=config.n_extra_layers, discriminator_norm=config.discriminator_norm,
                       seed=config.seed, **recipes.recipe_kwargs(config))
-        model.compile(g_optimizer=generator_optimizer(config), d_optimizer=recipes.adam(config, "d"),
+        model.compile(g_optimizer=recipes.adam(config, "g"), d_optimizer=recipes.adam(config, "d"),
                       gan_mode=config.gan_mode)
         return model
 

@@ -24,7 +24,6 @@ from keras_animegan.train import recipes
 from keras_animegan.train.config import flag
 from keras_animegan.train.dcgan import DCGANConfig
 from keras_animegan.train.dcgan import DCGANTrainer
-from keras_animegan.train.dcgan import generator_optimizer
 from keras_animegan.utils.archives import read_member
 from keras_animegan.utils.tags import TagVocabulary
 from keras_animegan.utils.tags import parse_tags_text
@@ -124,7 +123,7 @@ class TaggedDCGANTrainer(DCGANTrainer):
                             base_filters=config.base_filters, n_extra_layers=config.n_extra_layers,
                             discriminator_norm=config.discriminator_norm, seed=config.seed,
                             **recipes.recipe_kwargs(config))
-        model.compile(g_optimizer=generator_optimizer(config), d_optimizer=recipes.adam(config, "d"),
+        model.compile(g_optimizer=recipes.adam(config, "g"), d_optimizer=recipes.adam(config, "d"),
                       gan_mode=config.gan_mode)
         return model
 
