@@ -235,16 +235,6 @@ class TaggedDCGAN(DCGAN):
         (_, losses), grads = self.differentiate(loss_fn, self.generator_trainable_variables)
         return losses, grads
 
-    def adapt_preset_weight(self, network_name, variable, value):
-        """A noise-only DCGAN preset's generator weight for this model (`--init_preset dcgan_avatars_64`):
-        the first layer takes the tags after the noise, so its kernel gains one row per tag, at zero (the
-        generator starts as the preset's, whatever the tags, and learns to draw them). Other weights as given."""
-        shape = tuple(variable.shape)
-        if (network_name == "generator" and value.ndim == 2 and shape == (value.shape[0] + self.num_tags, value.shape[1])
-                and value.shape[0] == self.latent_dim):
-            return np.concatenate([value, np.zeros((self.num_tags, value.shape[1]), value.dtype)])
-        return value
-
     def export_options(self):
         """What the export formats need besides the network: the tag vocabulary (written beside the export)."""
         return {"tag_vocabulary": self.tag_vocabulary.get_config()}

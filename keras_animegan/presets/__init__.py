@@ -207,8 +207,6 @@ def load_weights(model, preset):
                                      f"{len(network.weights)}; build the model with the preset's settings.")
                 for i, variable in enumerate(network.weights):
                     value = stored[f"{name}/{i:04d}"]
-                    if tuple(value.shape) != tuple(variable.shape) and hasattr(model, "adapt_preset_weight"):
-                        value = model.adapt_preset_weight(name, variable, value)
                     if tuple(value.shape) != tuple(variable.shape):
                         raise ValueError(f"Preset {preset!r}: {name!r} weight {layout[i]['path']} has shape "
                                          f"{tuple(value.shape)}, the model's {variable.path} {tuple(variable.shape)}; "

@@ -19,12 +19,11 @@ REPORT_TRAINING = dict(ema_decay=0.0, augment="", r1_gamma=0.0, beta_1=0.5)
 PRESET_SETTINGS = {"image_size": "image_size", "base_filters": "base_filters"}
 
 
-def apply_preset_settings(config, model_name, class_name, preset_settings, start_classes=()):
+def apply_preset_settings(config, model_name, class_name, preset_settings):
     """With `init_preset`, the preset's network settings replace the ones the user left at their defaults.
 
     A setting the user changed to a value other than the preset's is an error naming the flag (the
-    preset's weights would not fit); so is a preset of another model, unless its class is one of
-    `start_classes` (a model that can start from another's generator, such as TaggedDCGAN from DCGAN).
+    preset's weights would not fit); so is a preset of another model.
     """
     from keras_animegan import presets
 
@@ -32,10 +31,9 @@ def apply_preset_settings(config, model_name, class_name, preset_settings, start
         stored = presets.load_config(config.init_preset)
     except ValueError as error:
         raise ValueError(f"--init_preset: {error}") from None
-    if stored["class_name"] != class_name and stored["class_name"] not in start_classes:
-        wanted = " or ".join((class_name,) + tuple(start_classes))
+    if stored["class_name"] != class_name:
         raise ValueError(f"--init_preset {config.init_preset!r} is a {stored['class_name']} preset; "
-                         f"`keras-animegan train {model_name}` needs a {wanted} one.")
+                         f"`keras-animegan train {model_name}` needs a {class_name} one.")
     defaults = {f.name: f.default for f in dataclasses.fields(config)}
     updates = {}
     for field, key in preset_settings.items():

@@ -85,8 +85,6 @@ class TaggedDCGANTrainer(DCGANTrainer):
 
     model_class = TaggedDCGAN
     config_class = TaggedDCGANConfig
-    # `--init_preset dcgan_avatars_64`: a noise-only generator starts this one (the tag inputs' weights at 0).
-    start_classes = ("DCGAN",)
     # The modern DCGAN recipe with translation as the only augmentation (the shipped preset's, measured):
     # colour jitter changes the colours the tags name. `--augment color,translation` jitters a random
     # half of each batch instead and the tag head learns from the other half (`--tag_share`).

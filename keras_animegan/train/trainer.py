@@ -75,8 +75,6 @@ class Trainer:
     embedded_defaults = {}
     #: Config field -> model setting that must equal a preset's for `--init_preset`.
     preset_settings = recipes.PRESET_SETTINGS
-    #: Other models' classes whose presets `--init_preset` may start this model from.
-    start_classes = ()
     #: The embedded image set a one-source model trains on when no data is given (a path function).
     embedded_images = None
 
@@ -103,7 +101,7 @@ class Trainer:
         """`config` with the unset settings filled from the recipe tables (and `--init_preset`'s network)."""
         if config.init_preset:
             config = recipes.apply_preset_settings(config, cls.model_name(), cls.model_class.__name__,
-                                                   cls.preset_settings, cls.start_classes)
+                                                   cls.preset_settings)
         return recipes.fill_defaults(config, cls.defaults, cls.embedded_defaults, cls.model_name())
 
     # ------------------------------------------------------------ the steps to override

@@ -101,35 +101,3 @@ def test_a_zip_with_its_tags_csv_and_a_tags_csv_elsewhere(tagged_folder, tmp_pat
     assert "has no tags.csv; give --tags_csv" in capsys.readouterr().err
     assert main(["train", "tagged_dcgan", "--image_dir", str(bare), "--tags_csv", str(tagged_folder / "tags.csv"),
                  "--model_dir", str(tmp_path / "r3"), "--export_formats", "none", *TINY]) == 0
-
-
-def test_a_noise_only_dcgan_preset_starts_a_tagged_run(tagged_folder, tmp_path):
-    import keras
-
-    from keras_animegan import CycleGAN
-    from keras_animegan import DCGAN
-
-    source = DCGAN(latent_dim=8, image_size=SIZE, base_filters=4, seed=3, ema_decay=0.999)
-    rng = np.random.default_rng(0)
-    for variable in source.inference_network("generator").weights:
-        if variable.path.endswith("kernel"):  # far from any fresh N(0, 0.02) initialization
-            variable.assign(rng.normal(0, 0.3, variable.shape).astype("float32"))
-    preset = source.save_to_preset(str(tmp_path / "preset"), weights_dtype="float32")
-    run = tmp_path / "run"
-    flags = ["--batch_size", "4", "--steps_per_epoch", "2", "--epochs", "1", "--min_tag_count", "1",
-             "--verbose", "0"]  # the width, size and noise length come from the preset
-    assert main(["train", "tagged_dcgan", "--image_dir", str(tagged_folder), "--model_dir", str(run),
-                 "--init_preset", preset, "--export_formats", "none", *flags]) == 0
-    tuned = keras.saving.load_model(run / "tagged_dcgan.keras", compile=False)
-    assert (tuned.latent_dim, tuned.base_filters) == (8, 4)
-    start = [v.numpy() for v in source.inference_network("generator").weights]
-    weights = [v.numpy() for v in tuned.generator.weights]
-    # The projection's noise rows are the preset's, its tag rows start at zero; two small steps from there.
-    assert weights[0].shape == (8 + tuned.num_tags, start[0].shape[1])
-    assert np.abs(weights[0][:8] - start[0]).max() < 0.05 and np.abs(weights[0][8:]).max() < 0.05
-    trainable = [v.trainable for v in tuned.generator.weights]  # batch norm's moving statistics move more
-    assert max(float(np.abs(a - b).max()) for a, b, t in zip(start[1:], weights[1:], trainable[1:]) if t) < 0.05
-    assert any(np.abs(a - b).max() > 0 for a, b in zip(start[1:], weights[1:]))
-    other = CycleGAN(image_size=SIZE, base_filters=4, num_blocks=1, num_disc_layers=2).save_to_preset(str(tmp_path / "c"))
-    assert main(["train", "tagged_dcgan", "--image_dir", str(tagged_folder), "--model_dir", str(tmp_path / "r2"),
-                 "--init_preset", other, *flags]) == 2

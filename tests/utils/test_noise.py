@@ -1,13 +1,13 @@
 """Seeded noise: one generator in NumPy and in a SavedModel's graph, with the statistics of standard normal noise."""
 
 import numpy as np
+import pytest
 
 from keras_animegan.utils import noise
 
 
 def test_a_seed_draws_the_same_noise_in_numpy_and_in_a_tensorflow_graph():
-    import tensorflow as tf
-
+    tf = pytest.importorskip("tensorflow")
     from keras_animegan.export.saved_model import seeded_noise_tf
 
     graph = tf.function(lambda count, seed: seeded_noise_tf(count, seed, 7))
