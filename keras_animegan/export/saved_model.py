@@ -65,7 +65,9 @@ class _TFOps:
     shift = staticmethod(lambda x, n: tf.bitwise.right_shift(x, tf.constant(n, tf.int64)))
     mask = staticmethod(lambda x: tf.bitwise.bitwise_and(x, tf.constant(0xFFFFFFFF, tf.int64)))
     to_float = staticmethod(lambda x: tf.cast(x, tf.float64))
-    log, cos, sqrt = tf.math.log, tf.math.cos, tf.math.sqrt
+    log = staticmethod(lambda x: tf.math.log(x))  # lambdas: TensorFlow is imported on first use, not here
+    cos = staticmethod(lambda x: tf.math.cos(x))
+    sqrt = staticmethod(lambda x: tf.math.sqrt(x))
 
 
 def seeded_noise_tf(count, seed, latent_dim):
