@@ -119,8 +119,6 @@ class Generator:
         """`count` standard normal noise vectors from `seed` (`keras_animegan.utils.noise`; None: a fresh draw):
         the same seed gives the same avatars in `keras-animegan generate --seed`, the demo, `model.sample`
         and a SavedModel's `generate_images`."""
-        if seed is None:
-            return np.random.default_rng().standard_normal((count, self.latent_dim)).astype(np.float32)
         return seeded_noise.standard_normal(seed, (count, self.latent_dim))
 
     def inputs(self, seed, count, tags=None):

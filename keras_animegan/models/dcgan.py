@@ -131,7 +131,7 @@ class DCGAN(GANModel):
         Args:
             num_images: how many images.
             seed: int for reproducible samples: the same images on TensorFlow, JAX and PyTorch (the
-                noise comes from NumPy, see `noise_inputs`); None draws from the model's `SeedGenerator`.
+                noise comes from `keras_animegan.utils.noise`, see `noise_inputs`); None draws from the model's `SeedGenerator`.
         """
         if seed is None:
             noise = keras.random.normal((num_images, self.latent_dim), seed=self.seed_generator)

@@ -57,7 +57,9 @@ def normal_from_counters(counters, key, ops=_NumpyOps):
 
 def standard_normal(seed, shape):
     """float32 standard normal noise of `shape` for an int `seed`: the same values as every SavedModel's
-    `generate_images(count, seed)` draws, on any machine and backend."""
+    `generate_images(count, seed)` draws, on any machine and backend. `seed=None` draws fresh noise."""
+    if seed is None:
+        return np.random.default_rng().standard_normal(shape).astype(np.float32)
     seed = int(seed)
     counters = np.arange(int(np.prod(shape)), dtype=np.int64)
     key = seed_key(np.int64(seed % (1 << 32)))

@@ -293,10 +293,7 @@ def tag_inputs(vocabulary, latent_dim, count, tags=None, seed=None):
     from keras_animegan.utils import noise as seeded_noise
 
     rng = np.random.default_rng(seed)
-    if seed is None:
-        noise = rng.standard_normal((count, latent_dim)).astype(np.float32)
-    else:
-        noise = seeded_noise.standard_normal(seed, (count, latent_dim))
+    noise = seeded_noise.standard_normal(seed, (count, latent_dim))
     if tags is not None and not isinstance(tags, str) and len(tags) and not isinstance(tags[0], str):
         if len(tags) != count:
             raise ValueError(f"Give one tag list per image ({count}), or one for all; got {len(tags)}.")

@@ -34,3 +34,6 @@ def test_the_noise_is_standard_normal_and_each_seed_its_own():
     np.testing.assert_array_equal(noise.standard_normal(3, (2, 50)), z[:2])
     # Seeds are taken modulo 2**32 (a SavedModel's int32 seed -1 is 2**32 - 1).
     np.testing.assert_array_equal(noise.standard_normal(-1, (2, 3)), noise.standard_normal(2**32 - 1, (2, 3)))
+    # No seed: fresh noise each call.
+    fresh = noise.standard_normal(None, (2, 50))
+    assert fresh.dtype == np.float32 and not np.array_equal(fresh, noise.standard_normal(None, (2, 50)))
