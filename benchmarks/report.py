@@ -78,30 +78,19 @@ def photo_quality():
     return markdown_table(["translator", "KID vs avatars", "face found", "identity top-1", "identity top-5"], rows)
 
 
-def pytorch_compare():
-    """`benchmarks.pytorch_compare`: training img/s beside the same networks in PyTorch."""
-    r = load("pytorch_compare_2cpu.json")
-    names = {"dcgan": "DCGAN (64 px, 128)", "cyclegan128": "CycleGAN (128 px, 1)", "cartoongan128": "CartoonGAN (128 px, 4, VGG16)"}
-    rows = []
-    for row in r["rows"]:
-        ours, torch = row["keras"], row["torch"]
-        peak = r["peak_gflops"][row["precision"]]
-        best = max(t["img_s"] for t in torch.values())
-        rows.append([names.get(row["model"], row["model"]), row["precision"], f"{ours['img_s']:.3g}",
-                     f"{ours['first_step_s']:.1f}", f"{ours['gflop_per_step']:.1f}",
-                     f"{ours['gflop_s'] / peak:.0%}"]
-                    + [f"{torch[c]['img_s']:.3g}" for c in ("eager", "channels_last", "compile")]
-                    + [f"{ours['img_s'] / best:.2f}x"])
-    return markdown_table(["model (size, batch)", "precision", "ours img/s", "ours first step s", "GFLOP/step",
-                           "% of peak", "torch eager", "torch channels_last", "torch.compile",
-                           "ours / best torch"], rows)
+def speed():
+    """`benchmarks.speed`: the fastest Keras backend against PyTorch's best configuration, with FLOPs and peak."""
+    from benchmarks import speed as bench
+
+    r = load("speed_2cpu.json")
+    return f"{r['machine']}. {bench.peak_text(r)}\n\n{bench.table(r)}"
 
 
-def backends():
-    """`benchmarks.backends`: training img/s on TensorFlow, JAX and PyTorch beside PyTorch itself."""
-    from benchmarks.backends import table
+def speed_backends():
+    """`benchmarks.speed`: each Keras backend of every row, beside PyTorch's best configuration."""
+    from benchmarks import speed as bench
 
-    return table(load("backends_2cpu.json"))
+    return bench.backends_table(load("speed_2cpu.json"))
 
 
 def serving():
@@ -246,8 +235,8 @@ TABLES = {
     "fine_tune": (fine_tune, ["presets/fine_tune_dcgan_avatars_64.json"]),
     "tag_accuracy": (tag_accuracy, ["tag_accuracy.json"]),
     "photo_quality": (photo_quality, ["photo_quality_2cpu.json"]),
-    "pytorch_compare": (pytorch_compare, ["pytorch_compare_2cpu.json"]),
-    "backends": (backends, ["backends_2cpu.json"]),
+    "speed": (speed, ["speed_2cpu.json"]),
+    "speed_backends": (speed_backends, ["speed_2cpu.json"]),
     "serving": (serving, ["serving_2cpu.json"]),
     "serving_limits": (serving_limits, ["serving_limits.json"]),
     "serving_stalled": (serving_stalled, ["serving_stalled.json"]),

@@ -8,9 +8,11 @@ and the `data`, `losses`, `models`, `presets` modules) are imported on first use
 import importlib
 
 from keras_animegan.utils.optional import pick_backend as _pick_backend
+from keras_animegan.utils.optional import prefer_onednn as _prefer_onednn
 from keras_animegan.version import __version__  # noqa: F401
 
 _pick_backend()  # without TensorFlow and without a chosen backend: JAX, else PyTorch
+_prefer_onednn()  # TensorFlow's oneDNN convolutions on every x86 CPU, not only the ones TF picks
 
 #: Public name -> the module that holds it (a module itself where the name is the module's).
 _PUBLIC = {
