@@ -198,34 +198,41 @@ def xla_step_flops(model, data):
 
 def peak_worker(framework, precision, sizes=PEAK_SIZES, seconds=1.0):
     """The best matmul GFLOP/s of `framework` over square sizes, at this process's thread count."""
-    best, threads = 0.0, None
+    matmul, threads = _square_matmul(framework, precision)
+    best = 0.0
+    for n in sizes:
+        rate = _best_rate(matmul(n), n, seconds)
+        best = max(best, rate)
+        if 2 * n**3 / rate / 1e9 > seconds:  # a slow path (bf16 without hardware support): no bigger sizes
+            break
+    return {"gflop_s": best, "threads": threads}
+
+
+def _square_matmul(framework, precision):
+    """`(make, threads)`: `make(n)` gives a call that multiplies two n x n matrices and waits for it."""
     if framework == "tensorflow":
         import tensorflow as tf
 
         dtype = tf.bfloat16 if precision == "bf16" else tf.float32
-        threads = os.cpu_count()
-        for n in sizes:
+        matmul = tf.function(lambda x, y: tf.reduce_sum(tf.cast(tf.matmul(x, y)[:1, :1], tf.float32)))
+
+        def make(n):
             a = tf.cast(tf.random.stateless_uniform((n, n), (0, 1)), dtype)
             b = tf.cast(tf.random.stateless_uniform((n, n), (0, 2)), dtype)
-            matmul = tf.function(lambda x, y: tf.reduce_sum(tf.cast(tf.matmul(x, y)[:1, :1], tf.float32)))
-            rate = _best_rate(lambda: matmul(a, b).numpy(), n, seconds)
-            best = max(best, rate)
-            if 2 * n**3 / rate / 1e9 > seconds:  # a slow path (bf16 without hardware support): no bigger sizes
-                break
-    else:
-        import torch
+            return lambda: matmul(a, b).numpy()
 
-        dtype = torch.bfloat16 if precision == "bf16" else torch.float32
-        threads = torch.get_num_threads()
-        for n in sizes:
-            generator = torch.Generator().manual_seed(0)
-            a = torch.rand(n, n, generator=generator).to(dtype)
-            b = torch.rand(n, n, generator=generator).to(dtype)
-            rate = _best_rate(lambda: torch.mm(a, b), n, seconds)
-            best = max(best, rate)
-            if 2 * n**3 / rate / 1e9 > seconds:
-                break
-    return {"gflop_s": best, "threads": threads}
+        return make, os.cpu_count()
+    import torch
+
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+
+    def make(n):
+        generator = torch.Generator().manual_seed(0)
+        a = torch.rand(n, n, generator=generator).to(dtype)
+        b = torch.rand(n, n, generator=generator).to(dtype)
+        return lambda: torch.mm(a, b)
+
+    return make, torch.get_num_threads()
 
 
 def _best_rate(run, n, seconds):
