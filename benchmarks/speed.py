@@ -113,7 +113,6 @@ def layer_flops(model_name, model, batch):
 # ---------------------------------------------------------------------- workers
 def make_model(name, precision):
     """The Keras model and its fixed batch (NumPy) of a row, under the precision's dtype policy."""
-    import keras_animegan  # noqa: F401  (first, as the command line and trainers import it: its TF settings)
     import keras
     import numpy as np
 
