@@ -13,12 +13,12 @@ warm-up. Prints a table and writes `benchmarks/results/demo_2cpu.json`.
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 
 from benchmarks import harness
+from benchmarks import machine
 from benchmarks.table import markdown_table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,7 +61,7 @@ def main(argv=None):
         process.terminate()
         process.wait()
     result = {
-        "machine": f"{os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}",
+        "machine": machine.describe(),
         "startup_s": {"runs": startups, "median": statistics.median(startups), "max": max(startups),
                       "target": STARTUP_TARGET_S},
         "generate_64_s": {"calls": calls, "median": statistics.median(calls), "max": max(calls),

@@ -35,6 +35,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from benchmarks import machine  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PRESETS = ("dcgan_avatars_64", "cyclegan_faces2avatars_64", "cartoongan_photo2anime")
 PHOTO_SIZE = 256
@@ -189,8 +191,7 @@ def main(argv=None):
           f"{r['kid']:.4f} ({r['keras_kid']:.4f})", "met" if r["goal_met"] else "NOT MET"] for r in rows]))
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
-        json.dump({"rows": rows, "machine": "2 CPU cores (AVX-512 bf16), TF 2.21, Keras 3.15, ai-edge-litert 2.3, "
-                   "onnxruntime 1.32", "kid": "project protocol; DCGAN: 1,000 samples; translators: the 256 "
+        json.dump({"rows": rows, "machine": machine.describe(("ai-edge-litert", "ai-edge-litert"), ("onnxruntime", "onnxruntime")), "kid": "project protocol; DCGAN: 1,000 samples; translators: the 256 "
                    "photo-like dev portraits at the network's size"}, f, indent=2)
     return 0
 

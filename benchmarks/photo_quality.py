@@ -32,10 +32,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 from benchmarks import kid_protocol  # noqa: E402
+from benchmarks import machine  # noqa: E402
 from benchmarks import photo_eval  # noqa: E402
 
 DEV_FACES = os.path.join(kid_protocol.DATA_DIR, "photo-faces-dev-256.zip")
-MACHINE = "2 CPU cores (AVX-512 bf16), no GPU, TF 2.21, Keras 3.15, fp32"
 
 
 def stylization(image):
@@ -135,7 +135,7 @@ def main(argv=None):
               "photos_with_face": rows[0]["photos_with_face"] if rows else None,
               "kid_protocol": "outputs at 64 px; VGG16 pooled, 224 px, torchvision normalisation; cubic kernel, "
                               "50 subsets; against adventurer_10000..10999",
-              "machine": MACHINE, "rows": rows}
+              "machine": machine.describe(extra="no GPU, fp32"), "rows": rows}
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:

@@ -33,6 +33,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import kid_protocol  # noqa: E402
+from benchmarks import machine  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results", "recipes")
@@ -201,7 +202,7 @@ def main(argv=None):
                       else "wall-clock training time"),
            "config": {k: v for k, v in dataclasses.asdict(resolved).items()
                       if k not in ("model_dir", "export_dir", "image_dir", "domain_a", "domain_b")},
-           "results": rows, "machine": "2 CPU cores (AVX-512 bf16), TF 2.21, Keras 3.15"}
+           "results": rows, "machine": machine.describe()}
     with open(os.path.join(RESULTS, f"{args.model}_{args.name}.json"), "w") as f:
         json.dump(out, f, indent=2)
     return 0

@@ -57,6 +57,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from benchmarks import harness  # noqa: E402
+from benchmarks import machine  # noqa: E402
 from benchmarks.harness import free_port  # noqa: E402
 from tests.bombs import all_bombs  # noqa: E402
 
@@ -236,7 +237,7 @@ def stalled_case(export_dir, work, stalled=32, slow_headers=50, cap=60.0):
         "goal": ":predict 200 within 2 s with the clients stalled; an over-limit Content-Length 413 within 1 s",
         "goal_met": bool(predicts and all(s == 200 and t <= 2.0 for s, t in predicts) and too_large[0] == 413
                          and too_large[1] < 1.0 and alive),
-        "machine": "2 CPU cores (AVX-512 bf16), TF 2.21, Keras 3.15",
+        "machine": machine.describe(),
     }
 
 
@@ -324,7 +325,7 @@ def main(argv=None):
                   "--max_concurrent_requests 1, --max_queued_requests 16, --read_timeout 30 s",
         "goal": f"bad requests 4xx in <= {GOAL_SECONDS:g} s; good requests 200; peak RSS < {GOAL_RSS_MB} MB",
         "goal_met": bool(bad_ok and good_ok and peak < GOAL_RSS_MB and alive and after == 200),
-        "machine": "2 CPU cores (AVX-512 bf16), TF 2.21, Keras 3.15",
+        "machine": machine.describe(),
     }
     from benchmarks.table import markdown_table
 

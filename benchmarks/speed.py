@@ -33,11 +33,11 @@ Rows: DCGAN 64 px, batch 128; CycleGAN 128 px (6 residual blocks), batch 1; and 
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 
 from benchmarks import harness
+from benchmarks import machine
 from benchmarks.table import markdown_table
 
 MODELS = {  # name -> (model, image size, batch)
@@ -346,19 +346,6 @@ def peak_text(result):
             f"thread count): " + ", ".join(f"{p} {peaks[p]:.0f} GFLOP/s" for p in peaks) + ".")
 
 
-def cpu_name():
-    """The CPU's model name and its AVX-512 / bf16 features (Linux), else the platform's name."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            info = f.read()
-    except OSError:
-        return platform.processor() or platform.machine()
-    names = [line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")]
-    flags = next((line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), [])
-    extras = [x for x in ("avx512f", "avx512_bf16", "amx_bf16") if x in flags]
-    return (names[0] if names else platform.machine()) + (f" ({', '.join(extras)})" if extras else " (no AVX-512)")
-
-
 # ------------------------------------------------------------------------- main
 def main(argv=None, prog=None):
     parser = argparse.ArgumentParser(prog=prog, description=__doc__,
@@ -426,7 +413,7 @@ def main(argv=None, prog=None):
     import torch
 
     result = {
-        "machine": f"{os.cpu_count()} CPU core(s), {cpu_name()}",
+        "machine": f"{os.cpu_count()} CPU core(s), {machine.cpu_name()}",
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "torch": torch.__version__},
         "peak_sizes": list(PEAK_SIZES),
         "peak": peaks,

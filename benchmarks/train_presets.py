@@ -36,12 +36,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import kid_protocol  # noqa: E402
+from benchmarks import machine as machine_info  # noqa: E402
 from benchmarks import recipes  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, "results", "presets")
-MACHINE = "2 CPU cores (AVX-512 bf16), no GPU, TF 2.21, Keras 3.15, fp32"
 AVATARS = ("10,000 anime-like avatars (DiceBear 'adventurer' 9.4.3, `adventurer_00000..09999`), CC BY 4.0, "
            "artwork by Lisa Wischofsky, via DiceBear")
 FACES = ("5,000 western cartoon faces (facesjs 5.0.3, `facesjs_00000..04999`), Apache-2.0, facesjs by Jeremy "
@@ -154,7 +154,7 @@ def model_card(name, spec, metadata):
             "colours the tag head reads)." if spec["model"] == "tagged_dcgan" else
             " (the measured modern recipe of keras-animegan's README)." if not spec.get("photos") else "."),
         f"- Steps: {metadata['steps']:,}; training time {metadata['train_minutes']:.0f} min on "
-        f"{metadata.get('machine', MACHINE)}.",
+        f"{metadata['machine']}.",
         f"- Reproduce: `{metadata['command']}`.", "",
         "## Quality (keras-animegan's KID protocol: VGG16 features, against the held-out "
         "avatars `adventurer_10000..10999`)", "",
@@ -176,7 +176,7 @@ def model_card(name, spec, metadata):
             f"- Identity: the output's own photo is the face-mesh nearest of the 256 in {photo['photo_identity_top1']:.3f} "
             f"of the outputs, among the 5 nearest in {photo['photo_identity_top5']:.3f} "
             f"(`cv2.stylization` 0.582 / 0.848); a face is found in {photo['photo_face_found']:.3f} of the outputs.",
-            f"- {photo['seconds_per_photo']:.3f} s per 256 px photo on {MACHINE}.",
+            f"- {photo['seconds_per_photo']:.3f} s per 256 px photo on {metadata['machine']}.",
             "- The portraits are synthetic (a StyleGAN2-FFHQ distillation, non-commercial terms): used to measure, "
             "never trained on, not shipped.",
             "- The sample below is the astronaut photo, which is also one of the training photos (400 random "
@@ -308,7 +308,7 @@ def main(argv=None):
     reproduce = "python -m benchmarks.train_presets " + " ".join(
         [args.preset] + (["--variant", args.variant] if args.variant else []) + (["--set", *args.set] if args.set else [])
         + ([] if minutes == 150 else ["--minutes", str(minutes)]))
-    machine = MACHINE
+    machine = machine_info.describe(extra="no GPU, fp32")
     if fit:
         machine = fit.get("machine", f"one GPU, Keras 3.15 on {fit['backend']}")
         reproduce = (f"KERAS_BACKEND={fit['backend']} python -m benchmarks.photo2anime_fit --photos PHOTOS "

@@ -81,3 +81,13 @@ def test_an_unknown_row_is_a_clear_error(capsys):
     with pytest.raises(SystemExit):
         speed.main(["--models", "dcgan,bigan"])
     assert "--models: unknown bigan" in capsys.readouterr().err
+
+
+def test_the_machine_is_described_from_the_machine_itself(monkeypatch):
+    from benchmarks import machine
+
+    text = machine.describe(("nothing", "no-such-distribution-xyz"), extra="fp32")
+    assert text.startswith(f"{os.cpu_count()} CPU cores, ")
+    assert "Keras 3." in text and "nothing -" in text and text.endswith(", fp32")
+    monkeypatch.setattr("builtins.open", lambda *a, **k: (_ for _ in ()).throw(OSError("no /proc")))
+    assert machine.cpu_name()  # the platform's name when /proc/cpuinfo cannot be read
