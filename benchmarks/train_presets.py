@@ -150,11 +150,18 @@ def model_card(name, spec, metadata):
         *([spec["data_note"], ""] if "data_note" in spec else []),
         "## Training", "",
         f"- Recipe: `{metadata['recipe']}`" + (
-            " (the DCGAN recipe, with translation as the only augmentation: colour jitter would change the "
-            "colours the tag head reads)." if spec["model"] == "tagged_dcgan" else
+            (" (the DCGAN recipe; colour jitter changes a random half of each batch only, and the tag head "
+             "learns from the other half, since it changes the colours the tags name)."
+             if "color" in metadata["recipe"] else
+             " (the DCGAN recipe, with translation as the only augmentation: colour jitter would change the "
+             "colours the tag head reads).") if spec["model"] == "tagged_dcgan" else
             " (the measured modern recipe of keras-animegan's README)." if not spec.get("photos") else "."),
-        f"- Steps: {metadata['steps']:,}; training time {metadata['train_minutes']:.0f} min on "
-        f"{metadata['machine']}.",
+        (f"- Steps: {metadata['steps']:,}; training time {metadata['train_minutes']:.0f} min on "
+         f"{metadata['machine']}." if "idle_steps_per_minute" not in metadata else
+         f"- Steps: {metadata['steps']:,}; training time {metadata['steps'] / metadata['idle_steps_per_minute']:.0f} "
+         f"min on {metadata['machine']}, at its rate on an idle machine ({metadata['idle_steps_per_minute']:.0f} "
+         f"steps/min); the run's own clock read {metadata['train_minutes']:.0f} min, with other work on the same "
+         f"cores for part of it."),
         f"- Reproduce: `{metadata['command']}`.", "",
         "## Quality (keras-animegan's KID protocol: VGG16 features, against the held-out "
         "avatars `adventurer_10000..10999`)", "",
@@ -269,6 +276,9 @@ def main(argv=None):
     parser.add_argument("--set", nargs="*", default=[], help="More trainer settings key=value (override the recipe).")
     parser.add_argument("--output", default=None, help="Preset folder (default keras_animegan/presets/<name>).")
     parser.add_argument("--work_dir", default=os.path.join(os.path.dirname(ROOT), "qwork"))
+    parser.add_argument("--idle_steps_per_minute", type=float, default=None,
+                        help="The trainer's rate on this machine when idle, measured: the card gives the training "
+                             "time at that rate beside the run's own clock (when other work shared the cores).")
     parser.add_argument("--from_fit", default=None,
                         help="cartoongan_photo2anime: the .npz of `benchmarks.photo2anime_fit` (beside its .json) "
                              "instead of training here with the trainer.")
@@ -327,6 +337,8 @@ def main(argv=None):
         "kid_float32": [full["kid"], full["kid_std"]],
         **{k: v for k, v in full.items() if k not in ("kid", "kid_std")},
     }
+    if args.idle_steps_per_minute:
+        metadata["idle_steps_per_minute"] = args.idle_steps_per_minute
     with tempfile.TemporaryDirectory() as scratch:
         # Score the weights as shipped: float16, loaded back through from_preset.
         half_path = model.save_to_preset(os.path.join(scratch, "p"), weights_dtype="float16")
