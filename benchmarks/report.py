@@ -208,12 +208,27 @@ def tag_accuracy():
     table = markdown_table(["images", "hair colour", "skin", "hair length", "glasses with / without",
                             "long_hair with / without", "short_hair with / without"], rows)
     more = markdown_table(["one tag changed (same seed): only that change seen", "hair colour", "skin", "hair length",
-                           "glasses", "KID without tags"],
+                           "glasses", "variety within a tag set (real: 1)", "KID without tags"],
                           [[f"{r['consistency']['count']} pairs: {share['all']:.3f}", f"{share.get('hair_color', 0):.3f}",
                             f"{share.get('skin', 0):.3f}", f"{share.get('hair_length', 0):.3f}",
                             f"{share.get('glasses', 0):.3f}",
+                            f"{r['variety']['ratio']:.3f}" if "variety" in r else "",
                             kid([kid_row["kid"], kid_row["kid_std"]]) if kid_row else ""]])
     return table + "\n\n" + more
+
+
+def tagged_recipes():
+    """The tagged generator's recipes side by side: KID, variety within a tag set, and what the reader sees."""
+    r = load("tagged_recipes.json")
+    rows = []
+    for row in r["rows"]:
+        a = row["agreement"]
+        rows.append([row["recipe"], f"{row['steps']:,}", kid(row["kid"]), f"{row['variety']:.3f}",
+                     f"{a['hair_color']:.3f}", f"{a['skin']:.3f}", f"{a['hair_length']:.3f}",
+                     f"{a['glasses_shown_with']:.3f} / {a['glasses_shown_without']:.3f}",
+                     "yes" if row.get("shipped") else ""])
+    return markdown_table(["recipe", "steps", "KID without tags", "variety within a tag set", "hair colour", "skin",
+                           "hair length", "glasses with / without", "shipped"], rows)
 
 
 def quality():
@@ -234,6 +249,7 @@ TABLES = {
                           "presets/cyclegan_faces2avatars_64_landmark.json", "presets/cartoongan_photo2anime.json"]),
     "fine_tune": (fine_tune, ["presets/fine_tune_dcgan_avatars_64.json"]),
     "tag_accuracy": (tag_accuracy, ["tag_accuracy.json"]),
+    "tagged_recipes": (tagged_recipes, ["tagged_recipes.json"]),
     "photo_quality": (photo_quality, ["photo_quality_2cpu.json"]),
     "speed": (speed, ["speed_2cpu.json"]),
     "speed_backends": (speed_backends, ["speed_2cpu.json"]),
