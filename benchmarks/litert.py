@@ -191,8 +191,10 @@ def main(argv=None):
           f"{r['kid']:.4f} ({r['keras_kid']:.4f})", "met" if r["goal_met"] else "NOT MET"] for r in rows]))
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
-        json.dump({"rows": rows, "machine": machine.describe(("ai-edge-litert", "ai-edge-litert"), ("onnxruntime", "onnxruntime")), "kid": "project protocol; DCGAN: 1,000 samples; translators: the 256 "
-                   "photo-like dev portraits at the network's size"}, f, indent=2)
+        json.dump({"rows": rows,
+                   "machine": machine.describe(("ai-edge-litert", "ai-edge-litert"), ("onnxruntime", "onnxruntime")),
+                   "kid": "project protocol; DCGAN: 1,000 samples; translators: the 256 photo-like dev portraits "
+                          "at the network's size"}, f, indent=2)
     return 0
 
 

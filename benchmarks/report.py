@@ -191,13 +191,18 @@ def readme_demo():
                           [[run["date"], f"{run['steps']:,}", kid(run["kid"]), run["note"]] for run in r["runs"]])
 
 
+def agreement_cells(a):
+    """A tag reader's agreement (`benchmarks.tag_accuracy.agreement`): hair colour, skin, hair length, glasses with / without."""
+    return [f"{a['hair_color']:.3f}", f"{a['skin']:.3f}", f"{a['hair_length']:.3f}",
+            f"{a['glasses_shown_with']:.3f} / {a['glasses_shown_without']:.3f}"]
+
+
 def tag_accuracy():
     """`benchmarks.tag_accuracy`: what the reader sees in the tagged preset's samples, beside the real test avatars."""
     r = load("tag_accuracy.json")
 
     def row(label, a):
-        return [label, f"{a['hair_color']:.3f}", f"{a['skin']:.3f}", f"{a['hair_length']:.3f}",
-                f"{a['glasses_shown_with']:.3f} / {a['glasses_shown_without']:.3f}",
+        return [label, *agreement_cells(a),
                 f"{a['long_hair_shown_with']:.3f} / {a['long_hair_shown_without']:.3f}",
                 f"{a['short_hair_shown_with']:.3f} / {a['short_hair_shown_without']:.3f}"]
 
@@ -222,11 +227,8 @@ def tagged_recipes():
     r = load("tagged_recipes.json")
     rows = []
     for row in r["rows"]:
-        a = row["agreement"]
         rows.append([row["recipe"], f"{row['steps']:,}", kid(row["kid"]), f"{row['variety']:.3f}",
-                     f"{a['hair_color']:.3f}", f"{a['skin']:.3f}", f"{a['hair_length']:.3f}",
-                     f"{a['glasses_shown_with']:.3f} / {a['glasses_shown_without']:.3f}",
-                     "yes" if row.get("shipped") else ""])
+                     *agreement_cells(row["agreement"]), "yes" if row.get("shipped") else ""])
     return markdown_table(["recipe", "steps", "KID without tags", "variety within a tag set", "hair colour", "skin",
                            "hair length", "glasses with / without", "shipped"], rows)
 

@@ -408,13 +408,11 @@ def main(argv=None, prog=None):
                 log(f"  {name} {precision} torch/{config}: {row['torch'][config]}")
             rows.append(row)
 
-    import keras
-    import tensorflow as tf
-    import torch
+    from importlib import metadata
 
     result = {
-        "machine": f"{os.cpu_count()} CPU core(s), {machine.cpu_name()}",
-        "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "torch": torch.__version__},
+        "machine": machine.describe(("PyTorch", "torch")),
+        "versions": {name: metadata.version(name) for name in ("keras", "tensorflow", "torch")},
         "peak_sizes": list(PEAK_SIZES),
         "peak": peaks,
         "peak_gflops": {p: max(r.get("gflop_s", 0.0) for r in peaks[p].values()) for p in precisions},

@@ -25,6 +25,7 @@ Results: `benchmarks/results/tag_accuracy.json` (`--json` to choose) and the gri
 """
 
 import argparse
+import collections
 import json
 import os
 import sys
@@ -228,9 +229,7 @@ def variety(model, images, rows, features, num_sets=8, per_set=20, seed=123):
     from keras_animegan import metrics
 
     known = [tuple(sorted(t for t in row if t in model.tag_vocabulary.index)) for row in rows]
-    counts = {}
-    for key in known:
-        counts[key] = counts.get(key, 0) + 1
+    counts = collections.Counter(known)
     common = [k for k, c in sorted(counts.items(), key=lambda kc: (-kc[1], kc[0])) if c >= per_set][:num_sets]
     if not common:
         raise SystemExit(f"error: no tag set has {per_set} images to compare variety with.")
@@ -242,7 +241,10 @@ def variety(model, images, rows, features, num_sets=8, per_set=20, seed=123):
                                                                                batch_size=50))
                             for x in (real, samples))
         out[" ".join(key)] = sample_d / real_d
-    return {"ratio": float(np.mean(list(out.values()))), "per_set": out}
+    return {"what": f"within each of the {len(common)} commonest exact tag sets: mean pairwise cosine distance of "
+                    f"VGG16 features among {per_set} samples for the set, over the same among {per_set} real "
+                    f"avatars with it; the mean over the sets (1: as varied as the real avatars)",
+            "ratio": float(np.mean(list(out.values()))), "per_set": out}
 
 
 def grids(model, out_dir, seeds=8):
@@ -316,12 +318,14 @@ def evaluate(model, work_dir, grids_dir, with_kid=True, consistency_samples=800)
 
     from keras_animegan import metrics
 
-    varied = variety(model, test_images, requests, metrics.vgg16_pool_features(kid_protocol.VGG_WEIGHTS))
+    # One VGG16 for both measures: the KID protocol's, or (without KID) the same network on its own.
+    protocol = kid_protocol.KIDProtocol(work_dir) if with_kid else None
+    features = protocol.features if protocol else metrics.vgg16_pool_features(kid_protocol.VGG_WEIGHTS)
+    varied = variety(model, test_images, requests, features)
     print(f"[variety within a tag set, over the real avatars'] {varied['ratio']:.3f}", flush=True)
 
     kid = None
-    if with_kid:
-        protocol = kid_protocol.KIDProtocol(work_dir)
+    if protocol:
         kid = protocol.kid(kid_protocol.dcgan_samples(model))
         print(f"[kid without tags] {kid[0]:.4f} ± {kid[1]:.4f}", flush=True)
     written = grids(model, grids_dir)
@@ -333,10 +337,7 @@ def evaluate(model, work_dir, grids_dir, with_kid=True, consistency_samples=800)
         "consistency": {"what": "the same seed and tag set with one of hair colour, skin, hair length, glasses "
                                 "changed: the share where the reader sees that change and no other", "count": n,
                         "share": consistent},
-        "variety": {"what": "within each of the 8 commonest exact tag sets of the test split: mean pairwise "
-                            "cosine distance of VGG16 features among 20 samples for the set, over the same among "
-                            "20 test avatars with it; the mean over the sets (1: as varied as the real avatars)",
-                    **varied},
+        "variety": varied,
         "kid_without_tags": None if kid is None else {"kid": kid[0], "kid_std": kid[1]},
         "grids": sorted(os.path.basename(v) for v in written.values()),
     }
