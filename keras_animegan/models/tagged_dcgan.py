@@ -53,6 +53,11 @@ class TaggedDCGAN(DCGAN):
             the images does not leak into the generator, Karras et al. 2020).
         tag_share: the share of each batch the tag head learns from when `tag_augment` differs
             from `augment` (default 0.5).
+        twin_classifier: give the discriminator a second tag head that learns the tags of the
+            generated images, and train the generator to make its images as readable to the first
+            head and as hard for the twin (TAC-GAN, Gong et al. 2019). It cancels ACGAN's pull toward
+            one easily read face per tag set. The discriminator then has `1 + 2 * len(tag_vocabulary)`
+            outputs. Default False (plain ACGAN).
         generator, discriminator: networks, or None to build them (see `dcgan_generator`,
             `dcgan_discriminator`; the discriminator has `1 + len(tag_vocabulary)` outputs).
         **kwargs: as `DCGAN` (`latent_dim`, `image_size`, `base_filters`, `n_extra_layers`,
@@ -68,25 +73,32 @@ class TaggedDCGAN(DCGAN):
 
     Reference:
         Odena, Olah, Shlens. "Conditional Image Synthesis with Auxiliary Classifier GANs", ICML 2017.
+        Gong et al. "Twin Auxiliary Classifiers GAN" (TAC-GAN), NeurIPS 2019.
         Jin et al. "Towards the Automatic Anime Characters Creation with Generative Adversarial
         Networks" (MakeGirls.moe), arXiv:1708.05509, 2017.
     """
 
-    loss_names = ("d_loss", "g_loss", "d_tag_loss", "g_tag_loss")
+    @property
+    def loss_names(self):
+        names = ("d_loss", "g_loss", "d_tag_loss", "g_tag_loss")
+        return names + ("twin_loss",) if getattr(self, "twin_classifier", False) else names
+
     input_kind = "tags"
 
-    def __init__(self, tag_vocabulary=None, tag_weight=1.0, tag_augment=None, tag_share=0.5, generator=None, discriminator=None, latent_dim=100,
+    def __init__(self, tag_vocabulary=None, tag_weight=1.0, tag_augment=None, tag_share=0.5, twin_classifier=False,
+                 generator=None, discriminator=None, latent_dim=100,
                  image_size=64, base_filters=64, n_extra_layers=1, discriminator_norm="batch", **kwargs):
         if tag_vocabulary is None:
             raise ValueError("TaggedDCGAN needs tag_vocabulary (the tags of its training set).")
         self.tag_vocabulary = _vocabulary(tag_vocabulary)
         self.tag_weight = float(tag_weight)
+        self.twin_classifier = bool(twin_classifier)
         num_tags = len(self.tag_vocabulary)
         if generator is None:
             generator = dcgan_generator(latent_dim + num_tags, image_size, base_filters, n_extra_layers)
         if discriminator is None:
             discriminator = dcgan_discriminator(image_size, base_filters, n_extra_layers, norm=discriminator_norm,
-                                                outputs=1 + num_tags)
+                                                outputs=1 + num_tags * (2 if self.twin_classifier else 1))
         super().__init__(generator=generator, discriminator=discriminator, latent_dim=latent_dim,
                          image_size=image_size, base_filters=base_filters, n_extra_layers=n_extra_layers,
                          discriminator_norm=discriminator_norm, **kwargs)
@@ -172,12 +184,15 @@ class TaggedDCGAN(DCGAN):
             noise = ops.cast(self.replica_noise(batch_size, salt=salt), "float32")
             return ops.concatenate([noise, real_tags], axis=1)
 
-        (d_loss, d_tag_loss), grads = self.tagged_discriminator_gradients(real_images, real_tags, inputs(0))
+        (d_loss, d_tag_loss, twin_loss), grads = self.tagged_discriminator_gradients(real_images, real_tags, inputs(0))
         self.apply_update(self.d_optimizer, grads, self.discriminator_trainable_variables)
         (g_loss, g_tag_loss), grads = self.tagged_generator_gradients(inputs(1), real_tags)
         self.apply_update(self.g_optimizer, grads, self.generator_trainable_variables)
         self.update_ema()
-        return self.update_loss_trackers(d_loss=d_loss, g_loss=g_loss, d_tag_loss=d_tag_loss, g_tag_loss=g_tag_loss)
+        losses = dict(d_loss=d_loss, g_loss=g_loss, d_tag_loss=d_tag_loss, g_tag_loss=g_tag_loss)
+        if self.twin_classifier:
+            losses["twin_loss"] = twin_loss
+        return self.update_loss_trackers(**losses)
 
     def tagged_augment(self, images, salt):
         """`(augmented images, tag weights)` for one discriminator call.
@@ -211,16 +226,33 @@ class TaggedDCGAN(DCGAN):
                 real_out = self.discriminator(real_input, training=True)
             # Fakes through the same augmentation as the reals (the same share colour-jittered): else the
             # discriminator could tell real from fake by the augmentation alone.
-            fake_out = self.discriminator(self.tagged_augment(fake_images, 1)[0], training=True)
+            fake_input, fake_weights = self.tagged_augment(fake_images, 1)
+            fake_out = self.discriminator(fake_input, training=True)
             d_loss = self.discriminator_loss_fn(real_out[:, :1], fake_out[:, :1])
-            tag_loss = self.tag_loss(real_out[:, 1:], real_tags, tag_weights)
+            tag_loss = self.tag_loss(real_out[:, 1:1 + self.num_tags], real_tags, tag_weights)
             total = d_loss + ops.cast(self.tag_weight * tag_loss, d_loss.dtype)
+            twin_loss = ops.zeros(())
+            if self.twin_classifier:  # the twin head learns the tags the generator was asked for
+                twin_loss = self.tag_loss(fake_out[:, 1 + self.num_tags:], real_tags, fake_weights)
+                total = total + ops.cast(self.tag_weight * twin_loss, d_loss.dtype)
             if self.r1_gamma:
                 total = total + ops.cast(r1, d_loss.dtype)
-            return self.scale_loss_for_replicas(total, self.d_optimizer), (d_loss, tag_loss)
+            return self.scale_loss_for_replicas(total, self.d_optimizer), (d_loss, tag_loss, twin_loss)
 
         (_, losses), grads = self.differentiate(loss_fn, self.discriminator_trainable_variables)
         return losses, grads
+
+    def generator_tag_loss(self, outputs, tags, weights=None):
+        """`(the tag loss, the generator's tag term)` of discriminator outputs on generated images.
+
+        The tag term is the tag loss of the head that learns from real images; with the twin head
+        (TAC-GAN) minus the twin's tag loss, so the generator is not paid for making its images
+        easier to read than the real ones.
+        """
+        tag_loss = self.tag_loss(outputs[:, 1:1 + self.num_tags], tags, weights)
+        if not self.twin_classifier:
+            return tag_loss, tag_loss
+        return tag_loss, tag_loss - self.tag_loss(outputs[:, 1 + self.num_tags:], tags, weights)
 
     def tagged_generator_gradients(self, generator_inputs, tags):
         def loss_fn():
@@ -228,8 +260,8 @@ class TaggedDCGAN(DCGAN):
             fake_input, tag_weights = self.tagged_augment(fake_images, 2)
             fake_out = self.discriminator(fake_input, training=True)
             g_loss = self.generator_loss_fn(fake_out[:, :1])
-            tag_loss = self.tag_loss(fake_out[:, 1:], tags, tag_weights)
-            total = g_loss + ops.cast(self.tag_weight * tag_loss, g_loss.dtype)
+            tag_loss, tag_term = self.generator_tag_loss(fake_out, tags, tag_weights)
+            total = g_loss + ops.cast(self.tag_weight * tag_term, g_loss.dtype)
             return self.scale_loss_for_replicas(total, self.g_optimizer), (g_loss, tag_loss)
 
         (_, losses), grads = self.differentiate(loss_fn, self.generator_trainable_variables)
@@ -242,5 +274,6 @@ class TaggedDCGAN(DCGAN):
     def get_config(self):
         config = super().get_config()
         config.update(tag_vocabulary=self.tag_vocabulary.get_config(), tag_weight=self.tag_weight,
-                      tag_augment=self.tag_augment_policy, tag_share=self.tag_share)
+                      tag_augment=self.tag_augment_policy, tag_share=self.tag_share,
+                      twin_classifier=self.twin_classifier)
         return config

@@ -99,8 +99,20 @@ def flag_names(config_cls, shared=None):
     return tuple(f.name for f, _ in config_flags(config_cls, shared))
 
 
+def _parse_bool(text):
+    """`--flag true` / `--flag false` (also 1/0, yes/no, on/off)."""
+    value = str(text).strip().lower()
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
 def _add_flags(group, flags):
     for field, value_type in flags:
+        if value_type is bool:
+            value_type = _parse_bool
         default = "" if field.default is None else f" (default: {field.default})"
         choices = field.metadata["choices"]
         group.add_argument(f"--{field.name}", type=value_type, default=field.default, choices=choices,

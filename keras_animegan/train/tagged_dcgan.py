@@ -46,6 +46,8 @@ class TaggedDCGANConfig(DCGANConfig):
                                             "the tags name); 'none' for no augmentation.")
     tag_share: float = flag(0.5, "Share of each batch the tag head learns from, when --tag_augment leaves out "
                                  "transforms of --augment (those change the other images only).")
+    twin_classifier: bool = flag(False, "A twin tag head on the discriminator that learns the generated images' tags "
+                                        "(TAC-GAN): more variety within one tag set than plain ACGAN.")
     min_tag_count: int = flag(10, "Tags on fewer training images than this are left out of the vocabulary.")
 
 
@@ -116,7 +118,7 @@ class TaggedDCGANTrainer(DCGANTrainer):
         config = self.config
         tag_augment = "" if config.tag_augment in ("none", "off") else config.tag_augment
         model = TaggedDCGAN(tag_vocabulary=self.vocabulary, tag_weight=config.tag_weight, tag_augment=tag_augment,
-                            tag_share=config.tag_share,
+                            tag_share=config.tag_share, twin_classifier=config.twin_classifier,
                             latent_dim=config.latent_dim, image_size=config.image_size,
                             base_filters=config.base_filters, n_extra_layers=config.n_extra_layers,
                             discriminator_norm=config.discriminator_norm, seed=config.seed,

@@ -141,3 +141,25 @@ def test_one_policy_for_both_heads_counts_every_image():
     assert (restored.tag_augment_policy, restored.tag_share) == ("color", 0.3)
     with pytest.raises(ValueError, match="tag_augment 'cutout' must be a part of augment"):
         tiny(augment="color", tag_augment="cutout")
+
+
+def test_the_twin_head_learns_the_fakes_tags_and_the_generator_works_against_it():
+    model = tiny(twin_classifier=True)
+    assert model.discriminator.output_shape == (None, 1 + 2 * 9)
+    restored = TaggedDCGAN.from_config(model.get_config())
+    assert restored.twin_classifier and restored.discriminator.output_shape == (None, 1 + 2 * 9)
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-4), d_optimizer=keras.optimizers.Adam(1e-4))
+    tags = vocabulary().encode_rows(ROWS)
+    right, wrong = tags * 20.0 - 10.0, (1.0 - tags) * 20.0 - 10.0
+    # TAC-GAN's generator term: the real-image head's tag loss minus the twin's.
+    read_by_first = np.concatenate([np.zeros((BATCH, 1)), right, wrong], axis=1).astype(np.float32)
+    read_by_twin = np.concatenate([np.zeros((BATCH, 1)), wrong, right], axis=1).astype(np.float32)
+    loss, term = (float(v) for v in model.generator_tag_loss(read_by_first, tags))
+    assert loss < 0.01 and term < -1.0
+    loss, term = (float(v) for v in model.generator_tag_loss(read_by_twin, tags))
+    assert loss > 1.0 and term > 1.0
+    plain_loss, plain_term = tiny().generator_tag_loss(read_by_first[:, :10], tags)
+    assert float(plain_loss) == float(plain_term) < 0.01
+    history = model_cases.testing.fit_steps(model, batches(), ("generator",), steps=2)[1]
+    assert set(history.history) == {"d_loss", "g_loss", "d_tag_loss", "g_tag_loss", "twin_loss"}
+    assert np.all(np.isfinite(history.history["twin_loss"]))
