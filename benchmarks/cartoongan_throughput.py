@@ -11,6 +11,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras_animegan  # noqa: E402,F401  (before TensorFlow starts: see `utils.optional.prefer_onednn`)
 import tensorflow as tf  # noqa: E402
 
 from keras_animegan import CartoonGAN  # noqa: E402

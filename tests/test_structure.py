@@ -255,3 +255,29 @@ def test_no_decision_by_network_attribute_or_input_rank_outside_the_models():
             with open(os.path.join(folder, name)) as f:
                 found += [f"{name}: {line.strip()}" for line in f if pattern.search(line)]
     assert not found, found
+
+
+def _top_level_imports(path):
+    """The module names a file imports at its top level, in order (`import a.b` -> "a.b", `from a import b` -> "a")."""
+    names = []
+    for node in ast.parse(open(path, encoding="utf-8").read()).body:
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.append(node.module)
+    return names
+
+
+def test_benchmarks_import_the_package_before_tensorflow_starts():
+    # `import keras_animegan` turns on TF's oneDNN kernels only before TensorFlow starts (2x DCGAN steps on
+    # CPUs without AVX-512): a benchmark that imports keras or tensorflow at its top must import it first.
+    folder = os.path.join(ROOT, "benchmarks")
+    late = []
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".py"):
+            continue
+        imports = [n.split(".")[0] for n in _top_level_imports(os.path.join(folder, name))]
+        starts = [i for i, n in enumerate(imports) if n in ("keras", "tensorflow")]
+        if starts and not (FACADE in imports and imports.index(FACADE) < starts[0]):
+            late.append(name)
+    assert not late, f"import keras_animegan before keras/tensorflow in: {late}"
