@@ -101,3 +101,14 @@ def test_a_zip_with_its_tags_csv_and_a_tags_csv_elsewhere(tagged_folder, tmp_pat
     assert "has no tags.csv; give --tags_csv" in capsys.readouterr().err
     assert main(["train", "tagged_dcgan", "--image_dir", str(bare), "--tags_csv", str(tagged_folder / "tags.csv"),
                  "--model_dir", str(tmp_path / "r3"), "--export_formats", "none", *TINY]) == 0
+
+
+def test_boolean_flags_take_true_or_false(capsys):
+    from keras_animegan.train.config import parse_config
+    from keras_animegan.train.tagged_dcgan import TaggedDCGANConfig
+
+    for text, value in (("true", True), ("False", False), ("1", True), ("off", False)):
+        assert parse_config(TaggedDCGANConfig, "tagged_dcgan", "", ["--twin_classifier", text]).twin_classifier is value
+    with pytest.raises(SystemExit):
+        parse_config(TaggedDCGANConfig, "tagged_dcgan", "", ["--twin_classifier", "maybe"])
+    assert "--twin_classifier: expected true or false, got 'maybe'" in capsys.readouterr().err
