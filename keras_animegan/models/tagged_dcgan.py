@@ -53,13 +53,12 @@ class TaggedDCGAN(DCGAN):
             the images does not leak into the generator, Karras et al. 2020).
         tag_share: the share of each batch the tag head learns from when `tag_augment` differs
             from `augment` (default 0.5).
-        twin_classifier: give the discriminator a second tag head that learns the tags of the
-            generated images, and train the generator to make its images as readable to the first
-            head and as hard for the twin (TAC-GAN, Gong et al. 2019). It cancels ACGAN's pull toward
-            one easily read face per tag set. The discriminator then has `1 + 2 * len(tag_vocabulary)`
-            outputs. Default False (plain ACGAN).
+        twin_classifier: give the discriminator a second tag head that learns the tags of the generated
+            images, and train the generator to make its images readable to the first head and hard for the
+            twin (TAC-GAN, Gong et al. 2019): it cancels ACGAN's pull toward one easily read face per tag
+            set. Default False (plain ACGAN).
         generator, discriminator: networks, or None to build them (see `dcgan_generator`,
-            `dcgan_discriminator`; the discriminator has `1 + len(tag_vocabulary)` outputs).
+            `dcgan_discriminator`; the discriminator has `1 + len(tag_vocabulary)` outputs, 2x the tags with a twin).
         **kwargs: as `DCGAN` (`latent_dim`, `image_size`, `base_filters`, `n_extra_layers`,
             `discriminator_norm`, `seed`, `ema_decay`, `augment`, `r1_gamma`).
 
@@ -189,10 +188,8 @@ class TaggedDCGAN(DCGAN):
         (g_loss, g_tag_loss), grads = self.tagged_generator_gradients(inputs(1), real_tags)
         self.apply_update(self.g_optimizer, grads, self.generator_trainable_variables)
         self.update_ema()
-        losses = dict(d_loss=d_loss, g_loss=g_loss, d_tag_loss=d_tag_loss, g_tag_loss=g_tag_loss)
-        if self.twin_classifier:
-            losses["twin_loss"] = twin_loss
-        return self.update_loss_trackers(**losses)
+        return self.update_loss_trackers(d_loss=d_loss, g_loss=g_loss, d_tag_loss=d_tag_loss, g_tag_loss=g_tag_loss,
+                                         **({"twin_loss": twin_loss} if self.twin_classifier else {}))
 
     def tagged_augment(self, images, salt):
         """`(augmented images, tag weights)` for one discriminator call.
@@ -229,11 +226,11 @@ class TaggedDCGAN(DCGAN):
             fake_input, fake_weights = self.tagged_augment(fake_images, 1)
             fake_out = self.discriminator(fake_input, training=True)
             d_loss = self.discriminator_loss_fn(real_out[:, :1], fake_out[:, :1])
-            tag_loss = self.tag_loss(real_out[:, 1:1 + self.num_tags], real_tags, tag_weights)
+            tag_loss = self.tag_loss(self.tag_heads(real_out)[0], real_tags, tag_weights)
             total = d_loss + ops.cast(self.tag_weight * tag_loss, d_loss.dtype)
             twin_loss = ops.zeros(())
             if self.twin_classifier:  # the twin head learns the tags the generator was asked for
-                twin_loss = self.tag_loss(fake_out[:, 1 + self.num_tags:], real_tags, fake_weights)
+                twin_loss = self.tag_loss(self.tag_heads(fake_out)[1], real_tags, fake_weights)
                 total = total + ops.cast(self.tag_weight * twin_loss, d_loss.dtype)
             if self.r1_gamma:
                 total = total + ops.cast(r1, d_loss.dtype)
@@ -242,6 +239,10 @@ class TaggedDCGAN(DCGAN):
         (_, losses), grads = self.differentiate(loss_fn, self.discriminator_trainable_variables)
         return losses, grads
 
+    def tag_heads(self, outputs):
+        """`(first head's tag logits, twin head's or None)` of discriminator outputs (the real/fake logit first)."""
+        return outputs[:, 1:1 + self.num_tags], (outputs[:, 1 + self.num_tags:] if self.twin_classifier else None)
+
     def generator_tag_loss(self, outputs, tags, weights=None):
         """`(the tag loss, the generator's tag term)` of discriminator outputs on generated images.
 
@@ -249,10 +250,9 @@ class TaggedDCGAN(DCGAN):
         (TAC-GAN) minus the twin's tag loss, so the generator is not paid for making its images
         easier to read than the real ones.
         """
-        tag_loss = self.tag_loss(outputs[:, 1:1 + self.num_tags], tags, weights)
-        if not self.twin_classifier:
-            return tag_loss, tag_loss
-        return tag_loss, tag_loss - self.tag_loss(outputs[:, 1 + self.num_tags:], tags, weights)
+        first, twin = self.tag_heads(outputs)
+        tag_loss = self.tag_loss(first, tags, weights)
+        return tag_loss, (tag_loss if twin is None else tag_loss - self.tag_loss(twin, tags, weights))
 
     def tagged_generator_gradients(self, generator_inputs, tags):
         def loss_fn():
