@@ -233,6 +233,31 @@ def tagged_recipes():
                            "hair length", "glasses with / without", "shipped"], rows)
 
 
+def photo2avatar_table(r):
+    """`benchmarks.photo2avatar`'s numbers as tables: the pipeline's agreement with the photos, then its readers."""
+    def number(value):
+        return "" if value is None else f"{value:.3f}"
+
+    c, a = r["colour"], r["agreement"]
+    kid_cell = kid(r["kid"]) if r.get("kid") else ""
+    main = markdown_table(
+        ["photos (faces found)", "skin readable / hair readable", "skin L* r", "hair L* r",
+         "own photo in top 5 (chance)", "glasses agreement", "long-hair agreement", "KID", "s / photo (median)"],
+        [[f"{r['photo_set']}: {r['photos']} ({r['faces_found']})",
+          f"{r['readable']['skin']:.3f} / {r['readable']['hair_color']:.3f}", f"{c['skin_r']:.3f}",
+          f"{c['hair_r']:.3f}", f"{c['top5']:.3f} ({c['top5_chance']:.3f})", number(a.get("glasses")),
+          number(a.get("long_hair")), kid_cell, f"{r['seconds_per_photo']['median']:.3f}"]])
+    readers = markdown_table(["reader", "hand-labelled positives", "ROC AUC", "threshold", "balanced accuracy"],
+                             [[name, v["positives"], number(v["auc"]), f"{v['threshold']:g}",
+                               number(v["balanced_accuracy"])] for name, v in r["readers"].items()])
+    return main + "\n\n" + readers
+
+
+def photo2avatar():
+    """`benchmarks.photo2avatar`: the photo -> avatar pipeline on the dev faces."""
+    return photo2avatar_table(load("photo2avatar.json"))
+
+
 def quality():
     """`benchmarks.quality`'s first protocol (Inception features, 2 epochs): kept as it ran, not comparable."""
     r = load("quality_2cpu.json")
@@ -252,6 +277,7 @@ TABLES = {
     "fine_tune": (fine_tune, ["presets/fine_tune_dcgan_avatars_64.json"]),
     "tag_accuracy": (tag_accuracy, ["tag_accuracy.json"]),
     "tagged_recipes": (tagged_recipes, ["tagged_recipes.json"]),
+    "photo2avatar": (photo2avatar, ["photo2avatar.json"]),
     "photo_quality": (photo_quality, ["photo_quality_2cpu.json"]),
     "speed": (speed, ["speed_2cpu.json"]),
     "speed_backends": (speed_backends, ["speed_2cpu.json"]),

@@ -1,7 +1,7 @@
 """keras-animegan: Keras 3 GANs that turn noise and face photos into anime avatars.
 
-The public names (`DCGAN`, `CycleGAN`, `CartoonGAN`, `TaggedDCGAN`, `GANModel`, `list_presets`, `register_model`
-and the `data`, `losses`, `models`, `presets` modules) are imported on first use, so that
+The public names (`DCGAN`, `CycleGAN`, `CartoonGAN`, `TaggedDCGAN`, `GANModel`, `Photo2Avatar`, `list_presets`,
+`register_model` and the `data`, `losses`, `models`, `presets` modules) are imported on first use, so that
 `import keras_animegan` and the command line's `--help` do not start TensorFlow.
 """
 
@@ -21,6 +21,7 @@ _PUBLIC = {
     "CartoonGAN": "keras_animegan.models",
     "TaggedDCGAN": "keras_animegan.models",
     "GANModel": "keras_animegan.models",
+    "Photo2Avatar": "keras_animegan.photo2avatar",
     "register_model": "keras_animegan.models",
     "list_presets": "keras_animegan.presets",
     "data": None,

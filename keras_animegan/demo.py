@@ -4,7 +4,7 @@
     keras-animegan demo --preset dcgan_avatars_64 --model runs/cyclegan/cyclegan.keras
     python -m keras_animegan demo --host 0.0.0.0 --port 8080
 
-Four tabs, each also a named API endpoint for `gradio_client`:
+Five tabs, each also a named API endpoint for `gradio_client`:
 
 - Generate (`/generate`): seed, count and truncation psi -> a grid of avatars and a zip of the PNGs;
 - Tags (`/tags`, with a tagged generator such as `dcgan_tagged_avatars_64`): hair colour, skin, hair
@@ -12,7 +12,10 @@ Four tabs, each also a named API endpoint for `gradio_client`:
   change, otherwise each click draws new faces;
 - Interpolate (`/interpolate`): two seeds and a step count -> the spherical interpolation strip;
 - Translate (`/translate`): a photo, a translator and face crop on/off -> the cropped input beside its
-  translation, and the face-mesh overlay when crop is on.
+  translation, and the face-mesh overlay when crop is on;
+- Make my avatar (`/make_avatar`, `/redraw_avatar`, with a photo-to-avatar preset such as `photo2avatar_64`):
+  a photo (upload or webcam) -> the person's avatar and the tags read off the photo, as controls to change
+  before drawing again.
 
 Needs the `demo` extra (`pip install "keras-animegan[demo]"`, or `pip install ".[demo]"` from a clone). Gradio's analytics and version check
 are off and nothing is fetched from the internet. Bad input (a file that is not an image, an image
@@ -53,7 +56,8 @@ MAX_COUNT, MAX_STEPS = 256, 16
 DISPLAY_SIZE = 256
 #: Zips of generated PNGs kept on disk at once (the oldest is deleted first).
 MAX_ZIPS = 16
-DEFAULT_PRESETS = ("dcgan_avatars_64", "dcgan_tagged_avatars_64", "cartoongan_photo2anime", "cyclegan_faces2avatars_64")
+DEFAULT_PRESETS = ("dcgan_avatars_64", "dcgan_tagged_avatars_64", "cartoongan_photo2anime", "cyclegan_faces2avatars_64",
+                   "photo2avatar_64")
 #: The Tags tab's choice for "draw this group from the training set".
 ANY = "(any)"
 
@@ -121,11 +125,13 @@ class Demo:
         translators: `{label: Generator}` of image -> image models, in the order the page lists them.
         work_dir: where the zips of generated PNGs go (a fresh temporary folder by default).
         tagged: a tags -> image `Generator` (TaggedDCGAN), or None (the Tags tab then says so).
+        avatar_maker: a `keras_animegan.photo2avatar.Photo2Avatar`, or None (no Make my avatar tab).
     """
 
-    def __init__(self, generator=None, translators=None, work_dir=None, tagged=None):
+    def __init__(self, generator=None, translators=None, work_dir=None, tagged=None, avatar_maker=None):
         self.generator = generator
         self.tagged = tagged
+        self.avatar_maker = avatar_maker
         self.translators = dict(translators or {})
         self.work_dir = work_dir or tempfile.mkdtemp(prefix="keras_animegan_demo_")
         self._mesh = None
@@ -145,9 +151,19 @@ class Demo:
         if not presets and not models:
             shipped = list_presets()
             presets = [name for name in DEFAULT_PRESETS if name in shipped]
-        generator, tagged, translators = None, None, {}
+        generator, tagged, translators, avatar_maker = None, None, {}, None
         sources = [("--preset", p) for p in presets or ()] + [("--model", m) for m in models or ()]
         for flag, source in sources:
+            if flag == "--preset" and _is_pipeline(source):
+                if avatar_maker is not None:
+                    raise DemoError(f"--preset {source!r}: the demo takes one photo-to-avatar preset.")
+                from keras_animegan.photo2avatar import Photo2Avatar
+
+                try:
+                    avatar_maker = Photo2Avatar.from_preset(source)
+                except ValueError as error:
+                    raise DemoError(f"--preset: {error}") from None
+                continue
             try:
                 model = Generator(preset=source) if flag == "--preset" else Generator(source)
             except UserError as error:  # its message names the preset or the model file
@@ -164,9 +180,9 @@ class Demo:
                 generator = model
             else:
                 translators[cls._label(model, source, translators)] = model
-        if generator is None and tagged is None and not translators:
+        if generator is None and tagged is None and not translators and avatar_maker is None:
             raise DemoError("No model to show: give --preset NAME or --model PATH.")
-        return cls(generator, translators, tagged=tagged)
+        return cls(generator, translators, tagged=tagged, avatar_maker=avatar_maker)
 
     @staticmethod
     def _label(model, source, taken):
@@ -190,6 +206,8 @@ class Demo:
             self._translate_array(label, blank)
         if self.translators:
             self._face_mesh()(blank)
+        if self.avatar_maker is not None:
+            self.redraw_avatar(0, *[ANY] * len(self.avatar_maker.vocabulary.group_names), [])
 
     def _face_mesh(self):
         if self._mesh is None:
@@ -346,6 +364,61 @@ class Demo:
         translated = self._translate_array(label, source)
         return np.concatenate([source, translated], axis=1), overlay
 
+    # ------------------------------------------------------------ make my avatar
+    def _need_avatar_maker(self):
+        if self.avatar_maker is None:
+            raise DemoError("This demo was started without a photo-to-avatar preset: start it with --preset "
+                            "photo2avatar_64.")
+        return self.avatar_maker
+
+    def avatar_controls(self):
+        """`({group: [tags...]}, [flags])` the Make my avatar tab offers (the pipeline generator's vocabulary)."""
+        vocabulary = self._need_avatar_maker().vocabulary
+        return {g: sorted(vocabulary.group_tags(g)) for g in vocabulary.group_names}, list(vocabulary.flags)
+
+    def make_avatar(self, photo):
+        """A photo -> `(photo beside its avatar, {group: tag read}, [flags read], seed, summary)`.
+
+        The summary says what was read (and whether the person smiles, which is read but not drawn).
+        """
+        from keras_animegan.photo2avatar import NoFaceError
+
+        maker = self._need_avatar_maker()
+        if photo is None:
+            raise DemoError("Upload a photo (or take one with the webcam) first.")
+        image = read_photo(photo) if isinstance(photo, (str, os.PathLike)) else np.asarray(photo, np.uint8)
+        if image.ndim != 3 or image.shape[-1] != 3:
+            raise DemoError(f"Expected an RGB image; got an array of shape {image.shape}.")
+        small = resize_longer_side(image, 4 * DISPLAY_SIZE) if max(image.shape[:2]) > 4 * DISPLAY_SIZE else image
+        try:
+            with self._lock:
+                reading = maker.read(small)
+                avatar = maker.draw(reading.tags, reading.seed)
+        except NoFaceError:
+            raise DemoError("No face found in the photo: use a photo with a clear, frontal face.") from None
+        vocabulary = maker.vocabulary
+        groups = {vocabulary.groups[vocabulary.index[t]]: t for t in reading.tags
+                  if vocabulary.groups[vocabulary.index[t]] != "flag"}
+        flags = [t for t in reading.tags if t in vocabulary.flags]
+        summary = "Read: " + ", ".join(reading.tags) + (" (smiling: read, not drawn)" if reading.smile else "")
+        side = resize_longer_side(small, DISPLAY_SIZE)
+        return (np.concatenate([_square(side, DISPLAY_SIZE), _enlarge(avatar, DISPLAY_SIZE)], axis=1), groups,
+                flags, reading.seed, summary)
+
+    def redraw_avatar(self, seed, *values):
+        """The avatar of the tab's controls: `seed`, one tag per group (in `avatar_controls` order), then the flags."""
+        maker = self._need_avatar_maker()
+        seed = _int(seed, "Seed", 0, 2**32 - 1)
+        groups = list(maker.vocabulary.group_names)
+        tags = [t for t in values[:len(groups)] if t and t != ANY] + [f for f in (values[len(groups)] or []) if f]
+        try:
+            tags = maker.vocabulary.parse(tags)
+        except ValueError as error:
+            raise DemoError(str(error)) from None
+        with self._lock:
+            avatar = maker.draw(tags, seed)
+        return _enlarge(avatar, DISPLAY_SIZE)
+
     @staticmethod
     def _overlay(crop, result, shape):
         """The face crop with the face mesh's 468 landmarks (mapped into the crop) drawn on it."""
@@ -359,6 +432,28 @@ class Demo:
         for x, y in points.round().astype(int):
             cv2.circle(dots, (int(x), int(y)), 1, (40, 255, 40), -1, lineType=cv2.LINE_AA)
         return cv2.addWeighted(dots, 0.75, crop, 0.25, 0.0)
+
+
+def _is_pipeline(preset):
+    from keras_animegan.photo2avatar.pipeline import pipeline_config
+
+    return pipeline_config(preset) is not None
+
+
+def _enlarge(image, size):
+    """A small avatar shown at `size` px (nearest neighbour: the pixels stay crisp)."""
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(image).resize((size, size), Image.NEAREST))
+
+
+def _square(image, size):
+    """`image` (long side `size`) centered on a `size` square of white."""
+    out = np.full((size, size, 3), 255, np.uint8)
+    h, w = image.shape[:2]
+    y, x = (size - h) // 2, (size - w) // 2
+    out[y:y + h, x:x + w] = image[:size, :size]
+    return out
 
 
 # ---------------------------------------------------------------------- the page
@@ -403,13 +498,18 @@ def build_app(demo):
     with gr.Blocks(title="keras-animegan", analytics_enabled=False, delete_cache=(600, 3600)) as app:
         gr.Markdown("# keras-animegan\nAnime avatars from noise and from face photos. Loaded: " + ", ".join(
                         ([f"`{demo.generator.path}`"] if has_generator else [])
-                        + [f"{label} (`{m.path}`)" for label, m in demo.translators.items()]) + ".")
+                        + [f"{label} (`{m.path}`)" for label, m in demo.translators.items()]
+                        + ([f"Photo2Avatar (`{demo.avatar_maker.generator_preset}`)"] if demo.avatar_maker else []))
+                    + ".")
         _generate_tab(gr, generate)
         if demo.tagged is not None:
             _tags_tab(gr, demo)
         _interpolate_tab(gr, interpolate)
         photo = _translate_tab(gr, translate, list(demo.translators))
+        selfie = _avatar_tab(gr, demo) if demo.avatar_maker is not None else None
     _guard_upload(photo, gr)
+    if selfie is not None:
+        _guard_upload(selfie, gr)
     app.queue(max_size=32, default_concurrency_limit=1)
     return app
 
@@ -492,6 +592,51 @@ def _translate_tab(gr, translate, choices):
             gr.Examples([[p, choices[0], False] for p in demo_photos() + demo_faces()], [photo, translator, crop],
                         label="A public-domain photo (NASA) and held-out cartoon faces (not seen in training)")
         button.click(translate, [photo, translator, crop], [result, overlay], api_name="translate")
+    return photo
+
+
+def _avatar_tab(gr, demo):
+    """The Make my avatar tab; returns its photo input (the upload guard watches it)."""
+    groups, flags = demo.avatar_controls()
+
+    def make(photo):
+        """Reads a photo: its avatar, then the tags read (one per group, the flags), the seed and a summary."""
+        try:
+            pair, read, on, seed, summary = demo.make_avatar(photo)
+        except DemoError as error:
+            raise _page_error(gr, error) from None
+        return (pair, *[read.get(g) for g in groups], on, seed, summary)
+
+    def redraw(seed, *values):
+        """Draws the avatar of the controls (tags and seed) again."""
+        try:
+            return demo.redraw_avatar(seed, *values)
+        except DemoError as error:
+            raise _page_error(gr, error) from None
+
+    with gr.Tab("Make my avatar"):
+        with gr.Row():
+            with gr.Column(scale=1):
+                photo = gr.Image(label="Your photo", type="filepath", sources=["upload", "webcam", "clipboard"],
+                                 elem_id="avatar-input")
+                button = gr.Button("Make my avatar", variant="primary", elem_id="avatar-button")
+                summary = gr.Markdown(elem_id="avatar-summary")
+            with gr.Column(scale=2):
+                pair = gr.Image(label="Photo | avatar", type="numpy", format="png", interactive=False,
+                                elem_id="avatar-output")
+        with gr.Row():
+            pickers = [gr.Dropdown(choices, value=None, label=group.replace("_", " ").capitalize(),
+                                   elem_id=f"avatar-{group}") for group, choices in groups.items()]
+            on = gr.CheckboxGroup(flags, value=[], label="Flags", elem_id="avatar-flags")
+            seed = gr.Number(0, label="Seed (the photo's own; change it for another face)", precision=0,
+                             minimum=0, maximum=2**32 - 1, elem_id="avatar-seed")
+        again = gr.Button("Draw again with these tags", elem_id="avatar-again")
+        redrawn = gr.Image(label="Avatar", type="numpy", format="png", interactive=False, elem_id="avatar-redrawn")
+        from keras_animegan.data.embedded import demo_photos
+
+        gr.Examples([[p] for p in demo_photos()], [photo], label="A public-domain photo (NASA)")
+        button.click(make, [photo], [pair, *pickers, on, seed, summary], api_name="make_avatar")
+        again.click(redraw, [seed, *pickers, on], redrawn, api_name="redraw_avatar")
     return photo
 
 

@@ -26,6 +26,8 @@ ALLOWED = {
     "keras_animegan.losses": set(),
     "keras_animegan.landmarks": {"keras_animegan.utils"},
     "keras_animegan.metrics": {"keras_animegan.models"},
+    "keras_animegan.photo2avatar": {"keras_animegan.utils", "keras_animegan.landmarks", "keras_animegan.presets",
+                                    "keras_animegan.models"},
     "keras_animegan.visualization": {"keras_animegan.utils"},
     "keras_animegan.presets": {"keras_animegan.utils"},
     "keras_animegan.models": {"keras_animegan.backend", "keras_animegan.layers", "keras_animegan.losses", "keras_animegan.presets", "keras_animegan.utils"},
@@ -38,17 +40,19 @@ ALLOWED = {
     "keras_animegan.litert": {"keras_animegan.export"},
     "keras_animegan.inference": {"keras_animegan.utils", "keras_animegan.export", "keras_animegan.models"},
     "keras_animegan.demo": {"keras_animegan.utils", "keras_animegan.visualization", "keras_animegan.landmarks",
-                            "keras_animegan.presets", "keras_animegan.data", "keras_animegan.inference"},
+                            "keras_animegan.presets", "keras_animegan.data", "keras_animegan.inference",
+                            "keras_animegan.photo2avatar"},
     "keras_animegan.commands": {"keras_animegan.utils", "keras_animegan.visualization", "keras_animegan.export",
                                 "keras_animegan.landmarks", "keras_animegan.inference", "keras_animegan.demo",
-                                "keras_animegan.models", "keras_animegan.data", "keras_animegan.serve"},
+                                "keras_animegan.models", "keras_animegan.data", "keras_animegan.serve",
+                                "keras_animegan.photo2avatar"},
     "keras_animegan.cli": {"keras_animegan.utils", "keras_animegan.commands"},
     # The trainers: on top of the library (only the command line imports them).
     "keras_animegan.train": {"keras_animegan.utils", "keras_animegan.visualization", "keras_animegan.callbacks",
                              "keras_animegan.metrics", "keras_animegan.models", "keras_animegan.presets",
                              "keras_animegan.data", "keras_animegan.landmarks", "keras_animegan.export",
                              "keras_animegan.losses", "keras_animegan.layers", FACADE},
-    FACADE: {"keras_animegan.utils", "keras_animegan.version", "keras_animegan.models"},
+    FACADE: {"keras_animegan.utils", "keras_animegan.version", "keras_animegan.models", "keras_animegan.photo2avatar"},
 }
 # Programs on top of the library: they may import any part of it (and nothing imports them).
 PROGRAMS = {"train"}  # the clone's shims for `python -m train.dcgan` etc.

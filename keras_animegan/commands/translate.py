@@ -22,7 +22,8 @@ from keras_animegan.utils.resize import resize_longer_side
 @register_command
 class TranslateCommand(Command):
     name = "translate"
-    help = "An image, a folder or a video through a translator (CycleGAN/CartoonGAN export, .keras or preset)."
+    help = ("An image, a folder or a video through a translator (CycleGAN/CartoonGAN export, .keras or preset), "
+            "or face photos to their avatars (--preset photo2avatar_64).")
 
     @staticmethod
     def add_arguments(parser):
@@ -46,14 +47,26 @@ class TranslateCommand(Command):
         parser.add_argument("--max_pixels", type=positive_int("--max_pixels"), default=DEFAULT_MAX_PIXELS,
                             help="Largest image to read, in pixels (from its header, before decoding); larger files "
                                  f"are skipped. Default: {DEFAULT_MAX_PIXELS:,} (4096x4096).")
+        parser.add_argument("--show_tags", action="store_true",
+                            help="Photo-to-avatar presets: print the tags read off each photo.")
+        parser.add_argument("--tags", default=None,
+                            help="Photo-to-avatar presets: tags put over the ones read, comma-separated "
+                                 "(blue_hair,glasses; no_glasses turns a read flag off).")
+        parser.add_argument("--seed", type=int, default=None,
+                            help="Photo-to-avatar presets: another avatar of the same tags (default: the photo's own "
+                                 "seed, so a photo always gives the same avatar).")
         parser.add_argument("--size", type=positive_int("--size"), default=None,
                             help="Resize each image (after any face crop) so its longer side is SIZE px before "
-                                 "translating; the output has that size. Default: the input's own size.")
+                                 "translating; the output has that size. Default: the input's own size. With a "
+                                 "photo-to-avatar preset: the avatar's size (default: the generator's).")
 
     def run(self, args):
+        from keras_animegan.commands import _photo2avatar
         from keras_animegan.inference import Generator
 
         source = input_path(args)
+        if _photo2avatar.check_flags(args):
+            return _photo2avatar.run(args, source)
         model = Generator(args.model, direction=args.direction, preset=args.preset, trust=args.trust_model)
         if model.kind != "image":
             raise UserError(f"MODEL {model.path!r} generates from noise{' and tags' if model.kind == 'tags' else ''}; "

@@ -275,6 +275,27 @@ def test_the_tags_endpoint_draws_the_picked_tags_and_keeps_the_face(client, demo
         demo.generate_tagged(7, 4, {"hair_color": "teal_hair"}, [])
 
 
+def test_make_my_avatar_reads_the_photo_and_redraws_with_the_changed_tags(client, demo, photos):
+    groups, flags = demo.avatar_controls()
+    assert list(groups) == ["hair_color", "skin", "hair_length"] and "glasses" in flags
+    pair, hair, skin, length, on, seed, summary = client.predict(_file(photos["astronaut"]), api_name="/make_avatar")
+    pair = _image(pair)
+    assert pair.shape == (256, 512, 3) and pair[:, 256:].std() > 20
+    assert hair in groups["hair_color"] and skin in groups["skin"] and length in groups["hair_length"]
+    assert "glasses" not in on and summary.startswith("Read: ")
+    _, read_tags = demo.avatar_maker(_image(photos["astronaut"]))
+    assert {hair, skin, length, *on} == set(read_tags)  # the controls hold what was read
+    assert seed == demo.avatar_maker.read(_image(photos["astronaut"])).seed  # the photo's own seed
+    same = _image(client.predict(seed, hair, skin, length, on, api_name="/redraw_avatar"))
+    np.testing.assert_array_equal(same, pair[:, 256:])  # the same tags and seed: the same avatar
+    blue = _image(client.predict(seed, "blue_hair", skin, length, on + ["glasses"], api_name="/redraw_avatar"))
+    assert np.abs(blue.astype(int) - same).mean() > 3
+    with pytest.raises(DemoError, match="No face found"):
+        demo.make_avatar(photos["no_face"])
+    with pytest.raises(DemoError, match="Upload a photo"):
+        demo.make_avatar(None)
+
+
 def _file(path):
     from gradio_client import handle_file
 
@@ -398,12 +419,13 @@ def test_the_page_generates_and_translates_in_chromium(server, browser, photos, 
         assert _wait_for_image(page, "generate-output") == [530, 530]  # 64 avatars, 8 x 8, not blank
         page.screenshot(path=os.path.join(shots, "demo_generate.png"))
         _translate_in_the_page(page, photos, shots)
+        _make_avatar_in_the_page(page, photos, shots)
     except Exception:
         page.screenshot(path=os.path.join(shots, "demo_failure.png"), full_page=True)
         raise
     assert errors == [], f"errors in the page: {errors}"
     page.close()
-    for name in ("demo_generate.png", "demo_translate.png"):
+    for name in ("demo_generate.png", "demo_translate.png", "demo_avatar.png"):
         assert os.path.getsize(os.path.join(shots, name)) > 10_000
 
 
@@ -421,3 +443,15 @@ def _translate_in_the_page(page, photos, shots):
     assert page.get_by_text("Traceback").count() == 0
     page.wait_for_timeout(1000)  # the message slides in
     page.screenshot(path=os.path.join(shots, "demo_error.png"))
+
+
+def _make_avatar_in_the_page(page, photos, shots):
+    page.get_by_role("tab", name="Make my avatar").click()
+    page.locator("#avatar-input input[type=file]").set_input_files(photos["astronaut"])
+    page.locator("#avatar-input img").wait_for(state="visible")
+    page.locator("#avatar-button").click()
+    assert _wait_for_image(page, "avatar-output") == [512, 256]
+    page.get_by_text("Read: ").first.wait_for(timeout=30_000)
+    page.locator("#avatar-again").click()
+    assert _wait_for_image(page, "avatar-redrawn") == [256, 256]
+    page.screenshot(path=os.path.join(shots, "demo_avatar.png"), full_page=True)

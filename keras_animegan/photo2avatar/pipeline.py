@@ -1,0 +1,213 @@
+"""`Photo2Avatar`: a face photo in, that person's avatar out (face mesh -> attribute readers -> tags -> generator)."""
+
+import copy
+import dataclasses
+import json
+import os
+import zlib
+
+import numpy as np
+
+from keras_animegan import presets
+from keras_animegan.photo2avatar.calibration import Calibration
+from keras_animegan.photo2avatar.readers import measure
+
+#: The `class_name` of a pipeline preset's config.json.
+CLASS_NAME = "Photo2Avatar"
+
+
+class NoFaceError(ValueError):
+    """The photo has no face the face mesh could find."""
+
+
+@dataclasses.dataclass
+class Reading:
+    """What `Photo2Avatar.read` found in one photo.
+
+    Attributes:
+        tags: the generator tags read off the photo (hair colour, skin, hair length, glasses, mustache).
+        measurements: the readers' raw numbers (`readers.Measurements`).
+        smile: whether the person smiles (read, but the generator has no smile tag).
+        seed: the photo's own seed (from its pixels): the default, so a photo always gives the same avatar.
+    """
+
+    tags: list
+    measurements: object
+    smile: bool
+    seed: int
+
+
+def photo_seed(image):
+    """A seed from a photo's pixels (a 32x32 thumbnail's CRC-32): the same photo, the same avatar."""
+    import cv2
+
+    thumbnail = cv2.resize(np.ascontiguousarray(image, np.uint8), (32, 32), interpolation=cv2.INTER_AREA)
+    return int(zlib.crc32(thumbnail.tobytes()) & 0x7FFFFFFF)
+
+
+class Photo2Avatar:
+    """A face photo -> the person's avatar, drawn by a tag-conditioned generator from the attributes read off it.
+
+    The face mesh (MediaPipe, shipped) places the regions; plain image readers measure
+    skin and hair colour, hair length, glasses, facial hair and smile there
+    (`keras_animegan.photo2avatar.readers`); a lighting calibration turns them into
+    the generator's tags (`calibration.py`); `TaggedDCGAN` draws the avatar. Every
+    avatar in the style has the same head shape, so a person is told apart by these
+    attributes, as in avatar makers (and Face-to-Parameter, Shi et al. 2019).
+
+    Args:
+        generator: a `TaggedDCGAN`.
+        reader_settings: the calibration's settings (see `calibration.DEFAULT_SETTINGS`).
+        face_mesh: a `keras_animegan.landmarks.FaceMesh` (default: the shipped models, one thread).
+
+    Example:
+
+    >>> pipeline = Photo2Avatar.from_preset("photo2avatar_64")
+    >>> avatar, tags = pipeline(photo)              # uint8 (64, 64, 3), ["brown_hair", "light_skin", ...]
+    >>> avatar, tags = pipeline(photo, seed=3)      # another avatar of the same tags
+    >>> avatar, tags = pipeline(photo, tags=["blue_hair"])   # override what was read
+    """
+
+    def __init__(self, generator, reader_settings=None, face_mesh=None, generator_preset=None):
+        self.generator = generator
+        self.vocabulary = generator.tag_vocabulary
+        self.calibration = Calibration(reader_settings)
+        self._face_mesh = face_mesh
+        self.generator_preset = generator_preset
+
+    @property
+    def face_mesh(self):
+        if self._face_mesh is None:
+            from keras_animegan.landmarks import FaceMesh
+
+            self._face_mesh = FaceMesh(num_threads=1)
+        return self._face_mesh
+
+    # ------------------------------------------------------------------ presets
+    @classmethod
+    def from_preset(cls, preset="photo2avatar_64", **kwargs):
+        """The pipeline of a pipeline preset: a shipped name (`photo2avatar_64`) or a folder `save_to_preset` wrote."""
+        config = presets.load_config(preset)
+        if config.get("class_name") != CLASS_NAME:
+            raise ValueError(f"Preset {preset!r} holds a {config.get('class_name')}, not a {CLASS_NAME} pipeline; "
+                             f"pipeline presets: {', '.join(presets.list_presets(CLASS_NAME)) or 'none shipped'}.")
+        settings = config.get("config")
+        if not isinstance(settings, dict) or not isinstance(settings.get("generator"), str):
+            raise ValueError(f"Preset {preset!r}: its config.json names no generator preset (\"config\": "
+                             "{\"generator\": ...}).")
+        from keras_animegan.models import TaggedDCGAN
+
+        generator_preset = settings["generator"]
+        if os.sep not in generator_preset and not os.path.isabs(generator_preset):
+            local = os.path.join(presets.preset_folder(preset), generator_preset)
+            if os.path.isfile(os.path.join(local, presets.CONFIG_FILE)):
+                generator_preset = local  # a generator saved inside the pipeline's folder
+        generator = TaggedDCGAN.from_preset(generator_preset)
+        return cls(generator, settings.get("readers"), generator_preset=settings["generator"], **kwargs)
+
+    def save_to_preset(self, path, metadata=None, model_card=None):
+        """Writes a pipeline preset: the reader settings, and the generator (a shipped preset's name is kept
+        as a name; any other generator is saved in the folder's `generator/`)."""
+        from keras_animegan.utils import safe_files
+
+        os.makedirs(path, exist_ok=True)
+        generator = self.generator_preset
+        if generator is None or generator not in presets.list_presets():
+            self.generator.save_to_preset(os.path.join(path, "generator"))
+            generator = "generator"
+        config = {"format_version": presets.FORMAT_VERSION, "class_name": CLASS_NAME,
+                  "config": {"generator": generator, "readers": self.calibration.get_config()}}
+        safe_files.write_json(os.path.join(path, presets.CONFIG_FILE), config, indent=2)
+        metadata = {"class_name": CLASS_NAME, **(metadata or {})}
+        safe_files.write_json(os.path.join(path, presets.METADATA_FILE), metadata, indent=2)
+        card = model_card if model_card is not None else (
+            f"# {metadata.get('name', 'Photo2Avatar')}\n\n{metadata.get('description', '')}\n\n"
+            f"Generator: `{generator}`. Reader settings: `{json.dumps(self.calibration.get_config())}`.\n")
+        safe_files.write_text(os.path.join(path, presets.CARD_FILE), card)
+        return path
+
+    # ------------------------------------------------------------------ reading
+    def read(self, photo):
+        """The `Reading` of a uint8 RGB photo (H, W, 3).
+
+        Raises:
+            NoFaceError: the face mesh found no face.
+        """
+        image = _as_photo(photo)
+        result = self.face_mesh(image)
+        if not result.found:
+            raise NoFaceError("No face found in the photo (a face should be upright and at least about "
+                              "64 pixels wide).")
+        measurements = measure(image, result.landmarks)
+        tags = self.calibration.tags(measurements, self.vocabulary)
+        smile = self.calibration.flags(measurements)["smile"]
+        return Reading(tags, measurements, bool(smile), photo_seed(image))
+
+    def merge_tags(self, read_tags, override=None):
+        """`read_tags` with the user's `override` tags put over them, group by group (flags are added).
+
+        `"no_glasses"` / `"no_mustache"` (any `no_<flag>`) turn a read flag off.
+        """
+        if not override:
+            return list(read_tags)
+        if isinstance(override, str):
+            override = [override]
+        from keras_animegan.utils.tags import split_tags
+
+        override = split_tags(override)
+        off = {t[3:] for t in override if t.startswith("no_") and t[3:] in self.vocabulary.flags}
+        given = self.vocabulary.parse([t for t in override if not (t.startswith("no_") and t[3:] in off)])
+        groups = {self.vocabulary.groups[self.vocabulary.index[t]] for t in given} - {"flag"}
+        kept = [t for t in read_tags if t not in off
+                and (self.vocabulary.groups[self.vocabulary.index[t]] not in groups)]
+        return sorted(set(kept) | set(given), key=self.vocabulary.index.get)
+
+    # ------------------------------------------------------------------ drawing
+    def draw(self, tags, seed):
+        """The avatar (uint8 (S, S, 3)) of `tags` and `seed`."""
+        from keras_animegan.utils.pixels import to_uint8
+
+        images = self.generator.sample(1, seed=int(seed), tags=list(tags))
+        return to_uint8(np.asarray(images))[0]
+
+    def __call__(self, photo, seed=None, tags=None):
+        """`(avatar, tags)` of a photo: avatar uint8 (S, S, 3), tags the list it was drawn from.
+
+        Args:
+            photo: uint8 RGB (H, W, 3), a file path, or a PIL image.
+            seed: None (default): the photo's own seed, so the same photo gives the same avatar; an int for
+                another avatar of the same tags.
+            tags: tags to put over the ones read (`["blue_hair"]`, `"no_glasses"`).
+
+        Raises:
+            NoFaceError: no face in the photo.
+        """
+        reading = self.read(photo)
+        chosen = self.merge_tags(reading.tags, tags)
+        return self.draw(chosen, reading.seed if seed is None else seed), chosen
+
+
+def _as_photo(photo):
+    if isinstance(photo, (str, os.PathLike)):
+        from keras_animegan.utils.decoding import read_image_file
+
+        return read_image_file(os.fspath(photo))
+    image = np.asarray(photo)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
+    if image.ndim != 3 or image.shape[-1] not in (3, 4):
+        raise ValueError(f"A photo is an RGB image (H, W, 3); got shape {image.shape}.")
+    if image.dtype != np.uint8:
+        if np.issubdtype(image.dtype, np.floating) and image.size and image.max() <= 1.0 and image.min() >= 0.0:
+            image = np.round(image * 255.0)
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(image[..., :3])
+
+
+def pipeline_config(preset):
+    """The parsed config of `preset` when it is a pipeline preset, else None."""
+    try:
+        config = presets.load_config(preset)
+    except ValueError:
+        return None
+    return copy.deepcopy(config) if config.get("class_name") == CLASS_NAME else None
