@@ -4,7 +4,7 @@
     python -m benchmarks.photo2avatar_preset     # then writes the preset's files from it
 
 The preset's `config.json` (the generator's name and the reader settings) is the source; this script
-only describes it. The sample is the package's example photo (NASA's public-domain portrait of
+only describes it, and draws the README's first picture (`docs/images/photo2avatar_readme.png`). The sample is the package's example photo (NASA's public-domain portrait of
 Eileen Collins) beside its avatar, three other seeds of the same tags, and the same seed with tags
 put over the read ones.
 """
@@ -41,6 +41,26 @@ def sample_strip(pipeline, photo, size=192):
     return sheet, reading
 
 
+def readme_image(pipeline, photo, path, size=192):
+    """The README's first picture: a photo, its avatar (this preset) and its cartoon (`cartoongan_photo2anime`)."""
+    from PIL import Image
+    from PIL import ImageDraw
+
+    from keras_animegan.inference import Generator
+
+    avatar, tags = pipeline(photo)
+    square = Image.fromarray(photo).resize((size, size), Image.LANCZOS)
+    cartoon = Generator(preset="cartoongan_photo2anime").translate_image(np.asarray(square))
+    sheet = Image.new("RGB", (3 * size, size + 22), "white")
+    sheet.paste(square, (0, 0))
+    sheet.paste(Image.fromarray(avatar).resize((size, size), Image.LANCZOS), (size, 0))
+    sheet.paste(Image.fromarray(cartoon), (2 * size, 0))
+    draw = ImageDraw.Draw(sheet)
+    for k, label in enumerate(["photo (NASA)", "photo2avatar_64", "cartoongan_photo2anime"]):
+        draw.text((k * size + 4, size + 5), label, fill="black")
+    sheet.save(path)
+
+
 def card(metadata, results, reading):
     c, a, r = results["colour"], results["agreement"], results["readers"]
     return f"""# {NAME}
@@ -56,8 +76,8 @@ generator `{metadata["generator"]}` draws the avatar (its model card gives its d
 training). Every avatar in this style has the same head, so a person is told apart by these
 attributes, as in avatar makers.
 
-- Data and licences: those of `{metadata["generator"]}`: 10,000 DiceBear 'adventurer' avatars, CC BY
-  4.0, artwork by Lisa Wischofsky, via DiceBear. No photo was used to fit anything: the readers'
+- Data and licences: those of `{metadata["generator"]}`: 10,000 DiceBear 'adventurer' avatars,
+  CC BY 4.0, artwork by Lisa Wischofsky, via DiceBear. No photo was used to fit anything: the readers'
   regions and thresholds are set in face widths and CIELAB units, and the colour calibration is a
   lighting model (`keras_animegan/photo2avatar/calibration.py`).
 - Reader settings: `{json.dumps(metadata["reader_settings"])}`.
@@ -118,6 +138,7 @@ def main(argv=None):
                                              "seconds_per_photo", "machine", "photos")},
         "command": "python -m benchmarks.photo2avatar && python -m benchmarks.photo2avatar_preset",
     }
+    readme_image(pipeline, photo, os.path.join(os.path.dirname(HERE), "docs", "images", "photo2avatar_readme.png"))
     safe_files.write_json(os.path.join(folder, presets.METADATA_FILE), metadata, indent=2)
     safe_files.write_text(os.path.join(folder, presets.CARD_FILE), card(metadata, results, reading))
     print(f"wrote {folder}: metadata.json, model_card.md, sample.png (read: {', '.join(reading.tags)})")

@@ -277,7 +277,7 @@ TABLES = {
     "fine_tune": (fine_tune, ["presets/fine_tune_dcgan_avatars_64.json"]),
     "tag_accuracy": (tag_accuracy, ["tag_accuracy.json"]),
     "tagged_recipes": (tagged_recipes, ["tagged_recipes.json"]),
-    "photo2avatar": (photo2avatar, ["photo2avatar.json"]),
+    "photo_to_avatar": (photo2avatar, ["photo2avatar.json"]),
     "photo_quality": (photo_quality, ["photo_quality_2cpu.json"]),
     "speed": (speed, ["speed_2cpu.json"]),
     "speed_backends": (speed_backends, ["speed_2cpu.json"]),

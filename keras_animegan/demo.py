@@ -117,7 +117,66 @@ def check_upload(path, name, max_pixels=MAX_PIXELS):
         raise unreadable(name, error, max_pixels) from None
 
 
-class Demo:
+class MakeMyAvatar:
+    """The Make my avatar tab's work, numpy in and out (a part of `Demo`: its `avatar_maker` and lock)."""
+
+    def _need_avatar_maker(self):
+        if self.avatar_maker is None:
+            raise DemoError("This demo was started without a photo-to-avatar preset: start it with --preset "
+                            "photo2avatar_64.")
+        return self.avatar_maker
+
+    def avatar_controls(self):
+        """`({group: [tags...]}, [flags])` the Make my avatar tab offers (the pipeline generator's vocabulary)."""
+        vocabulary = self._need_avatar_maker().vocabulary
+        return {g: sorted(vocabulary.group_tags(g)) for g in vocabulary.group_names}, list(vocabulary.flags)
+
+    def make_avatar(self, photo):
+        """A photo -> `(photo beside its avatar, {group: tag read}, [flags read], seed, summary)`.
+
+        The summary says what was read (and whether the person smiles, which is read but not drawn).
+        """
+        from keras_animegan.photo2avatar import NoFaceError
+
+        maker = self._need_avatar_maker()
+        if photo is None:
+            raise DemoError("Upload a photo (or take one with the webcam) first.")
+        image = read_photo(photo) if isinstance(photo, (str, os.PathLike)) else np.asarray(photo, np.uint8)
+        if image.ndim != 3 or image.shape[-1] != 3:
+            raise DemoError(f"Expected an RGB image; got an array of shape {image.shape}.")
+        small = resize_longer_side(image, 4 * DISPLAY_SIZE) if max(image.shape[:2]) > 4 * DISPLAY_SIZE else image
+        try:
+            with self._lock:
+                reading = maker.read(small)
+                avatar = maker.draw(reading.tags, reading.seed)
+        except NoFaceError:
+            raise DemoError("No face found in the photo: use a photo with a clear, frontal face.") from None
+        vocabulary = maker.vocabulary
+        groups = {vocabulary.groups[vocabulary.index[t]]: t for t in reading.tags
+                  if vocabulary.groups[vocabulary.index[t]] != "flag"}
+        flags = [t for t in reading.tags if t in vocabulary.flags]
+        summary = "Read: " + ", ".join(reading.tags) + (" (smiling: read, not drawn)" if reading.smile else "")
+        side = resize_longer_side(small, DISPLAY_SIZE)
+        return (np.concatenate([_square(side, DISPLAY_SIZE), _enlarge(avatar, DISPLAY_SIZE)], axis=1), groups,
+                flags, reading.seed, summary)
+
+    def redraw_avatar(self, seed, *values):
+        """The avatar of the tab's controls: `seed`, one tag per group (in `avatar_controls` order), then the flags."""
+        maker = self._need_avatar_maker()
+        seed = _int(seed, "Seed", 0, 2**32 - 1)
+        groups = list(maker.vocabulary.group_names)
+        tags = [t for t in values[:len(groups)] if t and t != ANY] + [f for f in (values[len(groups)] or []) if f]
+        try:
+            tags = maker.vocabulary.parse(tags)
+        except ValueError as error:
+            raise DemoError(str(error)) from None
+        with self._lock:
+            avatar = maker.draw(tags, seed)
+        return _enlarge(avatar, DISPLAY_SIZE)
+
+
+
+class Demo(MakeMyAvatar):
     """What the tabs do, on loaded models (`inference.Generator`s): numpy in, numpy out.
 
     Args:
@@ -358,80 +417,24 @@ class Demo:
                 raise DemoError("No face found in the photo. Turn 'Crop to the face' off to translate the whole "
                                 "image, or use a photo with a clear, frontal face.")
             source = crop_face(small, result, size=DISPLAY_SIZE)
-            overlay = self._overlay(source, result, small.shape)
+            overlay = _overlay(source, result, small.shape)
         else:
             source = resize_longer_side(small, DISPLAY_SIZE)
         translated = self._translate_array(label, source)
         return np.concatenate([source, translated], axis=1), overlay
 
-    # ------------------------------------------------------------ make my avatar
-    def _need_avatar_maker(self):
-        if self.avatar_maker is None:
-            raise DemoError("This demo was started without a photo-to-avatar preset: start it with --preset "
-                            "photo2avatar_64.")
-        return self.avatar_maker
+def _overlay(crop, result, shape):
+    """The face crop with the face mesh's 468 landmarks (mapped into the crop) drawn on it."""
+    import cv2
 
-    def avatar_controls(self):
-        """`({group: [tags...]}, [flags])` the Make my avatar tab offers (the pipeline generator's vocabulary)."""
-        vocabulary = self._need_avatar_maker().vocabulary
-        return {g: sorted(vocabulary.group_tags(g)) for g in vocabulary.group_names}, list(vocabulary.flags)
+    from keras_animegan.landmarks import crop_transform
 
-    def make_avatar(self, photo):
-        """A photo -> `(photo beside its avatar, {group: tag read}, [flags read], seed, summary)`.
-
-        The summary says what was read (and whether the person smiles, which is read but not drawn).
-        """
-        from keras_animegan.photo2avatar import NoFaceError
-
-        maker = self._need_avatar_maker()
-        if photo is None:
-            raise DemoError("Upload a photo (or take one with the webcam) first.")
-        image = read_photo(photo) if isinstance(photo, (str, os.PathLike)) else np.asarray(photo, np.uint8)
-        if image.ndim != 3 or image.shape[-1] != 3:
-            raise DemoError(f"Expected an RGB image; got an array of shape {image.shape}.")
-        small = resize_longer_side(image, 4 * DISPLAY_SIZE) if max(image.shape[:2]) > 4 * DISPLAY_SIZE else image
-        try:
-            with self._lock:
-                reading = maker.read(small)
-                avatar = maker.draw(reading.tags, reading.seed)
-        except NoFaceError:
-            raise DemoError("No face found in the photo: use a photo with a clear, frontal face.") from None
-        vocabulary = maker.vocabulary
-        groups = {vocabulary.groups[vocabulary.index[t]]: t for t in reading.tags
-                  if vocabulary.groups[vocabulary.index[t]] != "flag"}
-        flags = [t for t in reading.tags if t in vocabulary.flags]
-        summary = "Read: " + ", ".join(reading.tags) + (" (smiling: read, not drawn)" if reading.smile else "")
-        side = resize_longer_side(small, DISPLAY_SIZE)
-        return (np.concatenate([_square(side, DISPLAY_SIZE), _enlarge(avatar, DISPLAY_SIZE)], axis=1), groups,
-                flags, reading.seed, summary)
-
-    def redraw_avatar(self, seed, *values):
-        """The avatar of the tab's controls: `seed`, one tag per group (in `avatar_controls` order), then the flags."""
-        maker = self._need_avatar_maker()
-        seed = _int(seed, "Seed", 0, 2**32 - 1)
-        groups = list(maker.vocabulary.group_names)
-        tags = [t for t in values[:len(groups)] if t and t != ANY] + [f for f in (values[len(groups)] or []) if f]
-        try:
-            tags = maker.vocabulary.parse(tags)
-        except ValueError as error:
-            raise DemoError(str(error)) from None
-        with self._lock:
-            avatar = maker.draw(tags, seed)
-        return _enlarge(avatar, DISPLAY_SIZE)
-
-    @staticmethod
-    def _overlay(crop, result, shape):
-        """The face crop with the face mesh's 468 landmarks (mapped into the crop) drawn on it."""
-        import cv2
-
-        from keras_animegan.landmarks import crop_transform
-
-        matrix, _ = crop_transform(result, shape[1], shape[0], size=crop.shape[0])
-        points = result.pixels(shape[1], shape[0]) @ matrix[:, :2].T + matrix[:, 2]
-        dots = crop.copy()
-        for x, y in points.round().astype(int):
-            cv2.circle(dots, (int(x), int(y)), 1, (40, 255, 40), -1, lineType=cv2.LINE_AA)
-        return cv2.addWeighted(dots, 0.75, crop, 0.25, 0.0)
+    matrix, _ = crop_transform(result, shape[1], shape[0], size=crop.shape[0])
+    points = result.pixels(shape[1], shape[0]) @ matrix[:, :2].T + matrix[:, 2]
+    dots = crop.copy()
+    for x, y in points.round().astype(int):
+        cv2.circle(dots, (int(x), int(y)), 1, (40, 255, 40), -1, lineType=cv2.LINE_AA)
+    return cv2.addWeighted(dots, 0.75, crop, 0.25, 0.0)
 
 
 def _is_pipeline(preset):

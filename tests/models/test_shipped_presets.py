@@ -23,6 +23,8 @@ from tests import testing
 
 SHIPPED = {"dcgan_avatars_64": DCGAN, "dcgan_tagged_avatars_64": TaggedDCGAN,
            "cyclegan_faces2avatars_64": CycleGAN, "cartoongan_photo2anime": CartoonGAN}
+#: Pipeline presets: no weights of their own (a shipped generator by name, and settings).
+PIPELINES = {"photo2avatar_64": "Photo2Avatar"}
 #: Files beyond the five every preset has: the tagged preset's grid per tag group.
 EXTRA_FILES = {"dcgan_tagged_avatars_64": ["grid_flags.png", "grid_hair_color.png", "grid_hair_length.png",
                                            "grid_skin.png"]}
@@ -62,7 +64,18 @@ def faces(count=4, seed=0):
 
 
 def test_the_shipped_presets_are_the_expected_ones():
-    assert sorted(keras_animegan.list_presets()) == sorted(SHIPPED)
+    assert sorted(keras_animegan.list_presets()) == sorted([*SHIPPED, *PIPELINES])
+    for name, class_name in PIPELINES.items():
+        folder = presets.preset_folder(name)
+        assert sorted(os.listdir(folder)) == ["config.json", "metadata.json", "model_card.md", "sample.png"], name
+        metadata = presets.load_metadata(name)
+        assert metadata["class_name"] == class_name and presets.load_config(name)["class_name"] == class_name
+        assert keras_animegan.list_presets(class_name)[name] == metadata["description"]
+        assert metadata["generator"] in SHIPPED  # the generator it names ships too
+        with open(os.path.join(folder, "model_card.md")) as f:
+            card = f.read()
+        assert "CC BY 4.0" in card and f"KID {metadata['measured']['kid'][0]:.4f}" in card
+        assert f"{metadata['measured']['colour']['skin_r']:.3f}" in card
     for name, cls in SHIPPED.items():
         folder = presets.preset_folder(name)
         assert sorted(os.listdir(folder)) == sorted(["config.json", "metadata.json", "model_card.md", "sample.png",
@@ -166,7 +179,7 @@ def test_every_preset_file_goes_into_the_wheel():
     parser = configparser.ConfigParser()
     parser.read(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "setup.cfg"))
     patterns = [p.strip() for p in parser["options.package_data"]["keras_animegan.presets"].split(",")]
-    for name in SHIPPED:
+    for name in [*SHIPPED, *PIPELINES]:
         for file in os.listdir(presets.preset_folder(name)):
             assert any(fnmatch.fnmatch(f"{name}/{file}", p) for p in patterns), f"{name}/{file} is not packaged"
 
