@@ -20,6 +20,9 @@ On each photo: the face mesh, the readers, the tags, the avatar (the photo's own
 5. KID (the project's protocol, subsets of min(500, n)) of the avatars against the avatar test split.
 6. CPU latency per photo: face mesh + readers + generator, one photo at a time, after one warm-up.
 
+7. The line-up (recorded by hand in the JSON's `lineup`): a person who saw the photo picks its
+   avatar out of five in the line-up grid, before reading the key.
+
 The photos stay outside the repository (the dev set's terms: measure only, never ship); the grid of
 16 photo | avatar pairs and the line-up grid are written to `--work_dir`. Results:
 `benchmarks/results/photo2avatar.json`.
@@ -184,7 +187,7 @@ def lineup_grid(photos, avatars, path, count=20, seed=7, size=96):
     return key
 
 
-def evaluate(preset, photos_path, labels_path, work_dir, with_kid=True):
+def evaluate(preset, photos_path, labels_path, work_dir, with_kid=True, lineup_seed=7):
     from keras_animegan.photo2avatar import NoFaceError
     from keras_animegan.photo2avatar import Photo2Avatar
     from benchmarks import tag_accuracy
@@ -201,7 +204,7 @@ def evaluate(preset, photos_path, labels_path, work_dir, with_kid=True):
         except NoFaceError:
             no_face.append(name)
             continue
-        avatar = pipeline.draw(reading.tags, reading.seed)
+        avatar = pipeline.draw(reading.tags, reading.seed, pipeline.expression(reading))
         seconds.append(time.perf_counter() - start)
         names.append(name)
         images.append(image)
@@ -258,6 +261,11 @@ def evaluate(preset, photos_path, labels_path, work_dir, with_kid=True):
                 shown = [bool(seen[i][tag]) for i in labelled]
             agreement[label] = balanced_accuracy(shown, truth)
 
+    if labelled and pipeline.smile_reader is not None:  # the expression: the hand label against the avatar's mouth
+        logits = np.asarray(pipeline.smile_reader.predict(avatars.astype(np.float32) / 127.5 - 1.0, verbose=0))[:, 0]
+        agreement["smile"] = balanced_accuracy([logits[i] > 0 for i in labelled],
+                                               [labels[names[i]]["smile"] for i in labelled])
+
     kid = None
     if with_kid:
         from benchmarks import photo_eval
@@ -266,7 +274,8 @@ def evaluate(preset, photos_path, labels_path, work_dir, with_kid=True):
 
     os.makedirs(work_dir, exist_ok=True)
     pairs_grid(images, avatars, tags, os.path.join(work_dir, "photo2avatar_pairs.png"))
-    key = lineup_grid(images, avatars, os.path.join(work_dir, "photo2avatar_lineup.png"))
+    np.savez_compressed(os.path.join(work_dir, "photo2avatar_avatars.npz"), avatars=avatars, names=np.array(names))
+    key = lineup_grid(images, avatars, os.path.join(work_dir, "photo2avatar_lineup.png"), seed=lineup_seed)
     with open(os.path.join(work_dir, "photo2avatar_lineup_key.json"), "w") as f:
         json.dump(key, f)
     counts = {}
@@ -291,15 +300,23 @@ def main(argv=None):
     parser.add_argument("--work_dir", default=os.path.join(os.path.dirname(os.path.dirname(HERE)), "qwork"))
     parser.add_argument("--json", default=os.path.join(RESULTS, "photo2avatar.json"))
     parser.add_argument("--no_kid", action="store_true")
+    parser.add_argument("--lineup_seed", type=int, default=7,
+                        help="Which photos and places the line-up grid uses (a fresh one for a fresh look).")
     args = parser.parse_args(argv)
     if not os.path.exists(args.photos):
         raise SystemExit(f"error: --photos {args.photos!r}: no such folder or zip.")
     import keras_animegan  # noqa: F401  (before TensorFlow: oneDNN)
 
-    out = evaluate(args.preset, args.photos, args.labels, args.work_dir, with_kid=not args.no_kid)
+    out = evaluate(args.preset, args.photos, args.labels, args.work_dir, with_kid=not args.no_kid,
+                   lineup_seed=args.lineup_seed)
     out.update(preset=args.preset, photo_set=os.path.basename(args.photos.rstrip("/")),
                machine=machine_line())
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    if os.path.exists(args.json):  # the line-up is a person's picks, recorded by hand: kept across reruns
+        with open(args.json) as f:
+            earlier = json.load(f)
+        if "lineup" in earlier:
+            out["lineup"] = earlier["lineup"]
     with open(args.json, "w") as f:
         json.dump(out, f, indent=2)
     from benchmarks import report

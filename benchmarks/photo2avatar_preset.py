@@ -82,6 +82,10 @@ attributes, as in avatar makers.
   lighting model (`keras_animegan/photo2avatar/calibration.py`).
 - Reader settings: `{json.dumps(metadata["reader_settings"])}`.
 - The same photo gives the same avatar (a seed from its pixels); `seed=` gives variants.
+- Expression: `smile_reader.npz` reads whether an avatar smiles (trained on the training avatars'
+  mouths, `benchmarks/avatar_smile_reader.py`); asked for `smile` or `no_smile`, the pipeline draws
+  the first of {metadata["candidates"]} seeds whose mouth matches. `match_smile` (here {str(metadata["match_smile"]).lower()})
+  gives every avatar the photo's own expression.
 - The sample: the package's example photo (NASA, public domain) read as
   `{", ".join(reading.tags)}`, its avatar, three other seeds, and blue hair and glasses put over it.
 
@@ -98,8 +102,7 @@ attributes, as in avatar makers.
   {r["glasses"]["auc"]:.3f} / {r["glasses"]["balanced_accuracy"]:.3f}, long hair {r["long_hair"]["auc"]:.3f} /
   {r["long_hair"]["balanced_accuracy"]:.3f}, facial hair {r["facial_hair"]["auc"]:.3f} /
   {r["facial_hair"]["balanced_accuracy"]:.3f} (a conservative threshold: a mustache is drawn only for
-  a clear beard), smile {r["smile"]["auc"]:.3f} / {r["smile"]["balanced_accuracy"]:.3f} (read and
-  reported; the generator has no smile tag).
+  a clear beard), smile {r["smile"]["auc"]:.3f} / {r["smile"]["balanced_accuracy"]:.3f}.
 - {results["seconds_per_photo"]["median"] * 1000:.0f} ms per photo (median) on {results["machine"]}.
 
 ## Limits
@@ -134,6 +137,8 @@ def main(argv=None):
         "class_name": "Photo2Avatar",
         "generator": pipeline.generator_preset,
         "reader_settings": pipeline.calibration.get_config(),
+        "candidates": pipeline.candidates,
+        "match_smile": pipeline.match_smile,
         "measured": {k: results[k] for k in ("colour", "readable", "agreement", "kid", "readers",
                                              "seconds_per_photo", "machine", "photos")},
         "command": "python -m benchmarks.photo2avatar && python -m benchmarks.photo2avatar_preset",

@@ -242,15 +242,29 @@ def photo2avatar_table(r):
     kid_cell = kid(r["kid"]) if r.get("kid") else ""
     main = markdown_table(
         ["photos (faces found)", "skin readable / hair readable", "skin L* r", "hair L* r",
-         "own photo in top 5 (chance)", "glasses agreement", "long-hair agreement", "KID", "s / photo (median)"],
+         "own photo in top 5 (chance)", "glasses agreement", "long-hair agreement", "smile agreement", "KID",
+         "s / photo (median)"],
         [[f"{r['photo_set']}: {r['photos']} ({r['faces_found']})",
           f"{r['readable']['skin']:.3f} / {r['readable']['hair_color']:.3f}", f"{c['skin_r']:.3f}",
           f"{c['hair_r']:.3f}", f"{c['top5']:.3f} ({c['top5_chance']:.3f})", number(a.get("glasses")),
-          number(a.get("long_hair")), kid_cell, f"{r['seconds_per_photo']['median']:.3f}"]])
+          number(a.get("long_hair")), number(a.get("smile")), kid_cell, f"{r['seconds_per_photo']['median']:.3f}"]])
     readers = markdown_table(["reader", "hand-labelled positives", "ROC AUC", "threshold", "balanced accuracy"],
                              [[name, v["positives"], number(v["auc"]), f"{v['threshold']:g}",
                                number(v["balanced_accuracy"])] for name, v in r["readers"].items()])
+    lineup = r.get("lineup")
+    if lineup:
+        readers += (f"\n\nLine-up: the photo's avatar picked out of five in {lineup['right']} of {lineup['of']} "
+                    f"(chance {lineup['chance'] * lineup['of']:g}).")
     return main + "\n\n" + readers
+
+
+def avatar_smile_reader():
+    """`benchmarks.avatar_smile_reader`: the reader that picks the avatar's expression, on the held-out avatars."""
+    r = load("avatar_smile_reader.json")
+    return markdown_table(["reader", "epochs", "train s", "test accuracy", "test balanced accuracy", "smiling share"],
+                          [["smile (the avatar's mouth)", r["epochs"], f"{r['train_seconds']:.0f}",
+                            f"{r['test_accuracy']:.3f}", f"{r['test_balanced_accuracy']:.3f}",
+                            f"{r['test_smiling_share']:.3f}"]])
 
 
 def photo2avatar():
@@ -278,6 +292,7 @@ TABLES = {
     "tag_accuracy": (tag_accuracy, ["tag_accuracy.json"]),
     "tagged_recipes": (tagged_recipes, ["tagged_recipes.json"]),
     "photo_to_avatar": (photo2avatar, ["photo2avatar.json"]),
+    "avatar_smile_reader": (avatar_smile_reader, ["avatar_smile_reader.json"]),
     "photo_quality": (photo_quality, ["photo_quality_2cpu.json"]),
     "speed": (speed, ["speed_2cpu.json"]),
     "speed_backends": (speed_backends, ["speed_2cpu.json"]),

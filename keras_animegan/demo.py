@@ -60,6 +60,8 @@ DEFAULT_PRESETS = ("dcgan_avatars_64", "dcgan_tagged_avatars_64", "cartoongan_ph
                    "photo2avatar_64")
 #: The Tags tab's choice for "draw this group from the training set".
 ANY = "(any)"
+#: The Make my avatar tab's expression control, beside the flags.
+SMILE = "smile"
 
 
 class DemoError(ValueError):
@@ -129,12 +131,12 @@ class MakeMyAvatar:
     def avatar_controls(self):
         """`({group: [tags...]}, [flags])` the Make my avatar tab offers (the pipeline generator's vocabulary)."""
         vocabulary = self._need_avatar_maker().vocabulary
-        return {g: sorted(vocabulary.group_tags(g)) for g in vocabulary.group_names}, list(vocabulary.flags)
+        return {g: sorted(vocabulary.group_tags(g)) for g in vocabulary.group_names}, list(vocabulary.flags) + [SMILE]
 
     def make_avatar(self, photo):
         """A photo -> `(photo beside its avatar, {group: tag read}, [flags read], seed, summary)`.
 
-        The summary says what was read (and whether the person smiles, which is read but not drawn).
+        The summary says what was read, smile included; `smile` is among the flags when the avatar was drawn smiling.
         """
         from keras_animegan.photo2avatar import NoFaceError
 
@@ -148,14 +150,16 @@ class MakeMyAvatar:
         try:
             with self._lock:
                 reading = maker.read(small)
-                avatar = maker.draw(reading.tags, reading.seed)
+                smile = maker.expression(reading)
+                avatar = maker.draw(reading.tags, reading.seed, smile)
         except NoFaceError:
             raise DemoError("No face found in the photo: use a photo with a clear, frontal face.") from None
         vocabulary = maker.vocabulary
         groups = {vocabulary.groups[vocabulary.index[t]]: t for t in reading.tags
                   if vocabulary.groups[vocabulary.index[t]] != "flag"}
-        flags = [t for t in reading.tags if t in vocabulary.flags]
-        summary = "Read: " + ", ".join(reading.tags) + (" (smiling: read, not drawn)" if reading.smile else "")
+        flags = [t for t in reading.tags if t in vocabulary.flags] + ([SMILE] if smile else [])
+        summary = "Read: " + ", ".join(reading.tags) + (", smiling" if reading.smile else ", not smiling") + (
+            "" if smile is not None else " (tick smile to draw the avatar smiling)")
         side = resize_longer_side(small, DISPLAY_SIZE)
         return (np.concatenate([_square(side, DISPLAY_SIZE), _enlarge(avatar, DISPLAY_SIZE)], axis=1), groups,
                 flags, reading.seed, summary)
@@ -165,13 +169,15 @@ class MakeMyAvatar:
         maker = self._need_avatar_maker()
         seed = _int(seed, "Seed", 0, 2**32 - 1)
         groups = list(maker.vocabulary.group_names)
-        tags = [t for t in values[:len(groups)] if t and t != ANY] + [f for f in (values[len(groups)] or []) if f]
+        flags = [f for f in (values[len(groups)] or []) if f]
+        tags = [t for t in values[:len(groups)] if t and t != ANY] + [f for f in flags if f != SMILE]
         try:
             tags = maker.vocabulary.parse(tags)
         except ValueError as error:
             raise DemoError(str(error)) from None
+        smile = True if SMILE in flags else (False if maker.match_smile else None)
         with self._lock:
-            avatar = maker.draw(tags, seed)
+            avatar = maker.draw(tags, seed, smile)
         return _enlarge(avatar, DISPLAY_SIZE)
 
 
@@ -630,7 +636,7 @@ def _avatar_tab(gr, demo):
         with gr.Row():
             pickers = [gr.Dropdown(choices, value=None, label=group.replace("_", " ").capitalize(),
                                    elem_id=f"avatar-{group}") for group, choices in groups.items()]
-            on = gr.CheckboxGroup(flags, value=[], label="Flags", elem_id="avatar-flags")
+            on = gr.CheckboxGroup(flags, value=[], label="Flags and expression", elem_id="avatar-flags")
             seed = gr.Number(0, label="Seed (the photo's own; change it for another face)", precision=0,
                              minimum=0, maximum=2**32 - 1, elem_id="avatar-seed")
         again = gr.Button("Draw again with these tags", elem_id="avatar-again")

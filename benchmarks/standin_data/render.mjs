@@ -1,6 +1,6 @@
 // Renders stand-in images as 64x64 PNG files: `node render.mjs avatars|faces FIRST LAST OUT_DIR`,
 // and the avatars' tags: `node render.mjs tags FIRST LAST OUT.csv` (no drawing: DiceBear reports the
-// options it picks for a seed in `toJson().extra`).
+// options it picks for a seed in `toJson().extra`), and their mouths: `node render.mjs mouths FIRST LAST OUT.csv`.
 //
 // avatars: DiceBear 9.4.3 "adventurer" (artwork by Lisa Wischofsky, CC BY 4.0), seed `adventurer-<n>`,
 //          a solid pastel background picked by DiceBear from PASTELS with the same seed.
@@ -91,9 +91,17 @@ function face(n) {
 }
 
 const [kind, first, last, outDir] = process.argv.slice(2);
-if (!["avatars", "faces", "tags"].includes(kind) || !outDir) {
-  console.error("usage: node render.mjs avatars|faces FIRST LAST OUT_DIR | node render.mjs tags FIRST LAST OUT.csv");
+if (!["avatars", "faces", "tags", "mouths"].includes(kind) || !outDir) {
+  console.error("usage: node render.mjs avatars|faces FIRST LAST OUT_DIR | node render.mjs tags|mouths FIRST LAST OUT.csv");
   process.exit(2);
+}
+if (kind === "mouths") { // the mouth DiceBear drew for each seed (variant01..30): the avatars' expressions
+  const rows = ["filename,mouth"];
+  for (let n = Number(first); n <= Number(last); n++) {
+    rows.push(`adventurer_${String(n).padStart(5, "0")}.png,${adventurerAvatar(n).toJson().extra.mouth}`);
+  }
+  fs.writeFileSync(outDir, rows.join("\n") + "\n");
+  process.exit(0);
 }
 if (kind === "tags") {
   const rows = ["filename,tags"];

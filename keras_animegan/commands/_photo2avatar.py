@@ -80,7 +80,8 @@ def _one(pipeline, image, name, output, args):
     except NoFaceError:
         return False
     tags = pipeline.merge_tags(reading.tags, args.tags)
-    avatar = pipeline.draw(tags, reading.seed if args.seed is None else args.seed)
+    smile = pipeline.expression(reading, args.tags)
+    avatar = pipeline.draw(tags, reading.seed if args.seed is None else args.seed, smile)
     if args.size:
         from PIL import Image
 
@@ -89,8 +90,9 @@ def _one(pipeline, image, name, output, args):
         avatar = np.asarray(Image.fromarray(avatar).resize((args.size, args.size), Image.LANCZOS))
     save(avatar, output)
     if args.show_tags:
-        extra = " (smiling)" if reading.smile else ""
-        print(f"{name}: {', '.join(tags)}{extra}")
+        expression = {True: ["smile"], False: ["no_smile"]}.get(smile, [])
+        read = "" if smile is not None else " (smiling)" if reading.smile else " (not smiling)"
+        print(f"{name}: {', '.join(tags + expression)}{read}")
     return True
 
 

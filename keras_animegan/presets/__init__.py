@@ -151,6 +151,10 @@ def _default_card(config, metadata):
 def model_class(preset):
     """The model class a preset was saved from (through Keras's serialization registry)."""
     config = load_config(preset)
+    if config.get("class_name") == "Photo2Avatar":
+        raise ValueError(f"Preset {preset!r} is a photo-to-avatar pipeline, not a GAN: load it with "
+                         f"keras_animegan.Photo2Avatar.from_preset({preset!r}), or run "
+                         f"`keras-animegan translate --preset {preset} PHOTO --output OUT`.")
     name = config.get("registered_name")
     cls = keras.saving.get_registered_object(name) if isinstance(name, str) else None
     if cls is None or not isinstance(cls, type):

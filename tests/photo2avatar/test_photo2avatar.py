@@ -175,6 +175,30 @@ def test_tags_put_over_the_read_ones(pipeline, photo):
     assert np.abs(blue.astype(int) - plain).mean() > 3
 
 
+def test_smile_and_no_smile_pick_the_avatars_expression(pipeline, photo):
+    """Asked for, the avatar is the first candidate seed's whose mouth the smile reader sees smiling (or not);
+    with `match_smile` the photo's own expression is asked for."""
+    assert pipeline.smile_reader is not None and pipeline.read(photo).smile and not pipeline.match_smile
+
+    def smiles(avatar):
+        return float(np.asarray(pipeline.smile_reader(avatar[None].astype(np.float32) / 127.5 - 1.0))[0, 0]) > 0
+
+    plain, tags = pipeline(photo)
+    smiling, same_tags = pipeline(photo, tags="smile")
+    straight, _ = pipeline(photo, tags=["no_smile"])
+    assert same_tags == tags and "smile" not in tags  # an expression, not a tag
+    assert smiles(smiling) and not smiles(straight)
+    np.testing.assert_array_equal(plain, pipeline.draw(tags, pipeline.read(photo).seed))  # the seed's own mouth
+    matching = Photo2Avatar(pipeline.generator, smile_reader=pipeline.smile_reader, match_smile=True)
+    np.testing.assert_array_equal(matching(photo)[0], smiling)  # she smiles
+    seeds = pipeline.candidate_seeds(123)
+    assert seeds[0] == 123 and len(set(seeds)) == pipeline.candidates == 6
+    one = Photo2Avatar(pipeline.generator, smile_reader=pipeline.smile_reader, candidates=1)
+    np.testing.assert_array_equal(one.draw(tags, 7, smile=True), one.draw(tags, 7))  # one seed: its own mouth
+    with pytest.raises(ValueError, match="candidates must be an integer from 1 to 64"):
+        Photo2Avatar(pipeline.generator, candidates=0)
+
+
 def test_a_photo_without_a_face_is_a_clear_error(pipeline):
     with pytest.raises(NoFaceError, match="No face found"):
         pipeline(np.full((120, 100, 3), 180, np.uint8))
@@ -186,7 +210,7 @@ def test_pipeline_presets_are_listed_saved_and_refused_where_a_gan_is_wanted(pip
     assert "photo2avatar_64" in keras_animegan.list_presets()
     assert list(keras_animegan.list_presets("Photo2Avatar")) == ["photo2avatar_64"]
     assert keras_animegan.Photo2Avatar is Photo2Avatar
-    with pytest.raises(ValueError, match="Photo2Avatar.*not a DCGAN|registered"):
+    with pytest.raises(ValueError, match="is a photo-to-avatar pipeline, not a GAN.*translate --preset photo2avatar_64"):
         keras_animegan.DCGAN.from_preset("photo2avatar_64")
     with pytest.raises(ValueError, match="holds a TaggedDCGAN, not a Photo2Avatar pipeline"):
         Photo2Avatar.from_preset("dcgan_tagged_avatars_64")
@@ -197,9 +221,11 @@ def test_pipeline_presets_are_listed_saved_and_refused_where_a_gan_is_wanted(pip
     loaded = Photo2Avatar.from_preset(folder)
     assert loaded.calibration.settings["glasses_edge"] == 1.0
     assert "glasses" in loaded.read(photo).tags  # the low threshold took effect
-    # A generator that is not a shipped preset is saved inside the folder.
-    own = Photo2Avatar(pipeline.generator, generator_preset=None).save_to_preset(str(tmp_path / "own"))
+    # A generator that is not a shipped preset is saved inside the folder, and the smile reader beside it.
+    own = Photo2Avatar(pipeline.generator, generator_preset=None,
+                       smile_reader=pipeline.smile_reader).save_to_preset(str(tmp_path / "own"))
     assert os.path.isfile(os.path.join(own, "generator", presets.CONFIG_FILE))
+    assert os.path.isfile(os.path.join(own, "smile_reader.npz"))
     np.testing.assert_array_equal(Photo2Avatar.from_preset(own)(photo)[0], pipeline(photo)[0])
 
 
@@ -253,6 +279,8 @@ def test_translate_errors_name_the_file_or_flag(photo_folder, tmp_path, capsys):
                              str(tmp_path / "o"), "--tags", "teal_hair")
     assert "--direction" in fails("translate", "--preset", "photo2avatar_64", str(photo_folder), "--output",
                                   str(tmp_path / "o"), "--direction", "ba")
+    assert "photo-to-avatar pipeline" in fails("generate", "--preset", "photo2avatar_64", "--output",
+                                               str(tmp_path / "g.png"))
     assert "--show_tags is for photo-to-avatar presets" in fails(
         "translate", "--preset", "cartoongan_photo2anime", str(photo_folder / "astronaut.jpg"), "--output",
         str(tmp_path / "c.png"), "--show_tags")
