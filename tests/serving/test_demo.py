@@ -433,12 +433,17 @@ def test_the_page_generates_and_translates_in_chromium(server, browser, photos, 
         assert os.path.getsize(os.path.join(shots, name)) > 10_000
 
 
+def _upload_and_run(page, tab, prefix, photo):
+    """Opens `tab`, uploads `photo` into `#<prefix>-input`, clicks `#<prefix>-button`: the output image's size."""
+    page.get_by_role("tab", name=tab).click()
+    page.locator(f"#{prefix}-input input[type=file]").set_input_files(photo)
+    page.locator(f"#{prefix}-input img").wait_for(state="visible")
+    page.locator(f"#{prefix}-button").click()
+    return _wait_for_image(page, f"{prefix}-output")
+
+
 def _translate_in_the_page(page, photos, shots):
-    page.get_by_role("tab", name="Translate").click()
-    page.locator("#translate-input input[type=file]").set_input_files(photos["astronaut"])
-    page.locator("#translate-input img").wait_for(state="visible")
-    page.locator("#translate-button").click()
-    assert _wait_for_image(page, "translate-output") == [512, 256]
+    assert _upload_and_run(page, "Translate", "translate", photos["astronaut"]) == [512, 256]
     page.screenshot(path=os.path.join(shots, "demo_translate.png"), full_page=True)
 
     page.locator("#translate-input input[type=file]").set_input_files(photos["text"])
@@ -450,11 +455,7 @@ def _translate_in_the_page(page, photos, shots):
 
 
 def _make_avatar_in_the_page(page, photos, shots):
-    page.get_by_role("tab", name="Make my avatar").click()
-    page.locator("#avatar-input input[type=file]").set_input_files(photos["astronaut"])
-    page.locator("#avatar-input img").wait_for(state="visible")
-    page.locator("#avatar-button").click()
-    assert _wait_for_image(page, "avatar-output") == [512, 256]
+    assert _upload_and_run(page, "Make my avatar", "avatar", photos["astronaut"]) == [512, 256]
     page.get_by_text("Read: ").first.wait_for(timeout=30_000)
     page.locator("#avatar-again").click()
     assert _wait_for_image(page, "avatar-redrawn") == [256, 256]
