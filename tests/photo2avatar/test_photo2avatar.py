@@ -281,6 +281,10 @@ def test_translate_errors_name_the_file_or_flag(photo_folder, tmp_path, capsys):
                                   str(tmp_path / "o"), "--direction", "ba")
     assert "photo-to-avatar pipeline" in fails("generate", "--preset", "photo2avatar_64", "--output",
                                                str(tmp_path / "g.png"))
+    assert cli_main(["tags", "--preset", "photo2avatar_64"]) == 0  # the generator's tags, and the expressions
+    lines = capsys.readouterr().out.splitlines()
+    assert "blue_hair\thair_color" in lines and "glasses\tflag" in lines and lines[-2:] == [
+        "smile\texpression", "no_smile\texpression"]
     assert "--show_tags is for photo-to-avatar presets" in fails(
         "translate", "--preset", "cartoongan_photo2anime", str(photo_folder / "astronaut.jpg"), "--output",
         str(tmp_path / "c.png"), "--show_tags")
