@@ -30,7 +30,6 @@ The photos stay outside the repository (the dev set's terms: measure only, never
 
 import argparse
 import csv
-import io
 import json
 import os
 import sys
@@ -102,13 +101,12 @@ def avatar_regions(work_dir, count=3000):
     """Boolean (64, 64) masks of the avatars' skin and hair pixels (see the module docstring)."""
     from benchmarks import tag_accuracy
 
-    folder = kid_protocol.split_folder("avatars_train", work_dir)
     from keras_animegan.data import ImageSource
+    from keras_animegan.utils.pixels import to_uint8
 
-    files = list(ImageSource(folder).files)[:count]
-    rows = tag_accuracy.split_tags(files)
-    images = [np.asarray(decode_file(os.path.join(folder, f))) for f in files]
-    values = lightness(images)
+    folder = kid_protocol.split_folder("avatars_train", work_dir)
+    rows = tag_accuracy.split_tags(list(ImageSource(folder).files)[:count])
+    values = lightness(to_uint8(kid_protocol.load_images(folder, limit=count)))
 
     def explained(group_of_row):
         groups = np.asarray([group_of_row(r) for r in rows])
@@ -121,13 +119,6 @@ def avatar_regions(work_dir, count=3000):
     skin = explained(lambda r: next(t for t in r if t.endswith("_skin")))
     hair = explained(lambda r: next(t for t in r if t.endswith("_hair") and t not in ("long_hair", "short_hair")))
     return skin > 0.8, hair > 0.5
-
-
-def decode_file(path):
-    from keras_animegan.utils.decoding import decode_image as decode_image_bytes
-
-    with open(path, "rb") as f:
-        return decode_image_bytes(f.read())
 
 
 def retrieval_top5(photo_features, avatar_features):
@@ -238,13 +229,7 @@ def evaluate(preset, photos_path, labels_path, work_dir, with_kid=True, lineup_s
               "top5_chance": 5 / len(names)}
 
     # What the avatar tag reader sees in the avatars.
-    from keras_animegan.utils.tags import TagVocabulary
-
-    train_images, train_files = tag_accuracy.split_images(tag_accuracy.SPLIT_TRAIN[0], work_dir)
-    train_rows = tag_accuracy.split_tags(train_files)
-    vocabulary = TagVocabulary.from_rows(train_rows)
-    network, _ = tag_accuracy.train_reader(vocabulary, train_images, vocabulary.encode_rows(train_rows),
-                                           os.path.join(work_dir, "tag_reader.weights.h5"))
+    network, vocabulary, _ = tag_accuracy.trained_reader(work_dir)
     seen = tag_accuracy.read(network, vocabulary, avatars.astype(np.float32) / 127.5 - 1.0)
     asked = [{"skin": next(t for t in ts if t.endswith("_skin")),
               "hair_color": next(t for t in ts if t.endswith("_hair") and t not in ("long_hair", "short_hair"))}

@@ -124,6 +124,18 @@ def train_reader(vocabulary, images, labels, path, epochs=10):
     return network, time.time() - start
 
 
+def trained_reader(work_dir):
+    """`(reader, vocabulary, seconds it trained or None)`: the reader of the training split, cached in `work_dir`."""
+    from keras_animegan.utils.tags import TagVocabulary
+
+    train_images, train_files = split_images(SPLIT_TRAIN[0], work_dir)
+    train_rows = split_tags(train_files)
+    vocabulary = TagVocabulary.from_rows(train_rows)
+    network, seconds = train_reader(vocabulary, train_images, vocabulary.encode_rows(train_rows),
+                                    os.path.join(work_dir, "tag_reader.weights.h5"))
+    return network, vocabulary, seconds
+
+
 def read(network, vocabulary, images):
     """Per image: `{group: predicted tag}` and `{flag: on}` by the reader."""
     logits = network.predict(np.asarray(images, np.float32), batch_size=200, verbose=0)
@@ -290,14 +302,9 @@ def evaluate(model, work_dir, grids_dir, with_kid=True, consistency_samples=800)
     """Every number of this benchmark for a `TaggedDCGAN` (see the module docstring), grids in `grids_dir`."""
     kid_protocol.SPLITS.setdefault(SPLIT_TEST[0], (kid_protocol.AVATARS, SPLIT_TEST[1], SPLIT_TEST[2]))
 
-    from keras_animegan.utils.tags import TagVocabulary
-
-    train_images, train_files = split_images(SPLIT_TRAIN[0], work_dir)
+    network, vocabulary, reader_seconds = trained_reader(work_dir)
     test_images, test_files = split_images(SPLIT_TEST[0], work_dir)
-    train_rows, test_rows = split_tags(train_files), split_tags(test_files)
-    vocabulary = TagVocabulary.from_rows(train_rows)
-    reader_path = os.path.join(work_dir, "tag_reader.weights.h5")
-    network, reader_seconds = train_reader(vocabulary, train_images, vocabulary.encode_rows(train_rows), reader_path)
+    test_rows = split_tags(test_files)
     reader = agreement(read(network, vocabulary, test_images), truth(vocabulary, test_rows), vocabulary)
     print("[reader on the test split]", json.dumps(reader), flush=True)
 

@@ -141,12 +141,7 @@ class MakeMyAvatar:
         from keras_animegan.photo2avatar import NoFaceError
 
         maker = self._need_avatar_maker()
-        if photo is None:
-            raise DemoError("Upload a photo (or take one with the webcam) first.")
-        image = read_photo(photo) if isinstance(photo, (str, os.PathLike)) else np.asarray(photo, np.uint8)
-        if image.ndim != 3 or image.shape[-1] != 3:
-            raise DemoError(f"Expected an RGB image; got an array of shape {image.shape}.")
-        small = resize_longer_side(image, 4 * DISPLAY_SIZE) if max(image.shape[:2]) > 4 * DISPLAY_SIZE else image
+        small = photo_array(photo)
         try:
             with self._lock:
                 reading = maker.read(small)
@@ -181,7 +176,6 @@ class MakeMyAvatar:
         return _enlarge(avatar, DISPLAY_SIZE)
 
 
-
 class Demo(MakeMyAvatar):
     """What the tabs do, on loaded models (`inference.Generator`s): numpy in, numpy out.
 
@@ -211,6 +205,7 @@ class Demo(MakeMyAvatar):
         """
         from keras_animegan.inference import Generator
         from keras_animegan.inference import UserError
+        from keras_animegan.photo2avatar.pipeline import is_pipeline_preset
         from keras_animegan.presets import list_presets
 
         if not presets and not models:
@@ -219,7 +214,7 @@ class Demo(MakeMyAvatar):
         generator, tagged, translators, avatar_maker = None, None, {}, None
         sources = [("--preset", p) for p in presets or ()] + [("--model", m) for m in models or ()]
         for flag, source in sources:
-            if flag == "--preset" and _is_pipeline(source):
+            if flag == "--preset" and is_pipeline_preset(source):
                 if avatar_maker is not None:
                     raise DemoError(f"--preset {source!r}: the demo takes one photo-to-avatar preset.")
                 from keras_animegan.photo2avatar import Photo2Avatar
@@ -408,11 +403,7 @@ class Demo(MakeMyAvatar):
         label = translator or next(iter(self.translators))
         if label not in self.translators:
             raise DemoError(f"Unknown translator {label!r}; this demo has: {', '.join(self.translators)}.")
-        image = read_photo(photo) if isinstance(photo, (str, os.PathLike)) else np.asarray(photo, np.uint8)
-        if image.ndim != 3 or image.shape[-1] != 3:
-            raise DemoError(f"Expected an RGB image; got an array of shape {image.shape}.")
-        # The networks work at 64-256 px: shrink big photos first (bounds time and memory).
-        small = resize_longer_side(image, 4 * DISPLAY_SIZE) if max(image.shape[:2]) > 4 * DISPLAY_SIZE else image
+        small = photo_array(photo)
         overlay = None
         if crop:
             from keras_animegan.landmarks import crop_face
@@ -429,6 +420,18 @@ class Demo(MakeMyAvatar):
         translated = self._translate_array(label, source)
         return np.concatenate([source, translated], axis=1), overlay
 
+
+def photo_array(photo):
+    """A tab's photo (a path, checked by `read_photo`, or a uint8 RGB array) as uint8 RGB, its long side at most
+    4 x `DISPLAY_SIZE` (the networks work at 64-256 px: shrinking big photos first bounds time and memory)."""
+    if photo is None:
+        raise DemoError("Upload a photo (or take one with the webcam) first.")
+    image = read_photo(photo) if isinstance(photo, (str, os.PathLike)) else np.asarray(photo, np.uint8)
+    if image.ndim != 3 or image.shape[-1] != 3:
+        raise DemoError(f"Expected an RGB image; got an array of shape {image.shape}.")
+    return resize_longer_side(image, 4 * DISPLAY_SIZE) if max(image.shape[:2]) > 4 * DISPLAY_SIZE else image
+
+
 def _overlay(crop, result, shape):
     """The face crop with the face mesh's 468 landmarks (mapped into the crop) drawn on it."""
     import cv2
@@ -441,12 +444,6 @@ def _overlay(crop, result, shape):
     for x, y in points.round().astype(int):
         cv2.circle(dots, (int(x), int(y)), 1, (40, 255, 40), -1, lineType=cv2.LINE_AA)
     return cv2.addWeighted(dots, 0.75, crop, 0.25, 0.0)
-
-
-def _is_pipeline(preset):
-    from keras_animegan.photo2avatar.pipeline import pipeline_config
-
-    return pipeline_config(preset) is not None
 
 
 def _enlarge(image, size):

@@ -15,16 +15,11 @@ from keras_animegan.utils.decoding import read_image_file
 IMAGE_ONLY_FLAGS = {"direction": "--direction", "crop_faces": "--crop_faces", "crop_size": "--crop_size"}
 
 
-def is_pipeline(preset):
-    """Whether `preset` names a pipeline preset (photo -> tags -> avatar)."""
-    from keras_animegan.photo2avatar.pipeline import pipeline_config
-
-    return preset is not None and pipeline_config(preset) is not None
-
-
 def check_flags(args):
     """`--show_tags`, `--tags` and `--seed` are a pipeline's; `--direction` and `--crop_*` a translator's."""
-    pipeline = is_pipeline(args.preset)
+    from keras_animegan.photo2avatar.pipeline import is_pipeline_preset
+
+    pipeline = is_pipeline_preset(args.preset)
     if pipeline:
         for attribute, flag in IMAGE_ONLY_FLAGS.items():
             if getattr(args, attribute) not in (None, False):
@@ -60,9 +55,9 @@ def run(args, source):
         image = read_image_file(source, args.max_pixels)
     except Exception as error:  # noqa: BLE001 - Pillow raises several kinds for a bad file
         raise UserError(f"INPUT {source!r} is not a readable image: {error}") from None
-    output = args.output
-    if os.path.isdir(output) or not output.lower().endswith(IMAGE_EXTENSIONS):
-        output = os.path.join(output, os.path.splitext(os.path.basename(source))[0] + ".png")
+    from keras_animegan.commands.translate import output_file
+
+    output = output_file(source, args.output)
     written = _one(pipeline, image, source, output, args)
     if not written:
         raise UserError(f"INPUT {source!r}: no face found (the face should be upright and at least about 64 pixels "
@@ -97,12 +92,10 @@ def _one(pipeline, image, name, output, args):
 
 
 def _folder(pipeline, source, args):
+    from keras_animegan.commands.translate import image_names
     from keras_animegan.commands.translate import output_names
 
-    names = sorted(os.path.relpath(os.path.join(root, f), source)
-                   for root, _, files in os.walk(source) for f in files if is_image_name(f))
-    if not names:
-        raise UserError(f"INPUT {source!r} holds no images ({', '.join(IMAGE_EXTENSIONS)}).")
+    names = image_names(source)
     outputs = output_names(names)
     unreadable, no_face, written = [], [], 0
     for name in progress(names, desc="photo2avatar"):

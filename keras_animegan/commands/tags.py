@@ -22,11 +22,11 @@ class TagsCommand(Command):
         parser.add_argument("--preset", default=None, help="A shipped preset name or a preset folder, instead of MODEL.")
 
     def run(self, args):
-        from keras_animegan.commands._photo2avatar import is_pipeline
         from keras_animegan.inference import Generator
+        from keras_animegan.photo2avatar.pipeline import is_pipeline_preset
 
         extra = ""
-        if is_pipeline(args.preset):  # a photo-to-avatar preset: its generator's tags, and the expressions
+        if is_pipeline_preset(args.preset):  # a photo-to-avatar preset: its generator's tags, and the expressions
             from keras_animegan.photo2avatar import Photo2Avatar
 
             try:

@@ -171,20 +171,32 @@ def translate_file(model, source, output, crop, size, max_pixels):
         image = read_image_file(source, max_pixels)
     except Exception as error:  # noqa: BLE001 - Pillow raises several kinds for a bad file
         raise UserError(f"INPUT {source!r} is not a readable image: {error}") from None
-    if os.path.isdir(output) or not output.lower().endswith(IMAGE_EXTENSIONS):
-        output = os.path.join(output, _output_name(os.path.basename(source)))
+    output = output_file(source, output)
     save(translate_one(model, image, crop, size), output)
     print(f"Wrote {output}{crop.report() if crop else ''}.")
     return 0
 
 
-def translate_folder(model, source, output, crop, size=None, max_pixels=DEFAULT_MAX_PIXELS):
+def output_file(source, output):
+    """Where one INPUT file's result goes: OUTPUT if it names an image file, else `<OUTPUT>/<stem>.png`."""
+    if os.path.isdir(output) or not output.lower().endswith(IMAGE_EXTENSIONS):
+        return os.path.join(output, _output_name(os.path.basename(source)))
+    return output
+
+
+def image_names(source):
+    """The images of the folder `source` (searched recursively), relative to it, sorted; an error when none."""
     names = sorted(
         os.path.relpath(os.path.join(root, f), source)
         for root, _, files in os.walk(source) for f in files if is_image_name(f)
     )
     if not names:
         raise UserError(f"INPUT {source!r} holds no images ({', '.join(IMAGE_EXTENSIONS)}).")
+    return names
+
+
+def translate_folder(model, source, output, crop, size=None, max_pixels=DEFAULT_MAX_PIXELS):
+    names = image_names(source)
     outputs = output_names(names)
     skipped, written = [], 0
     for name in progress(names, desc="translate"):

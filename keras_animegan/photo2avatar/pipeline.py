@@ -1,6 +1,5 @@
 """`Photo2Avatar`: a face photo in, that person's avatar out (face mesh -> attribute readers -> tags -> generator)."""
 
-import copy
 import dataclasses
 import json
 import os
@@ -266,10 +265,9 @@ def _as_photo(photo):
     return np.ascontiguousarray(image[..., :3])
 
 
-def pipeline_config(preset):
-    """The parsed config of `preset` when it is a pipeline preset, else None."""
+def is_pipeline_preset(preset):
+    """Whether `preset` (a name or folder, or None) is a pipeline preset; False for anything else, unknown ones too."""
     try:
-        config = presets.load_config(preset)
+        return preset is not None and presets.load_config(preset).get("class_name") == CLASS_NAME
     except ValueError:
-        return None
-    return copy.deepcopy(config) if config.get("class_name") == CLASS_NAME else None
+        return False

@@ -42,8 +42,6 @@ UPPER_LIP = 13
 LOWER_LIP = 14
 UPPER_LIP_SKIN = 164  # between the nose and the upper lip
 CHIN_CENTER = 175
-RIGHT_EYE_LOW = 145
-LEFT_EYE_LOW = 374
 RIGHT_EYE_CENTER = (33, 133)
 LEFT_EYE_CENTER = (362, 263)
 #: Photos are scaled so the face (points 234 to 454) is this many pixels wide before reading.
@@ -94,10 +92,6 @@ class Measurements:
     glasses: float
     facial_hair: float
     smile: float
-
-    def as_dict(self):
-        return {k: (list(map(float, v)) if isinstance(v, tuple) else float(v))
-                for k, v in dataclasses.asdict(self).items()}
 
 
 def _median(lab, mask):
