@@ -49,17 +49,28 @@ def start_server(export_dir, port, model, *flags, timeout=180.0, **popen):
     return start_until_ready(command, f"http://127.0.0.1:{port}/v1/models/{model}", timeout, **popen)[0]
 
 
-def run_worker(command, timeout, env=None):
-    """Runs a worker process; its result is the JSON of its last `RESULT ` line, else `{"error": ...}`."""
+def run_worker(command, timeout, env=None, with_output=False):
+    """Runs a worker process; its result is the JSON of its last `RESULT ` line, else `{"error": ...}`
+    (`(result, its standard output)` with `with_output`)."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
-        return {"error": f"timeout after {timeout} s"}
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
-    return {"error": (done.stderr or done.stdout)[-800:]}
+        result, output = {"error": f"timeout after {timeout} s"}, ""
+    else:
+        output = done.stdout
+        result = next((json.loads(line[len("RESULT "):]) for line in reversed(output.splitlines())
+                       if line.startswith("RESULT ")), None)
+        if result is None:
+            result = {"error": (done.stderr or done.stdout)[-800:]}
+    return (result, output) if with_output else result
+
+
+def save_json(path, result):
+    """Writes a benchmark's result to `path` (None: nowhere)."""
+    if path:
+        with open(path, "w") as f:
+            json.dump(result, f, indent=2)
 
 
 def report(result):

@@ -86,6 +86,14 @@ def speed():
     return f"{r['machine']}. {bench.peak_text(r)}\n\n{bench.table(r)}"
 
 
+def conv_layers():
+    """`benchmarks.conv_layers`: each convolution of the 128 px CycleGAN alone, in TensorFlow and PyTorch."""
+    from benchmarks import conv_layers as bench
+
+    r = load("conv_layers_2cpu.json")
+    return f"{r['machine']}.\n\n{bench.table(r)}"
+
+
 def speed_backends():
     """`benchmarks.speed`: each Keras backend of every row, beside PyTorch's best configuration."""
     from benchmarks import speed as bench
@@ -296,6 +304,7 @@ TABLES = {
     "photo_quality": (photo_quality, ["photo_quality_2cpu.json"]),
     "speed": (speed, ["speed_2cpu.json"]),
     "speed_backends": (speed_backends, ["speed_2cpu.json"]),
+    "conv_layers": (conv_layers, ["conv_layers_2cpu.json"]),
     "serving": (serving, ["serving_2cpu.json"]),
     "serving_limits": (serving_limits, ["serving_limits.json"]),
     "serving_stalled": (serving_stalled, ["serving_stalled.json"]),

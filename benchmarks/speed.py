@@ -31,7 +31,6 @@ Rows: DCGAN 64 px, batch 128; CycleGAN 128 px (6 residual blocks), batch 1; and 
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -420,9 +419,7 @@ def main(argv=None, prog=None):
     }
     summarize(result)
     print(f"\n{peak_text(result)}\n\n{table(result)}\n\n{backends_table(result)}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
+    harness.save_json(args.json, result)
     return 0
 
 

@@ -91,3 +91,34 @@ def test_the_machine_is_described_from_the_machine_itself(monkeypatch):
     assert "Keras 3." in text and "nothing -" in text and text.endswith(", fp32")
     monkeypatch.setattr("builtins.open", lambda *a, **k: (_ for _ in ()).throw(OSError("no /proc")))
     assert machine.cpu_name()  # the platform's name when /proc/cpuinfo cannot be read
+
+
+def test_the_layer_benchmark_names_the_onednn_kernel_of_each_layer():
+    """`benchmarks.conv_layers` reads which oneDNN implementation ran each layer's convolutions from the worker's
+    ONEDNN_VERBOSE lines (only `exec` lines after the layer's marker count), and weighs each layer by its passes."""
+    from benchmarks import conv_layers
+
+    stem, residual = list(conv_layers.LAYERS)[0], "generator residual 3x3, 256->256"
+    log = "\n".join([
+        "onednn_verbose,v1,primitive,exec,cpu,convolution,x64:gemm:jit,forward_training,src:f32,,1.0",  # before any
+        f"LAYER {stem}",
+        "onednn_verbose,v1,primitive,create:cache_miss,cpu,convolution,jit:avx2,backward_weights,src,,0.1",
+        "onednn_verbose,v1,primitive,exec,cpu,convolution,x64:gemm:jit,forward_training,src:f32,,4.0",
+        "onednn_verbose,v1,primitive,exec,cpu,reorder,jit:uni,undef,src:f32,,0.1",
+        f"LAYER {residual}",
+        "onednn_verbose,v1,primitive,exec,cpu,convolution,brg_conv_fwd:avx2,forward_training,src:f32,,2.0",
+        "onednn_verbose,v1,primitive,exec,cpu,convolution,jit:avx2,backward_weights,src:f32,,3.0",
+    ])
+    found = conv_layers.implementations(log)
+    assert found == {stem: ["x64:gemm:jit forward_training"],
+                     residual: ["brg_conv_fwd:avx2 forward_training", "jit:avx2 backward_weights"]}
+    timings = {name: {"forward_ms": 1.0, "backward_ms": 2.0} for name in conv_layers.LAYERS}
+    result = {"layers": {"tensorflow_onednn": timings, "torch": {"error": "not installed"}},
+              "onednn_implementations": found}
+    text = conv_layers.table(result)
+    passes = sum(spec[-1] for spec in conv_layers.LAYERS.values())
+    assert passes == 6 * (6 + 12) + 6 * 4  # 6 generator passes of 18 convs (12 in residual blocks), 6 D passes of 4
+    step_row = next(line for line in text.splitlines() if line.startswith("| step ms"))
+    assert f" {2 * passes} " in step_row  # fwd+bwd 2 ms x passes
+    assert "torch" not in text.split("\n")[0]  # a configuration that failed has no column
+    assert "x64:gemm:jit forward_training" in text and "brg_conv_fwd:avx2" in text
