@@ -19,19 +19,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from benchmarks import kid_protocol  # noqa: E402
+from benchmarks import tag_accuracy  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MOUTHS = os.path.join(HERE, "standin_data", "anime_avatars_64_mouths.csv")
 
 
 def labelled(split, work_dir, mouths):
-    from keras_animegan.data import ImageSource
     from keras_animegan.photo2avatar.expression import SMILING_MOUTHS
 
-    folder = kid_protocol.split_folder(split, work_dir)
-    files = list(ImageSource(folder).files)
-    images = kid_protocol.load_images(folder)
+    images, files = tag_accuracy.split_images(split, work_dir)
     return images, np.array([mouths[f] in SMILING_MOUTHS for f in files], np.float32)
 
 
@@ -49,9 +46,8 @@ def main(argv=None):
 
     with open(MOUTHS, newline="") as f:
         mouths = {row["filename"]: row["mouth"] for row in csv.DictReader(f)}
-    kid_protocol.SPLITS.setdefault("avatars_test_tags", (kid_protocol.AVATARS, 10000, 11999))
-    train_x, train_y = labelled("avatars_train", args.work_dir, mouths)
-    test_x, test_y = labelled("avatars_test_tags", args.work_dir, mouths)
+    train_x, train_y = labelled(tag_accuracy.SPLIT_TRAIN, args.work_dir, mouths)
+    test_x, test_y = labelled(tag_accuracy.SPLIT_TEST, args.work_dir, mouths)
     keras.utils.set_random_seed(0)
     network = expression.smile_reader()
     network.compile(keras.optimizers.Adam(1e-3), loss=keras.losses.BinaryCrossentropy(from_logits=True))

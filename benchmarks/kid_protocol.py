@@ -29,6 +29,7 @@ SPLITS = {
     "avatars_train": (AVATARS, 0, 9999),
     "avatars_embedded": (AVATARS, 0, 1999),  # what the package embeds
     "avatars_test": (AVATARS, 10000, 10999),  # the KID reference set
+    "avatars_test_tags": (AVATARS, 10000, 11999),  # the whole test split: tag and smile readers are scored on it
     "faces_train": (FACES, 0, 4999),
     "faces_embedded": (FACES, 0, 999),
     "faces_test": (FACES, 5000, 5999),

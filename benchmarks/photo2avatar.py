@@ -195,7 +195,7 @@ def evaluate(preset, photos_path, labels_path, work_dir, with_kid=True, lineup_s
         except NoFaceError:
             no_face.append(name)
             continue
-        avatar = pipeline.draw(reading.tags, reading.seed, pipeline.expression(reading))
+        avatar, _, _ = pipeline.render(reading)
         seconds.append(time.perf_counter() - start)
         names.append(name)
         images.append(image)

@@ -39,8 +39,9 @@ from benchmarks import kid_protocol  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
-SPLIT_TRAIN = ("avatars_train", 0, 9999)
-SPLIT_TEST = ("avatars_test_tags", 10000, 11999)
+#: The splits (`kid_protocol.SPLITS`): the reader trains on the avatar train split and is scored on the test split.
+SPLIT_TRAIN = "avatars_train"
+SPLIT_TEST = "avatars_test_tags"
 #: The groups the acceptance reads, and the flag.
 GROUPS = ("hair_color", "skin", "hair_length")
 FLAGS = ("glasses",)
@@ -128,7 +129,7 @@ def trained_reader(work_dir):
     """`(reader, vocabulary, seconds it trained or None)`: the reader of the training split, cached in `work_dir`."""
     from keras_animegan.utils.tags import TagVocabulary
 
-    train_images, train_files = split_images(SPLIT_TRAIN[0], work_dir)
+    train_images, train_files = split_images(SPLIT_TRAIN, work_dir)
     train_rows = split_tags(train_files)
     vocabulary = TagVocabulary.from_rows(train_rows)
     network, seconds = train_reader(vocabulary, train_images, vocabulary.encode_rows(train_rows),
@@ -300,10 +301,8 @@ def load_model(args):
 
 def evaluate(model, work_dir, grids_dir, with_kid=True, consistency_samples=800):
     """Every number of this benchmark for a `TaggedDCGAN` (see the module docstring), grids in `grids_dir`."""
-    kid_protocol.SPLITS.setdefault(SPLIT_TEST[0], (kid_protocol.AVATARS, SPLIT_TEST[1], SPLIT_TEST[2]))
-
     network, vocabulary, reader_seconds = trained_reader(work_dir)
-    test_images, test_files = split_images(SPLIT_TEST[0], work_dir)
+    test_images, test_files = split_images(SPLIT_TEST, work_dir)
     test_rows = split_tags(test_files)
     reader = agreement(read(network, vocabulary, test_images), truth(vocabulary, test_rows), vocabulary)
     print("[reader on the test split]", json.dumps(reader), flush=True)

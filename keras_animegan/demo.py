@@ -145,8 +145,7 @@ class MakeMyAvatar:
         try:
             with self._lock:
                 reading = maker.read(small)
-                smile = maker.expression(reading)
-                avatar = maker.draw(reading.tags, reading.seed, smile)
+                avatar, _, smile = maker.render(reading)
         except NoFaceError:
             raise DemoError("No face found in the photo: use a photo with a clear, frontal face.") from None
         vocabulary = maker.vocabulary

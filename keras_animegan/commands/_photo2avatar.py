@@ -74,9 +74,7 @@ def _one(pipeline, image, name, output, args):
         reading = pipeline.read(image)
     except NoFaceError:
         return False
-    tags = pipeline.merge_tags(reading.tags, args.tags)
-    smile = pipeline.expression(reading, args.tags)
-    avatar = pipeline.draw(tags, reading.seed if args.seed is None else args.seed, smile)
+    avatar, tags, smile = pipeline.render(reading, args.seed, args.tags)
     if args.size:
         from PIL import Image
 

@@ -235,9 +235,21 @@ class Photo2Avatar:
         Raises:
             NoFaceError: no face in the photo.
         """
-        reading = self.read(photo)
+        avatar, chosen, _ = self.render(self.read(photo), seed, tags)
+        return avatar, chosen
+
+    def render(self, reading, seed=None, tags=None):
+        """`(avatar, tags, expression)` of a `Reading`: what `__call__` draws for the photo it was read from, and
+        the expression drawn (`smile` / `no_smile` asked for, else the photo's with `match_smile`, else None).
+
+        Args:
+            reading: a `Reading` (`read`).
+            seed: as in `__call__`.
+            tags: as in `__call__`.
+        """
         chosen = self.merge_tags(reading.tags, tags)
-        return self.draw(chosen, reading.seed if seed is None else seed, self.expression(reading, tags)), chosen
+        smile = self.expression(reading, tags)
+        return self.draw(chosen, reading.seed if seed is None else seed, smile), chosen, smile
 
     def expression(self, reading, tags=None):
         """The expression to draw: `smile` / `no_smile` from `tags`, else the photo's with `match_smile`, else None

@@ -188,6 +188,9 @@ def test_smile_and_no_smile_pick_the_avatars_expression(pipeline, photo):
     straight, _ = pipeline(photo, tags=["no_smile"])
     assert same_tags == tags and "smile" not in tags  # an expression, not a tag
     assert smiles(smiling) and not smiles(straight)
+    rendered, rendered_tags, expression = pipeline.render(pipeline.read(photo), tags="smile")
+    assert expression is True and rendered_tags == tags
+    np.testing.assert_array_equal(rendered, smiling)  # what the call draws, from the reading
     np.testing.assert_array_equal(plain, pipeline.draw(tags, pipeline.read(photo).seed))  # the seed's own mouth
     matching = Photo2Avatar(pipeline.generator, smile_reader=pipeline.smile_reader, match_smile=True)
     np.testing.assert_array_equal(matching(photo)[0], smiling)  # she smiles
