@@ -11,6 +11,17 @@ from keras_animegan.models.patch_discriminator import patch_discriminator
 from keras_animegan.models.image_pool import ImagePool
 
 
+def _per_sample(network):
+    """Whether `network` computes each image of a batch apart: no batch-statistics layer inside."""
+    layers = [network]
+    while layers:
+        layer = layers.pop()
+        if isinstance(layer, keras.layers.BatchNormalization):
+            return False
+        layers.extend(getattr(layer, "layers", []))
+    return True
+
+
 @keras.saving.register_keras_serializable(package="keras_animegan")
 @register_model("cyclegan", trainer="keras_animegan.train.cyclegan:CycleGANTrainer",
                 description="unpaired image-to-image (A <-> B)")
@@ -152,10 +163,35 @@ class CycleGAN(GANModel):
             return data
         raise ValueError(f"CycleGAN expects batches (a, b) or (a, b, weight_a); got {len(data)} elements.")
 
+    @property
+    def calls_together(self):
+        """Whether a network's calls on several batches in one step run as one call on their concatenation.
+
+        They do when no network has batch statistics (the defaults normalize each
+        image apart), which gives the same outputs, gradients and losses with
+        fewer, larger convolutions: G_ab(a) with G_ab(b) for the identity term,
+        G_ba(b) with G_ba(a), and each discriminator on real and pooled images.
+        A network with `BatchNormalization` keeps separate calls, as in the paper.
+        """
+        return all(_per_sample(getattr(self, name)) for name in self.network_names)
+
+    def _call_each(self, network, batches, training=True):
+        """`[network(x) for x in batches]`, as one call when `calls_together`."""
+        if not self.calls_together:
+            return [network(x, training=training) for x in batches]
+        outputs = network(ops.concatenate(batches, axis=0), training=training)
+        split, start = [], 0
+        for x in batches:
+            size = ops.shape(x)[0]
+            split.append(outputs[start:start + size])
+            start = start + size
+        return split
+
     def generator_losses(self, real_a, real_b, weight_a=None, training=True):
         """All generator-side terms for one batch; returns (total, dict of terms, fake_a, fake_b)."""
-        fake_b = self.generator_ab(real_a, training=training)
-        fake_a = self.generator_ba(real_b, training=training)
+        identity = self.lambda_identity > 0
+        fake_b, *same_b = self._call_each(self.generator_ab, [real_a, real_b][:1 + identity], training)
+        fake_a, *same_a = self._call_each(self.generator_ba, [real_b, real_a][:1 + identity], training)
         rec_a = self.generator_ba(fake_b, training=training)
         rec_b = self.generator_ab(fake_a, training=training)
         terms = {
@@ -165,9 +201,9 @@ class CycleGAN(GANModel):
             "cycle_b": weighted_l1(rec_b, real_b),
         }
         total = terms["adv_ab"] + terms["adv_ba"] + self.lambda_cycle * (terms["cycle_a"] + terms["cycle_b"])
-        if self.lambda_identity > 0:
-            terms["identity_a"] = weighted_l1(self.generator_ba(real_a, training=training), real_a)
-            terms["identity_b"] = weighted_l1(self.generator_ab(real_b, training=training), real_b)
+        if identity:
+            terms["identity_a"] = weighted_l1(same_a[0], real_a)
+            terms["identity_b"] = weighted_l1(same_b[0], real_b)
             total += self.lambda_cycle * self.lambda_identity * (terms["identity_a"] + terms["identity_b"])
         return total, terms, fake_a, fake_b
 
@@ -192,20 +228,21 @@ class CycleGAN(GANModel):
         pooled_b = self.pool_b(ops.stop_gradient(fake_b), seed=self.step_seed(salt=11, per_replica=False))
 
         def discriminator_loss():
+            fakes_a, fakes_b = self.augment_images(pooled_a, 4), self.augment_images(pooled_b, 5)
             penalty = 0.0
-            if self.r1_gamma:
+            if self.r1_gamma:  # the penalty needs the real images' own call
                 r1_a, real_logits_a = self.r1_penalty(self.discriminator_a, real_a, salt=2)
                 r1_b, real_logits_b = self.r1_penalty(self.discriminator_b, real_b, salt=3)
+                fake_logits_a = self.discriminator_a(fakes_a, training=True)
+                fake_logits_b = self.discriminator_b(fakes_b, training=True)
                 penalty = r1_a + r1_b
             else:
-                real_logits_a = self.discriminator_a(self.augment_images(real_a, 2), training=True)
-                real_logits_b = self.discriminator_b(self.augment_images(real_b, 3), training=True)
-            d_a_loss = self.discriminator_loss_fn(
-                real_logits_a, self.discriminator_a(self.augment_images(pooled_a, 4), training=True)
-            )
-            d_b_loss = self.discriminator_loss_fn(
-                real_logits_b, self.discriminator_b(self.augment_images(pooled_b, 5), training=True)
-            )
+                real_logits_a, fake_logits_a = self._call_each(
+                    self.discriminator_a, [self.augment_images(real_a, 2), fakes_a])
+                real_logits_b, fake_logits_b = self._call_each(
+                    self.discriminator_b, [self.augment_images(real_b, 3), fakes_b])
+            d_a_loss = self.discriminator_loss_fn(real_logits_a, fake_logits_a)
+            d_b_loss = self.discriminator_loss_fn(real_logits_b, fake_logits_b)
             return self.scale_loss_for_replicas(d_a_loss + d_b_loss + penalty, self.d_optimizer), d_a_loss, d_b_loss
 
         (_, d_a_loss, d_b_loss), grads = self.differentiate(discriminator_loss, self.discriminator_trainable_variables)

@@ -1,6 +1,7 @@
 """CycleGAN with tiny networks built once for the module."""
 
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -158,3 +159,32 @@ def test_train_step_uses_the_weight_map_for_the_a_cycle():
     # fit takes (a, b, weight_a) batches.
     history = model.fit(tf.data.Dataset.from_tensors((a, b, zeros)).repeat(), epochs=1, steps_per_epoch=1, verbose=0)
     assert history.history["cycle_a"][0] == 0.0
+
+
+class SeparateCalls(CycleGAN):
+    calls_together = False  # each network call on its own batch, as in the paper's step
+
+
+def test_calls_together_train_as_separate_calls_do():
+    # One call on real and identity (or real and pooled) batches must be exact, not an approximation.
+    together, separate = tiny_cyclegan(), SeparateCalls(
+        image_size=SIZE, base_filters=4, num_blocks=1, num_disc_layers=2, pool_size=3, seed=0)
+    assert together.calls_together
+    separate.set_weights(together.get_weights())
+    data = tf.data.Dataset.from_tensors(batches()).repeat()
+    # SGD, so the weights show the gradients (Adam's first step is ±lr for any gradient, even rounding noise).
+    histories = [testing.fit_steps(model, data, NETWORKS, steps=2, g_optimizer=keras.optimizers.SGD(0.1),
+                                   d_optimizer=keras.optimizers.SGD(0.1))[1].history
+                 for model in (together, separate)]
+    for name in together.loss_names:
+        assert histories[0][name][0] == pytest.approx(histories[1][name][0], rel=1e-4, abs=1e-6), name
+    for name in NETWORKS:
+        for mine, theirs in zip(getattr(together, name).get_weights(), getattr(separate, name).get_weights()):
+            np.testing.assert_allclose(mine, theirs, atol=1e-5, err_msg=name)
+
+
+def test_a_network_with_batch_statistics_keeps_separate_calls():
+    inner = keras.Sequential([keras.layers.Conv2D(3, 3, padding="same"), keras.layers.BatchNormalization()])
+    inputs = keras.Input((SIZE, SIZE, 3))
+    generator = keras.Model(inputs, inner(inputs))
+    assert not tiny_cyclegan(generator_ab=generator).calls_together
