@@ -12,6 +12,9 @@ weights (a backpropagated pass, as in training), in its own process per configur
 - TensorFlow with Eigen (`TF_ENABLE_ONEDNN_OPTS=0`);
 - PyTorch eager, NCHW and channels-last.
 
+TensorFlow runs each layer as the model builds it: the generator's head is a `NarrowConv2D`, whose
+gradients in training are two matrix products (`keras_animegan.backend.narrow_conv`).
+
 `per step` is how many times a CycleGAN train step runs the layer with gradients (6 generator passes:
 2 translations, 2 reconstructions, 2 identities; 6 discriminator passes: 2 in the generators' step,
 4 in the discriminators'; the residual 3x3 convolution is in 12 places per generator); `step ms`
@@ -48,6 +51,7 @@ CONFIGS = {  # name -> (framework, environment)
     "torch": ("torch", {}),
     "torch_channels_last": ("torch", {}),
 }
+NARROW = {"generator head 7x7, 64->3"}  # built as `NarrowConv2D` (TensorFlow)
 
 
 def best_ms(call, repeats=10, windows=3):
@@ -61,13 +65,15 @@ def best_ms(call, repeats=10, windows=3):
     return best * 1e3
 
 
-def tensorflow_layer(size, cin, cout, kernel, stride, padding, transposed):
+def tensorflow_layer(size, cin, cout, kernel, stride, padding, transposed, narrow=False):
     import keras_animegan  # noqa: F401  (before TensorFlow: oneDNN)
     import keras
     import tensorflow as tf
 
-    layer = (keras.layers.Conv2DTranspose if transposed else keras.layers.Conv2D)(cout, kernel, strides=stride,
-                                                                                 padding=padding)
+    from keras_animegan.layers import NarrowConv2D
+
+    kind = keras.layers.Conv2DTranspose if transposed else NarrowConv2D if narrow else keras.layers.Conv2D
+    layer = kind(cout, kernel, strides=stride, padding=padding)
     x = tf.random.stateless_normal((1, size, size, cin), (0, 1))
     layer(x)
 
@@ -79,7 +85,7 @@ def tensorflow_layer(size, cin, cout, kernel, stride, padding, transposed):
     def backward(x):
         with tf.GradientTape() as tape:
             tape.watch(x)
-            y = layer(x)
+            y = layer(x, training=True)
             loss = tf.reduce_sum(y * y)
         return tape.gradient(loss, [x] + layer.trainable_variables)
 
@@ -117,7 +123,7 @@ def worker(config):
     for name, (size, cin, cout, kernel, stride, padding, transposed, _) in LAYERS.items():
         print(f"LAYER {name}", flush=True)  # the oneDNN log lines after this one are this layer's
         if framework == "tensorflow":
-            forward, backward = tensorflow_layer(size, cin, cout, kernel, stride, padding, transposed)
+            forward, backward = tensorflow_layer(size, cin, cout, kernel, stride, padding, transposed, name in NARROW)
         else:
             forward, backward = torch_layer(size, cin, cout, kernel, stride, padding, transposed,
                                             config == "torch_channels_last")

@@ -22,7 +22,7 @@ ALLOWED = {
     "keras_animegan.utils": set(),
     "keras_animegan.version": set(),
     "keras_animegan.backend": set(),
-    "keras_animegan.layers": set(),
+    "keras_animegan.layers": {"keras_animegan.backend"},
     "keras_animegan.losses": set(),
     "keras_animegan.landmarks": {"keras_animegan.utils"},
     "keras_animegan.metrics": {"keras_animegan.models"},

@@ -15,6 +15,8 @@ differ, they call the functions here, which come from one module per backend
   `tf.distribute` on TensorFlow; one program on JAX and PyTorch.
 - `apply_gradients(optimizer, grads, variables)`: `optimizer.apply`, but a `LossScaleOptimizer`
   (fp16) on JAX updates through its `stateless_apply`.
+- `narrow_conv(x, kernel)`: a stride-1 "valid" conv to few channels (an RGB head), differentiated as
+  two matrix products on TensorFlow, whose CPU conv gradients are slow there.
 - `train_step(model, *args)`: Keras calls `train_step(data)` on TensorFlow and PyTorch and
   `train_step(state, data)` on JAX; both end in the model's stateful `gan_step(data)`.
 
@@ -52,4 +54,5 @@ train_step = _impl.train_step
 after_compile = _impl.after_compile
 stateful = _impl.stateful
 apply_gradients = _impl.apply_gradients
+narrow_conv = _impl.narrow_conv
 

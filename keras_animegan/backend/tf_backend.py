@@ -23,6 +23,28 @@ def input_gradients(fn, x):
     return outputs, tape.gradient(first_output(outputs), x)
 
 
+def narrow_conv(x, kernel):
+    """`tf.nn.conv2d(x, kernel, 1, "VALID")`, whose gradients are two matrix products (see `common`)."""
+    return _narrow_conv(x, tf.convert_to_tensor(kernel))
+
+
+@tf.custom_gradient
+def _narrow_conv(x, kernel):
+    k, _, channels_in, channels_out = kernel.shape
+
+    def grad(dy):
+        # At each input position, dy at the offset of every tap: (N * H_in * W_in, k * k * C_out).
+        taps = tf.concat([tf.pad(dy, [[0, 0], [i, k - 1 - i], [j, k - 1 - j], [0, 0]])
+                          for i in range(k) for j in range(k)], axis=-1)
+        taps = tf.reshape(taps, (-1, k * k * channels_out))
+        flat_kernel = tf.reshape(tf.transpose(kernel, [2, 0, 1, 3]), (channels_in, k * k * channels_out))
+        dx = tf.reshape(tf.matmul(taps, flat_kernel, transpose_b=True), tf.shape(x))
+        dkernel = tf.matmul(tf.reshape(x, (-1, channels_in)), taps, transpose_a=True)
+        return dx, tf.transpose(tf.reshape(dkernel, (channels_in, k, k, channels_out)), [1, 2, 0, 3])
+
+    return tf.nn.conv2d(x, kernel, 1, "VALID"), grad
+
+
 def fold_in(seed, data):
     return tf.random.experimental.stateless_fold_in(tf.cast(seed, tf.int32), tf.cast(data, tf.int32))
 

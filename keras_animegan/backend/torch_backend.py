@@ -10,6 +10,7 @@ from keras_animegan.backend.common import apply_gradients  # noqa: F401
 from keras_animegan.backend.common import cross_replica_mean  # noqa: F401
 from keras_animegan.backend.common import first_output
 from keras_animegan.backend.common import gather_replicas  # noqa: F401
+from keras_animegan.backend.common import narrow_conv  # noqa: F401
 from keras_animegan.backend.common import num_replicas  # noqa: F401
 from keras_animegan.backend.common import replica_id  # noqa: F401
 from keras_animegan.backend.common import stateful  # noqa: F401

@@ -3,6 +3,7 @@
 import keras
 from keras import layers
 
+from keras_animegan.layers import NarrowConv2D
 from keras_animegan.layers import gan_normal
 from keras_animegan.layers import output_dtype
 from keras_animegan.models.cartoon_norm import cartoon_norm
@@ -49,5 +50,5 @@ def cartoon_generator(image_size=256, base_filters=64, num_blocks=8, norm="insta
         x = layers.Conv2D(filters, 3, padding="same", kernel_initializer=init, name=f"up{i}_conv2")(x)
         x = cartoon_norm(norm, f"up{i}_norm")(x)
         x = layers.ReLU()(x)
-    x = layers.Conv2D(3, 7, padding="same", kernel_initializer=init, name="to_rgb")(x)
+    x = NarrowConv2D(3, 7, padding="same", kernel_initializer=init, name="to_rgb")(x)
     return keras.Model(photos, layers.Activation("tanh", dtype=output_dtype(), name="tanh")(x), name=name)

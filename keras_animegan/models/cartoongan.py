@@ -205,15 +205,15 @@ class CartoonGAN(GANModel):
         generated = ops.stop_gradient(self.generator(photo, training=True))
 
         def discriminator_loss():
-            if self.r1_gamma:
+            fakes = [self.augment_images(generated, 1), self.augment_images(smoothed, 2)]
+            if self.r1_gamma:  # the penalty needs the real images' own call
                 penalty, real_logits = self.r1_penalty(self.discriminator, cartoon, salt=0)
+                generated_logits, smoothed_logits = self.call_each(self.discriminator, fakes)
             else:
-                penalty, real_logits = 0.0, self.discriminator(self.augment_images(cartoon, 0), training=True)
-            d_loss = (
-                self.real_term(real_logits)
-                + self.fake_term(self.discriminator(self.augment_images(generated, 1), training=True))
-                + self.fake_term(self.discriminator(self.augment_images(smoothed, 2), training=True))
-            )
+                penalty = 0.0
+                real_logits, generated_logits, smoothed_logits = self.call_each(
+                    self.discriminator, [self.augment_images(cartoon, 0)] + fakes)
+            d_loss = self.real_term(real_logits) + self.fake_term(generated_logits) + self.fake_term(smoothed_logits)
             return self.scale_loss_for_replicas(d_loss + penalty, self.d_optimizer), d_loss
 
         (_, d_loss), grads = self.differentiate(discriminator_loss, self.discriminator_trainable_variables)

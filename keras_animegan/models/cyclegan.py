@@ -11,17 +11,6 @@ from keras_animegan.models.patch_discriminator import patch_discriminator
 from keras_animegan.models.image_pool import ImagePool
 
 
-def _per_sample(network):
-    """Whether `network` computes each image of a batch apart: no batch-statistics layer inside."""
-    layers = [network]
-    while layers:
-        layer = layers.pop()
-        if isinstance(layer, keras.layers.BatchNormalization):
-            return False
-        layers.extend(getattr(layer, "layers", []))
-    return True
-
-
 @keras.saving.register_keras_serializable(package="keras_animegan")
 @register_model("cyclegan", trainer="keras_animegan.train.cyclegan:CycleGANTrainer",
                 description="unpaired image-to-image (A <-> B)")
@@ -163,35 +152,11 @@ class CycleGAN(GANModel):
             return data
         raise ValueError(f"CycleGAN expects batches (a, b) or (a, b, weight_a); got {len(data)} elements.")
 
-    @property
-    def calls_together(self):
-        """Whether a network's calls on several batches in one step run as one call on their concatenation.
-
-        They do when no network has batch statistics (the defaults normalize each
-        image apart), which gives the same outputs, gradients and losses with
-        fewer, larger convolutions: G_ab(a) with G_ab(b) for the identity term,
-        G_ba(b) with G_ba(a), and each discriminator on real and pooled images.
-        A network with `BatchNormalization` keeps separate calls, as in the paper.
-        """
-        return all(_per_sample(getattr(self, name)) for name in self.network_names)
-
-    def _call_each(self, network, batches, training=True):
-        """`[network(x) for x in batches]`, as one call when `calls_together`."""
-        if not self.calls_together:
-            return [network(x, training=training) for x in batches]
-        outputs = network(ops.concatenate(batches, axis=0), training=training)
-        split, start = [], 0
-        for x in batches:
-            size = ops.shape(x)[0]
-            split.append(outputs[start:start + size])
-            start = start + size
-        return split
-
     def generator_losses(self, real_a, real_b, weight_a=None, training=True):
         """All generator-side terms for one batch; returns (total, dict of terms, fake_a, fake_b)."""
         identity = self.lambda_identity > 0
-        fake_b, *same_b = self._call_each(self.generator_ab, [real_a, real_b][:1 + identity], training)
-        fake_a, *same_a = self._call_each(self.generator_ba, [real_b, real_a][:1 + identity], training)
+        fake_b, *same_b = self.call_each(self.generator_ab, [real_a, real_b][:1 + identity], training)
+        fake_a, *same_a = self.call_each(self.generator_ba, [real_b, real_a][:1 + identity], training)
         rec_a = self.generator_ba(fake_b, training=training)
         rec_b = self.generator_ab(fake_a, training=training)
         terms = {
@@ -237,9 +202,9 @@ class CycleGAN(GANModel):
                 fake_logits_b = self.discriminator_b(fakes_b, training=True)
                 penalty = r1_a + r1_b
             else:
-                real_logits_a, fake_logits_a = self._call_each(
+                real_logits_a, fake_logits_a = self.call_each(
                     self.discriminator_a, [self.augment_images(real_a, 2), fakes_a])
-                real_logits_b, fake_logits_b = self._call_each(
+                real_logits_b, fake_logits_b = self.call_each(
                     self.discriminator_b, [self.augment_images(real_b, 3), fakes_b])
             d_a_loss = self.discriminator_loss_fn(real_logits_a, fake_logits_a)
             d_b_loss = self.discriminator_loss_fn(real_logits_b, fake_logits_b)

@@ -8,6 +8,7 @@ from keras import ops
 from keras_animegan import backend as gan_backend
 from keras_animegan.losses import get_adversarial_loss
 from keras_animegan.models.augment import parse_policy
+from keras_animegan.models.batched_calls import BatchedCalls
 from keras_animegan.models.ema import EMAGenerators
 from keras_animegan.models.regularizers import DiscriminatorRegularizers
 from keras_animegan.models.replicas import ReplicaMath
@@ -21,7 +22,7 @@ def _loss_scaled(optimizer):
 
 
 @keras.saving.register_keras_serializable(package="keras_animegan")
-class GANModel(ConfigAndPresets, EMAGenerators, DiscriminatorRegularizers, ReplicaMath, keras.Model):
+class GANModel(BatchedCalls, ConfigAndPresets, EMAGenerators, DiscriminatorRegularizers, ReplicaMath, keras.Model):
     """Base class for the GANs of keras-animegan.
 
     A `GANModel` owns its sub-networks (named in `network_names`), one

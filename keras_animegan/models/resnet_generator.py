@@ -7,6 +7,7 @@ from keras_animegan.layers import gan_normal
 from keras_animegan.layers import output_dtype
 from keras_animegan.layers import ReflectionPadding2D
 from keras_animegan.layers import instance_norm
+from keras_animegan.layers import NarrowConv2D
 from keras_animegan.layers import residual_block
 
 
@@ -46,6 +47,6 @@ def resnet_generator(image_size=256, base_filters=64, num_blocks=9, name="genera
         x = instance_norm(f"up{i}_in")(x)
         x = layers.ReLU()(x)
     x = ReflectionPadding2D(3, name="head_pad")(x)
-    x = layers.Conv2D(3, 7, kernel_initializer=init, name="head_conv")(x)
+    x = NarrowConv2D(3, 7, kernel_initializer=init, name="head_conv")(x)
     outputs = layers.Activation("tanh", dtype=output_dtype(), name="tanh")(x)
     return keras.Model(images, outputs, name=name)

@@ -4,6 +4,7 @@ import keras
 from keras import layers
 
 from keras_animegan.layers import BilinearUpsampling2x
+from keras_animegan.layers import NarrowConv2D
 from keras_animegan.layers import gan_normal
 from keras_animegan.layers import output_dtype
 
@@ -49,5 +50,5 @@ def unet_generator(image_size=None, base_filters=32, num_blocks=4, name="generat
     x = BilinearUpsampling2x(name="up1_resize")(x)
     x = layers.Add(name="up1_skip")([x, f0])
     x = conv(x, base_filters, 3, "up1_conv2")
-    x = layers.Conv2D(3, 7, padding="same", kernel_initializer=init, name="to_rgb")(x)
+    x = NarrowConv2D(3, 7, padding="same", kernel_initializer=init, name="to_rgb")(x)
     return keras.Model(photos, layers.Activation("tanh", dtype=output_dtype(), name="tanh")(x), name=name)

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_animegan.layers import NarrowConv2D
 from keras_animegan.layers import ReflectionPadding2D
 from keras_animegan.layers import instance_norm
 
@@ -91,6 +92,7 @@ def test_layers_config_round_trips():
     pool = assert_layer_config_round_trip(ImagePool(pool_size=3, image_shape=(4, 4, 3)))
     assert pool.pool_size == 3 and tuple(pool.image_shape) == (4, 4, 3)
     assert_layer_config_round_trip(ReflectionPadding2D((2, 1)), inputs=x)
+    assert_layer_config_round_trip(NarrowConv2D(3, 3, padding="same"), inputs=x)
 
 
 def test_bilinear_upsampling_2x_equals_keras_and_traces_with_unknown_sizes():
@@ -103,3 +105,30 @@ def test_bilinear_upsampling_2x_equals_keras_and_traces_with_unknown_sizes():
     np.testing.assert_allclose(BilinearUpsampling2x()(x), expected, atol=1e-5)
     traced = tf.function(lambda t: BilinearUpsampling2x()(t), input_signature=[tf.TensorSpec((None, None, None, 3))])
     np.testing.assert_allclose(traced(x), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("padding, strides", [("valid", 1), ("same", 1), ("same", 2)])
+def test_narrow_conv_trains_as_conv2d_does(padding, strides):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(2, 13, 11, 8)).astype(np.float32))
+    narrow = NarrowConv2D(3, 5, strides=strides, padding=padding, activation="tanh")
+    conv = keras.layers.Conv2D(3, 5, strides=strides, padding=padding, activation="tanh")
+    narrow.build(x.shape)
+    conv.build(x.shape)
+    conv.set_weights([w + rng.normal(size=w.shape).astype(np.float32) for w in narrow.get_weights()])
+    narrow.set_weights(conv.get_weights())
+    assert narrow._matrix_gradients() == (strides == 1)  # strided convs keep Conv2D's own path
+
+    def outputs_and_gradients(layer):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = tf.reduce_sum(y * tf.cos(3.0 * y))  # a gradient that differs at every output
+        return [y] + tape.gradient(loss, [x] + layer.trainable_weights)
+
+    for mine, theirs in zip(outputs_and_gradients(narrow), outputs_and_gradients(conv)):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(narrow(x), conv(x), atol=1e-5)  # inference: the plain conv
+    assert NarrowConv2D.from_config(narrow.get_config()).get_config() == narrow.get_config()

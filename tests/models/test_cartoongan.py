@@ -72,6 +72,28 @@ def test_full_step_reports_every_loss_and_changes_both_networks(trained):
 
 
 @pytest.mark.slow
+class SeparateCalls(CartoonGAN):
+    calls_together = False  # the discriminator on each batch apart, as in the paper's step
+
+
+def test_calls_together_train_as_separate_calls_do():
+    # The discriminator's one call on cartoons, generated and smoothed images must be exact.
+    together, separate = tiny_cartoongan(), SeparateCalls(
+        tiny_features(), image_size=SIZE, base_filters=4, num_blocks=1, init_steps=0, seed=0)
+    assert together.calls_together
+    separate.set_weights(together.get_weights())
+    histories = [testing.fit_steps(model, batches(), ("generator", "discriminator"), steps=2,
+                                   g_optimizer=keras.optimizers.SGD(0.1),
+                                   d_optimizer=keras.optimizers.SGD(0.1))[1].history
+                 for model in (together, separate)]
+    for name in together.loss_names:
+        assert histories[0][name][0] == pytest.approx(histories[1][name][0], rel=1e-4, abs=1e-6), name
+    for name in ("generator", "discriminator"):
+        for mine, theirs in zip(getattr(together, name).get_weights(), getattr(separate, name).get_weights()):
+            np.testing.assert_allclose(mine, theirs, atol=1e-5, err_msg=name)
+    assert not tiny_cartoongan(norm="batch").calls_together
+
+
 def test_init_phase_trains_only_the_generator_on_content():
     model = tiny_cartoongan(init_steps=2)
     model.compile()
