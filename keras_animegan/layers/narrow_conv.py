@@ -15,7 +15,9 @@ class NarrowConv2D(layers.Conv2D):
     `keras_animegan.backend.narrow_conv`, which on TensorFlow takes the gradients as two
     matrix products: TensorFlow's CPU kernels differentiate a 7x7 conv from 64 channels to 3
     5-10x slower than PyTorch (the benchmarks page), and in CycleGAN's step it is called on
-    every generator pass. Inference and exports run the plain conv.
+    every generator pass. Inference and exports run the plain conv. The backward pass holds
+    `k * k * filters` values per input pixel (147 for a 7x7 conv to RGB), so the layer suits
+    few output channels only.
     """
 
     def call(self, inputs, training=None):
