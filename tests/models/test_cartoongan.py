@@ -71,7 +71,6 @@ def test_full_step_reports_every_loss_and_changes_both_networks(trained):
     assert h["g_loss"] == pytest.approx(h["adv_loss"] + 10 * h["content_loss"] + 1.0 * h["style_loss"], rel=1e-5)
 
 
-@pytest.mark.slow
 class SeparateCalls(CartoonGAN):
     calls_together = False  # the discriminator on each batch apart, as in the paper's step
 
@@ -94,6 +93,7 @@ def test_calls_together_train_as_separate_calls_do():
     assert not tiny_cartoongan(norm="batch").calls_together
 
 
+@pytest.mark.slow
 def test_init_phase_trains_only_the_generator_on_content():
     model = tiny_cartoongan(init_steps=2)
     model.compile()
