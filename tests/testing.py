@@ -11,6 +11,7 @@ import os
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 
@@ -34,6 +35,22 @@ def fit_steps(model, dataset, networks, steps=1, **compile_kwargs):
     before = {name: weights_of(getattr(model, name)) for name in networks}
     history = model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
     return before, history
+
+
+def assert_train_alike(model, twin, dataset, networks, steps=2):
+    """Two steps of `model` and of `twin` (same weights first) give the same losses and the same weights.
+
+    Both train with SGD, so the weights show the gradients (Adam's first step is
+    ±lr for any gradient, even rounding noise).
+    """
+    twin.set_weights(model.get_weights())
+    histories = [fit_steps(m, dataset, networks, steps=steps, g_optimizer=keras.optimizers.SGD(0.1),
+                           d_optimizer=keras.optimizers.SGD(0.1))[1].history for m in (model, twin)]
+    for name in model.loss_names:
+        assert histories[0][name][0] == pytest.approx(histories[1][name][0], rel=1e-4, abs=1e-6), name
+    for name in networks:
+        for mine, theirs in zip(getattr(model, name).get_weights(), getattr(twin, name).get_weights()):
+            np.testing.assert_allclose(mine, theirs, atol=1e-5, err_msg=name)
 
 
 def assert_finite_history(history, names):

@@ -80,16 +80,7 @@ def test_calls_together_train_as_separate_calls_do():
     together, separate = tiny_cartoongan(), SeparateCalls(
         tiny_features(), image_size=SIZE, base_filters=4, num_blocks=1, init_steps=0, seed=0)
     assert together.calls_together
-    separate.set_weights(together.get_weights())
-    histories = [testing.fit_steps(model, batches(), ("generator", "discriminator"), steps=2,
-                                   g_optimizer=keras.optimizers.SGD(0.1),
-                                   d_optimizer=keras.optimizers.SGD(0.1))[1].history
-                 for model in (together, separate)]
-    for name in together.loss_names:
-        assert histories[0][name][0] == pytest.approx(histories[1][name][0], rel=1e-4, abs=1e-6), name
-    for name in ("generator", "discriminator"):
-        for mine, theirs in zip(getattr(together, name).get_weights(), getattr(separate, name).get_weights()):
-            np.testing.assert_allclose(mine, theirs, atol=1e-5, err_msg=name)
+    testing.assert_train_alike(together, separate, batches(), ("generator", "discriminator"))
     assert not tiny_cartoongan(norm="batch").calls_together
 
 
