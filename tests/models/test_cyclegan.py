@@ -171,6 +171,13 @@ def test_calls_together_train_as_separate_calls_do():
         image_size=SIZE, base_filters=4, num_blocks=1, num_disc_layers=2, pool_size=3, seed=0)
     assert together.calls_together
     testing.assert_train_alike(together, separate, tf.data.Dataset.from_tensors(batches()).repeat(), NETWORKS)
+    # And each output of the batched calls is the term it stands for (both modes share the batch lists).
+    a, b = batches()
+    _, terms, fake_a, fake_b = together.generator_losses(a, b, training=False)
+    np.testing.assert_allclose(fake_b, together.generator_ab(a, training=False), atol=1e-5)
+    np.testing.assert_allclose(fake_a, together.generator_ba(b, training=False), atol=1e-5)
+    for term, generator, real in (("identity_a", together.generator_ba, a), ("identity_b", together.generator_ab, b)):
+        assert float(terms[term]) == pytest.approx(float(weighted_l1(generator(real, training=False), real)), rel=1e-5)
 
 
 def test_a_network_with_batch_statistics_keeps_separate_calls():
