@@ -1,6 +1,7 @@
 """Rebuilds the stand-in image sets from their npm packages: the same seeds, names and splits.
 
     python -m benchmarks.standin_data --output DATA_DIR [--check REFERENCE_DIR]
+    python -m benchmarks.standin_data --avatars_at 256 --output avatars256/   # the upscaler's training set
 
 writes `anime-avatars-64.zip` (12,000 DiceBear 9.4.3 "adventurer" avatars, seeds `adventurer-0` ..
 `adventurer-11999`, solid pastel backgrounds; files `adventurer_00000..11999.png`) and
@@ -63,11 +64,12 @@ def install(work_dir):
     return target
 
 
-def render(npm_dir, kind, first, last, out_dir, processes=2):
-    """Renders files `first..last` of `kind` ("avatars" or "faces") into `out_dir`, in `processes` node processes."""
+def render(npm_dir, kind, first, last, out_dir, processes=2, size=64):
+    """Renders files `first..last` of `kind` ("avatars" or "faces") into `out_dir`, in `processes` node processes,
+    `size` pixels square (the same drawing at any size)."""
     node = _tool("node")
     bounds = [first + (last + 1 - first) * i // processes for i in range(processes + 1)]
-    running = [subprocess.Popen([node, "render.mjs", kind, str(a), str(b - 1), out_dir], cwd=npm_dir)
+    running = [subprocess.Popen([node, "render.mjs", kind, str(a), str(b - 1), out_dir, str(size)], cwd=npm_dir)
                for a, b in zip(bounds, bounds[1:]) if b > a]
     if any(p.wait() != 0 for p in running):
         raise SystemExit(f"error: node render.mjs {kind} failed (see above).")
@@ -121,6 +123,21 @@ def ensure(zip_name, data_dir):
     return os.path.join(DEFAULT_OUTPUT, zip_name)
 
 
+def avatar_folder(first, last, size, folder, work_dir=None):
+    """A folder of the avatars `first..last` (`adventurer_<n>.png`) drawn at `size` px, rendered once (a
+    `.complete` marker); returns it. The upscaler's high-resolution set: `--avatars_at 256` (train split
+    0-9999) is what `upscaler_avatars_x4` trained on, and the test split 10000-11999 its benchmark's truth."""
+    marker = os.path.join(folder, f".complete-{first}-{last}-{size}")
+    if os.path.exists(marker):
+        return folder
+    npm_dir = install(work_dir or os.path.join(HERE, "standin_data", ".cache"))
+    os.makedirs(folder, exist_ok=True)
+    print(f"Rendering avatars {first}..{last} at {size} px into {folder} ...", flush=True)
+    render(npm_dir, "avatars", first, last, folder, size=size)
+    open(marker, "w").close()
+    return folder
+
+
 def compare(built, reference):
     """How many images of zip `built` have exactly the pixels of the same file in zip `reference`."""
     import numpy as np
@@ -144,7 +161,20 @@ def main(argv=None):
     parser.add_argument("--sets", default=",".join(SETS), help="Which zips, comma-separated.")
     parser.add_argument("--count", type=int, default=None, help="Only the first N files of each (a quick look).")
     parser.add_argument("--check", default=None, help="A folder with the original zips: count identical images.")
+    parser.add_argument("--avatars_at", type=int, default=None, metavar="SIZE",
+                        help="Instead of the zips: render avatars --first..--last at SIZE px into the folder --output "
+                             "(256: the upscaler's training images).")
+    parser.add_argument("--first", type=int, default=0, help="With --avatars_at: the first seed (default 0).")
+    parser.add_argument("--last", type=int, default=9999, help="With --avatars_at: the last seed (default 9999, the "
+                                                               "end of the train split).")
     args = parser.parse_args(argv)
+    if args.avatars_at is not None:
+        if not 8 <= args.avatars_at <= 4096 or not 0 <= args.first <= args.last:
+            parser.error("--avatars_at takes a size from 8 to 4096 and 0 <= --first <= --last.")
+        if args.output == DEFAULT_OUTPUT:
+            parser.error("--avatars_at needs --output FOLDER (where the PNG files go).")
+        avatar_folder(args.first, args.last, args.avatars_at, args.output)
+        return 0
     names = [n for n in args.sets.split(",") if n]
     unknown = sorted(set(names) - set(SETS))
     if unknown:

@@ -1,6 +1,6 @@
 """keras-animegan: Keras 3 GANs that turn noise and face photos into anime avatars.
 
-The public names (`DCGAN`, `CycleGAN`, `CartoonGAN`, `TaggedDCGAN`, `GANModel`, `Photo2Avatar`, `list_presets`,
+The public names (`DCGAN`, `CycleGAN`, `CartoonGAN`, `TaggedDCGAN`, `Upscaler`, `GANModel`, `Photo2Avatar`, `list_presets`,
 `register_model` and the `data`, `losses`, `models`, `presets` modules) are imported on first use, so that
 `import keras_animegan` and the command line's `--help` do not start TensorFlow.
 """
@@ -20,6 +20,7 @@ _PUBLIC = {
     "CycleGAN": "keras_animegan.models",
     "CartoonGAN": "keras_animegan.models",
     "TaggedDCGAN": "keras_animegan.models",
+    "Upscaler": "keras_animegan.models",
     "GANModel": "keras_animegan.models",
     "Photo2Avatar": "keras_animegan.photo2avatar",
     "register_model": "keras_animegan.models",

@@ -14,6 +14,7 @@ import numpy as np
 
 from keras_animegan.utils import noise as seeded_noise
 from keras_animegan.utils.errors import UserError
+from keras_animegan.utils.tiles import DEFAULT_UPSCALER
 from keras_animegan.utils.trust import warn_untrusted
 
 
@@ -21,7 +22,8 @@ class Generator:
     """A generator from a SavedModel, a `.keras` file or a LiteRT `.tflite` file, as numpy in / numpy out in [-1, 1].
 
     `kind` is `"noise"` (DCGAN: `latent_dim`), `"tags"` (TaggedDCGAN: noise and tags, see `inputs`
-    and `tag_vocabulary`) or `"image"` (translators: any
+    and `tag_vocabulary`), `"upscale"` (an `Upscaler`: `upscale_image`, `scale` times larger) or
+    `"image"` (translators: any
     input size; a fully convolutional one such as `cartoongan_photo2anime` runs at
     that size, one trained at a fixed size sees the input resized to it and back).
     `direction` picks one of a model's `directions` (CycleGAN: `"ab"` or `"ba"`).
@@ -62,6 +64,7 @@ class Generator:
         except ValueError as error:
             raise UserError(f"MODEL {error}") from None  # the message names the path
         self.kind, self._call = runner.kind, runner
+        self.scale = runner.scale
         if self.kind in ("noise", "tags"):
             self.latent_dim, self.output_size = runner.latent_dim, runner.output_size
             self._set_vocabulary(runner.tag_vocabulary)
@@ -75,7 +78,7 @@ class Generator:
             raise UserError(f"MODEL {path!r}: {error}") from None
         except Exception as error:  # noqa: BLE001 - LiteRT raises RuntimeError/ValueError for a bad file
             raise UserError(f"MODEL {path!r} is not a readable LiteRT file: {error}") from None
-        self.kind = self.litert.kind
+        self.kind, self.scale = self.litert.kind, self.litert.scale
         if self.kind in ("noise", "tags"):
             self.latent_dim, self.output_size = self.litert.latent_dim, self.litert.output_size
             self._set_vocabulary(self.litert.tag_vocabulary)
@@ -95,7 +98,10 @@ class Generator:
         except ValueError as error:
             raise UserError(f"--direction: {error}") from None
         self.kind = model.input_kind
-        if self.kind in ("noise", "tags"):
+        self.scale = int(getattr(model, "output_scale", 1))
+        if self.kind == "upscale":
+            self._call = lambda x: ops.convert_to_numpy(network(x, training=False))
+        elif self.kind in ("noise", "tags"):
             self.latent_dim, self.output_size = int(model.latent_dim), int(network.output_shape[1])
             vocabulary = getattr(model, "tag_vocabulary", None)
             self._set_vocabulary(vocabulary.get_config() if vocabulary is not None else None)
@@ -137,6 +143,20 @@ class Generator:
                             "`keras-animegan tags --preset NAME`).")
         return self.noise(seed, count)
 
+    def upscale_image(self, image):
+        """An upscaler: one uint8 RGB image of any size -> uint8, `scale` times larger, in tiles (memory stays
+        bounded; `keras_animegan.utils.tiles`)."""
+        from keras_animegan.utils import tiles
+
+        if self.kind != "upscale":
+            raise UserError(f"MODEL {self.path!r} is not an upscaler (it takes {self.kind}).")
+        if self.litert is not None:
+            return self.litert.upscale_image(image)
+        try:
+            return tiles.upscale(self, np.asarray(image, np.uint8), self.scale)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+
     def translate_image(self, image):
         """One uint8 RGB image of any size -> its translation, uint8, the same size."""
         from keras_animegan.utils.pixels import to_uint8
@@ -173,3 +193,55 @@ def _load_preset(preset):
         return GANModel.from_preset(preset)
     except ValueError as error:  # unknown name (lists the shipped ones), or a broken folder
         raise UserError(f"--preset: {error}") from None
+
+
+
+
+class Resizer:
+    """Makes images a given size: through an upscaler where they grow, plainly where they do not.
+
+    `spec` is a preset name or folder, a `.keras` file, an export (SavedModel folder or `.tflite`
+    file) of an upscaler, `"none"` (plain bicubic resizing, no model) or None (`DEFAULT_UPSCALER`).
+    The upscaler is loaded on first use. `resize(images, size)` takes uint8 `(n, h, w, 3)`; images
+    that grow go through the upscaler (as often as its scale needs, then resized to `size` exactly);
+    others are resized with area averaging (shrinking) or left as they are.
+
+    >>> Resizer().resize(avatars_64, 256)             # the shipped upscaler
+    >>> Resizer("none").resize(avatars_64, 256)       # bicubic
+    """
+
+    def __init__(self, spec=None, trust=False):
+        self.spec = DEFAULT_UPSCALER if spec is None else os.fspath(spec)
+        self.trust = trust
+        self._upscaler = None
+
+    @property
+    def upscaler(self):
+        """The upscaler as a `Generator`, or None for `"none"`."""
+        if self.spec.lower() == "none":
+            return None
+        if self._upscaler is None:
+            spec = self.spec
+            # An export (SavedModel folder, .keras or .tflite file) by its path; anything else is a preset (a
+            # shipped name or a folder with a config.json).
+            is_export = spec.endswith((".keras", ".tflite")) or (
+                os.path.isdir(spec) and not os.path.isfile(os.path.join(spec, "config.json")))
+            try:
+                generator = Generator(spec, trust=self.trust) if is_export else Generator(preset=spec)
+            except UserError as error:
+                raise UserError(f"--upscaler: {error}") from None
+            if generator.kind != "upscale":
+                raise UserError(f"--upscaler {self.spec!r} is not an upscaler (it takes {generator.kind}); give an "
+                                f"upscaler preset such as {DEFAULT_UPSCALER}, its export, or 'none'.")
+            self._upscaler = generator
+        return self._upscaler
+
+    def resize(self, images, size):
+        """uint8 `(n, h, w, 3)` (or one `(h, w, 3)`) -> uint8 `(n, size, size, 3)` (or one)."""
+        from keras_animegan.utils.tiles import resize_to
+
+        images = np.asarray(images, np.uint8)
+        upscale_one = self.upscaler.upscale_image if self.upscaler is not None else None
+        if images.ndim == 3:
+            return resize_to(images, size, upscale_one)
+        return np.stack([resize_to(image, size, upscale_one) for image in images])

@@ -23,6 +23,7 @@ def example_inputs(model, count=2, size=32, seed=0):
     if model.input_kind == "noise":
         return rng.standard_normal((count, model.latent_dim)).astype(np.float32)
     shape = model.inference_generator().input_shape[1:3]
+    size = model.export_options().get("size", size)  # the side a model's fixed-size exports take, if it says
     height, width = (size, size) if None in shape else shape
     return rng.uniform(-1, 1, (count, height, width, 3)).astype(np.float32)
 
@@ -74,7 +75,8 @@ def check_exports(model, directory, formats=("saved_model", "litert", "onnx")):
     from keras_animegan.export.saved_model import SavedModelRunner
 
     inputs = example_inputs(model, count=1)
-    expected = {name: keras.ops.convert_to_numpy(network(inputs, training=False))
+    # Exports give images in [-1, 1] (an upscaler's network output is not clipped; the exports clip it).
+    expected = {name: np.clip(keras.ops.convert_to_numpy(network(inputs, training=False)), -1.0, 1.0)
                 for name, network in model.export_networks("m").items()}
     for format in formats:
         paths = export_model(model, format, os.path.join(str(directory), format), "m")

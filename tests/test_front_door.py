@@ -63,7 +63,7 @@ def test_train_without_a_known_model_says_which_exist(capsys):
     assert cli.main(["train", "stylegan"]) == 2
     assert "dcgan, cyclegan, cartoongan" in capsys.readouterr().err
     assert cli.main(["train"]) == 2
-    assert "keras-animegan train {dcgan,cyclegan,cartoongan,tagged_dcgan}" in capsys.readouterr().out
+    assert "keras-animegan train {dcgan,cyclegan,cartoongan,tagged_dcgan,upscaler}" in capsys.readouterr().out
 
 
 def test_serve_help(capsys):

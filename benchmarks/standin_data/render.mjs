@@ -1,4 +1,5 @@
-// Renders stand-in images as 64x64 PNG files: `node render.mjs avatars|faces FIRST LAST OUT_DIR`,
+// Renders stand-in images as 64x64 PNG files: `node render.mjs avatars|faces FIRST LAST OUT_DIR [SIZE]`
+// (SIZE: the width and height in pixels, 64 unless given; the same drawing at any size),
 // and the avatars' tags: `node render.mjs tags FIRST LAST OUT.csv` (no drawing: DiceBear reports the
 // options it picks for a seed in `toJson().extra`), and their mouths: `node render.mjs mouths FIRST LAST OUT.csv`.
 //
@@ -15,7 +16,7 @@ import { Resvg } from "@resvg/resvg-js";
 import { generate, faceToSvgString } from "facesjs";
 
 const PASTELS = ["b6e3f4", "c0aede", "d1d4f9", "ffd5dc", "ffdfbf", "f4f1de", "e0f2e9", "fde2e4", "cde7f0", "ffffff"];
-const SIZE = 64;
+let SIZE = 64;
 const HEAD_BOX = "25 130 350 350"; // the head of facesjs's 400x600 drawing: x, y, width, height
 
 function hash(text) {
@@ -90,10 +91,17 @@ function face(n) {
   }
 }
 
-const [kind, first, last, outDir] = process.argv.slice(2);
+const [kind, first, last, outDir, sizeArg] = process.argv.slice(2);
 if (!["avatars", "faces", "tags", "mouths"].includes(kind) || !outDir) {
   console.error("usage: node render.mjs avatars|faces FIRST LAST OUT_DIR | node render.mjs tags|mouths FIRST LAST OUT.csv");
   process.exit(2);
+}
+if (sizeArg !== undefined) {
+  SIZE = Number(sizeArg);
+  if (!Number.isInteger(SIZE) || SIZE < 8 || SIZE > 4096) {
+    console.error(`SIZE must be a whole number of pixels from 8 to 4096, not ${sizeArg}`);
+    process.exit(2);
+  }
 }
 if (kind === "mouths") { // the mouth DiceBear drew for each seed (variant01..30): the avatars' expressions
   const rows = ["filename,mouth"];

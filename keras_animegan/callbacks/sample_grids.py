@@ -117,3 +117,39 @@ class PairSamples(EpochGrids):
         outputs = keras.ops.convert_to_numpy(self.model(self.images, training=False))
         tiles = np.stack([self.images, outputs], axis=1)  # (n, 2, h, w, 3)
         return visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), ncols=2 * self.pairs_per_row)
+
+
+class UpscaleSamples(EpochGrids):
+    """Per-epoch grid of an upscaler on fixed inputs; each row: input (enlarged by nearest neighbour) | output
+    | original, for the paired inputs, and input | output for inputs without originals (generated samples).
+
+    Args:
+        low: fixed [-1, 1] low-resolution inputs.
+        high: their originals (same length), or None.
+        directory: where the per-epoch grids go.
+        unpaired: fixed low-resolution inputs without originals, or None.
+        log_dir: TensorBoard log directory (or None).
+    """
+
+    def __init__(self, low, high, directory, unpaired=None, log_dir=None):
+        super().__init__(directory, log_dir, tag="upscaled")
+        self.low = np.asarray(low, np.float32)
+        self.high = None if high is None else np.asarray(high, np.float32)
+        self.unpaired = None if unpaired is None or not len(unpaired) else np.asarray(unpaired, np.float32)
+
+    def _pairs(self, low):
+        outputs = np.clip(keras.ops.convert_to_numpy(self.model(low, training=False)), -1.0, 1.0)
+        scale = outputs.shape[1] // low.shape[1]
+        return np.repeat(np.repeat(low, scale, axis=1), scale, axis=2), outputs
+
+    def grid(self):
+        columns = list(self._pairs(self.low)) + ([self.high] if self.high is not None else [])
+        tiles = np.stack(columns, axis=1)  # (rows, columns, h, w, 3)
+        grid = tiles.reshape((-1,) + tiles.shape[2:])
+        ncols = len(columns)
+        if self.unpaired is not None:
+            extra = np.stack(self._pairs(self.unpaired), axis=1)
+            if ncols == 3:  # pad each unpaired row with a blank third column
+                extra = np.concatenate([extra, np.full_like(extra[:, :1], 1.0)], axis=1)
+            grid = np.concatenate([grid, extra.reshape((-1,) + extra.shape[2:])])
+        return visualization.make_grid(grid, ncols=ncols)

@@ -70,4 +70,4 @@ def load_commands():
 
 
 #: The order of `keras-animegan --help`; commands not listed follow by name.
-ORDER = ("train", "serve", "generate", "tags", "translate", "export", "demo")
+ORDER = ("train", "serve", "generate", "tags", "translate", "upscale", "export", "demo")

@@ -46,3 +46,11 @@ def positive_int(flag):
         return value
 
     return parse
+
+
+def add_upscaler_flags(parser, what):
+    """`--upscaler`: what grows images to `--size` (`generate`, and `translate` with a photo-to-avatar preset)."""
+    parser.add_argument("--upscaler", default=None,
+                        help=f"How {what} grow to --size: an upscaler preset name or folder, a .keras file, an "
+                             "export (SavedModel folder or .tflite file), or none (plain bicubic resizing). "
+                             "Default: upscaler_avatars_x4.")

@@ -25,7 +25,8 @@ def check_flags(args):
             if getattr(args, attribute) not in (None, False):
                 raise UserError(f"{flag} is for image translators; --preset {args.preset} reads the face itself.")
     else:
-        for attribute, flag in (("show_tags", "--show_tags"), ("tags", "--tags"), ("seed", "--seed")):
+        for attribute, flag in (("show_tags", "--show_tags"), ("tags", "--tags"), ("seed", "--seed"),
+                                ("upscaler", "--upscaler")):
             if getattr(args, attribute) not in (None, False):
                 raise UserError(f"{flag} is for photo-to-avatar presets (such as photo2avatar_64); MODEL "
                                 f"{args.preset or args.model!r} is an image translator.")
@@ -76,17 +77,22 @@ def _one(pipeline, image, name, output, args):
         return False
     avatar, tags, smile = pipeline.render(reading, args.seed, args.tags)
     if args.size:
-        from PIL import Image
-
-        import numpy as np
-
-        avatar = np.asarray(Image.fromarray(avatar).resize((args.size, args.size), Image.LANCZOS))
+        avatar = _resizer(args).resize(avatar, args.size)
     save(avatar, output)
     if args.show_tags:
         expression = {True: ["smile"], False: ["no_smile"]}.get(smile, [])
         read = "" if smile is not None else " (smiling)" if reading.smile else " (not smiling)"
         print(f"{name}: {', '.join(tags + expression)}{read}")
     return True
+
+
+def _resizer(args):
+    """The `--upscaler` that grows avatars to `--size` (one per command run)."""
+    if getattr(args, "_resizer", None) is None:
+        from keras_animegan.inference import Resizer
+
+        args._resizer = Resizer(args.upscaler, trust=args.trust_model)
+    return args._resizer
 
 
 def _folder(pipeline, source, args):

@@ -38,6 +38,10 @@ class ExportCommand(Command):
         parser.add_argument("--size", type=positive_int("--size"), default=None,
                             help="litert: a translator's image side (default: its training size; the photo "
                                  "translator: 256 and 512).")
+        parser.add_argument("--upscaler", default=None,
+                            help="A noise or tag generator: an upscaler preset name or folder (or .keras file) "
+                                 "put after it, so the export answers with the larger images in one call (e.g. "
+                                 "--upscaler upscaler_avatars_x4: 256 px avatars from a 64 px preset).")
         parser.add_argument("--representative", default=None,
                             help="litert --quantize int8: a folder or zip of images to calibrate on (default: the "
                                  "package's embedded cartoon faces, 200 of them).")
@@ -50,17 +54,39 @@ class ExportCommand(Command):
         model = Generator(args.model, preset=args.preset, trust=args.trust_model).model
         source = args.model or args.preset
         name = args.name or os.path.splitext(os.path.basename(source.rstrip("/")))[0]
+        networks = None
+        if args.upscaler is not None:
+            networks = {name: upscaled(model, args.upscaler)}
+            source = f"{source} + {args.upscaler}"
         options = {"saved_model": dict(version=args.version),
                    "litert": dict(quantize=args.quantize, size=args.size, representative=args.representative,
                                   source=source)}
         for format in formats:
             try:
-                paths = export_model(model, format, args.export_dir, name, **options.get(format, {}))
+                paths = export_model(model, format, args.export_dir, name, networks=networks,
+                                     **options.get(format, {}))
             except (ImportError, ValueError) as error:
                 raise UserError(f"--format {format}: {error}") from None
             for path in paths.values():
                 print(f"{LABELS[format]} {path}{_size_note(path) if format == 'litert' else ''}")
         return 0
+
+
+def upscaled(model, spec):
+    """`--upscaler`: the model's generator followed by the upscaler of `spec` (a preset or `.keras` file)."""
+    from keras_animegan.inference import Generator
+    from keras_animegan.models import upscaled_generator
+
+    if model.input_kind not in ("noise", "tags"):
+        raise UserError("--upscaler goes with a generator that draws from noise or tags (a translator's output "
+                        "keeps its input's size).")
+    try:
+        upscaler = (Generator(spec) if spec.endswith(".keras") else Generator(preset=spec)).model
+    except UserError as error:
+        raise UserError(f"--upscaler: {str(error).removeprefix('--preset: ')}") from None
+    if upscaler.input_kind != "upscale":
+        raise UserError(f"--upscaler {spec!r} is not an upscaler (it takes {upscaler.input_kind}).")
+    return upscaled_generator(model.inference_generator(), upscaler)
 
 
 def _size_note(path):

@@ -7,7 +7,9 @@ from keras_animegan.commands import Command
 from keras_animegan.commands import UserError
 from keras_animegan.commands import register_command
 from keras_animegan.commands._output import add_trust_flag
+from keras_animegan.commands._output import add_upscaler_flags
 from keras_animegan.commands._output import folder_name
+from keras_animegan.commands._output import positive_int
 from keras_animegan.commands._output import progress
 from keras_animegan.commands._output import save
 from keras_animegan.utils.decoding import IMAGE_EXTENSIONS
@@ -35,13 +37,21 @@ class GenerateCommand(Command):
         parser.add_argument("--columns", type=int, default=None, help="Grid columns (default: square).")
         parser.add_argument("--batch_size", type=int, default=64)
         parser.add_argument("--prefix", default="avatar", help="File name prefix in a folder.")
+        parser.add_argument("--size", type=positive_int("--size"), default=None,
+                            help="Side of each image in pixels: larger than the generator's own (e.g. 256 from a 64 "
+                                 "px preset) goes through --upscaler. Default: the generator's own size.")
+        add_upscaler_flags(parser, "the images")
 
     def run(self, args):
         import numpy as np
 
         from keras_animegan.inference import Generator
+        from keras_animegan.inference import Resizer
         from keras_animegan.utils.pixels import to_uint8
 
+        if args.upscaler is not None and args.size is None:
+            raise UserError("--upscaler needs --size (the side the images grow to, e.g. --size 256).")
+        resizer = Resizer(args.upscaler) if args.size else None
         model = Generator(args.model, preset=args.preset, trust=args.trust_model)
         if model.kind not in ("noise", "tags"):
             raise UserError(f"MODEL {model.path!r} translates images; use `keras-animegan translate`.")
@@ -51,7 +61,8 @@ class GenerateCommand(Command):
         images = []
         with progress(total=args.num, desc="generate") as bar:
             for start in range(0, args.num, args.batch_size):
-                images.append(np.asarray(to_uint8(model(noise[start:start + args.batch_size]))))
+                batch = np.asarray(to_uint8(model(noise[start:start + args.batch_size])))
+                images.append(batch if resizer is None else resizer.resize(batch, args.size))
                 bar.update(len(images[-1]))
         write_images(np.concatenate(images), args)
         return 0

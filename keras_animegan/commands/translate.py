@@ -7,6 +7,7 @@ from keras_animegan.commands import Command
 from keras_animegan.commands import UserError
 from keras_animegan.commands import register_command
 from keras_animegan.commands._output import add_trust_flag
+from keras_animegan.commands._output import add_upscaler_flags
 from keras_animegan.commands._output import folder_name
 from keras_animegan.commands._output import positive_int
 from keras_animegan.commands._output import progress
@@ -58,7 +59,9 @@ class TranslateCommand(Command):
         parser.add_argument("--size", type=positive_int("--size"), default=None,
                             help="Resize each image (after any face crop) so its longer side is SIZE px before "
                                  "translating; the output has that size. Default: the input's own size. With a "
-                                 "photo-to-avatar preset: the avatar's size (default: the generator's).")
+                                 "photo-to-avatar preset: the avatar's size (default: the generator's, 64; "
+                                 "larger goes through --upscaler).")
+        add_upscaler_flags(parser, "photo-to-avatar presets' avatars")
 
     def run(self, args):
         from keras_animegan.commands import _photo2avatar
@@ -68,6 +71,8 @@ class TranslateCommand(Command):
         if _photo2avatar.check_flags(args):
             return _photo2avatar.run(args, source)
         model = Generator(args.model, direction=args.direction, preset=args.preset, trust=args.trust_model)
+        if model.kind == "upscale":
+            raise UserError(f"MODEL {model.path!r} is an upscaler; use `keras-animegan upscale`.")
         if model.kind != "image":
             raise UserError(f"MODEL {model.path!r} generates from noise{' and tags' if model.kind == 'tags' else ''}; "
                             "use `keras-animegan generate`.")

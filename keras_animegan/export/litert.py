@@ -10,6 +10,10 @@ phones run):
 | image -> image | `serving_default` | `images` uint8 `(1, s, s, 3)` | `images` uint8 `(1, s, s, 3)` |
 | image -> image | `float` | `images` float32 `(1, s, s, 3)` in [-1, 1] | `images` float32 in [-1, 1] |
 
+An upscaler's file has the image signatures with outputs `scale` times the input's side (64 px in by
+default); its model card says `"kind": "upscale"` and the scale, and `LiteRTGenerator.upscale_image`
+runs an image of any size in tiles of the file's size.
+
 (The float signature is not called `serve` as in the SavedModels: the converter drops a signature of
 that name, SavedModel's tag.)
 
@@ -33,6 +37,8 @@ import numpy as np
 from keras_animegan.export.any_size import translate_fixed
 
 QUANTIZATIONS = ("none", "fp16", "int8")
+#: The input side an upscaler's file takes by default (the avatars' 64 px; its output is `scale` times that).
+UPSCALE_SIZE = 64
 
 
 def _signatures(network, size, noise, num_tags=0):
@@ -82,15 +88,18 @@ def _kind(network, kind):
 
 
 def default_size(network, kind=None):
-    """The size a translator is exported at by default: its own, or 256 for a fully convolutional one."""
+    """The size a translator is exported at by default: its own, or 256 for a fully convolutional one (an
+    upscaler: 64, the avatars' size)."""
     if _kind(network, kind) in ("noise", "tags"):
         return int(network.output_shape[1])
+    if _kind(network, kind) == "upscale":
+        return UPSCALE_SIZE
     size = network.input_shape[1]
     return int(size) if size is not None else 256
 
 
 def export_litert(network, path, size=None, quantize="none", representative=None, card=None, kind=None,
-                  tag_vocabulary=None):
+                  tag_vocabulary=None, scale=None):
     """Writes `network` as a `.tflite` file at `path` (see the module docstring for its signatures).
 
     Args:
@@ -109,6 +118,7 @@ def export_litert(network, path, size=None, quantize="none", representative=None
             default: read from the network.
         tag_vocabulary: a `"tags"` generator's vocabulary config: the file gets `noise` and `tags`
             inputs, and the vocabulary goes into the model card (which `LiteRTGenerator` reads).
+        scale: an upscaler's factor (kind `"upscale"`), written into the model card.
 
     Returns:
         `path`.
@@ -124,12 +134,15 @@ def export_litert(network, path, size=None, quantize="none", representative=None
             raise ValueError("A tag-conditioned generator's LiteRT file needs its tag_vocabulary.")
         num_tags = len(tag_vocabulary["tags"])
         card = dict(card or {}, tag_vocabulary=tag_vocabulary)
+    if kind == "upscale":
+        card = dict(card or {}, kind="upscale", scale=int(scale or 4))
     noise = kind in ("noise", "tags")
-    size = default_size(network, "noise" if noise else "image") if size is None or noise else int(size)
+    size = default_size(network, kind if kind == "upscale" else "noise" if noise else "image") if (
+        size is None or noise) else int(size)
     own = network.input_shape[1] if not noise else None
     if own is not None and not noise and size != own:
         raise ValueError(f"This translator works at {own} x {own} only; got size={size}.")
-    if not noise and size % 4:
+    if kind == "image" and size % 4:
         raise ValueError(f"size must be a multiple of 4 (the translator downsamples twice); got {size}.")
     signatures = _signatures(network, size, noise, num_tags)
     data = _convert(network, signatures, quantize,
@@ -235,8 +248,11 @@ class LiteRTGenerator:
             if not self.tag_vocabulary or len(self.tag_vocabulary["tags"]) != self.num_tags:
                 raise ValueError(f"{self.path!r} takes tags, but its model card {self.path}.json does not list "
                                  f"its {self.num_tags} tags (export it with keras_animegan.export).")
-        self.size = None if self.kind != "image" else self.input_shape[1]
-        self.latent_dim = self.input_shape[1] if self.kind != "image" else None
+        self.scale = 1
+        if self.kind == "image" and _card(self.path).get("kind") == "upscale":  # an upscaler: its card says so
+            self.kind, self.scale = "upscale", int(_card(self.path).get("scale", 4))
+        self.size = None if self.kind not in ("image", "upscale") else self.input_shape[1]
+        self.latent_dim = self.input_shape[1] if self.kind not in ("image", "upscale") else None
         output = next(iter(self.runner.get_output_details().values()))
         self.output_size = int(output["shape"][1])
 
@@ -256,6 +272,11 @@ class LiteRTGenerator:
         x = np.asarray(images, np.float32)
         if self.kind in ("noise", "tags"):
             return np.concatenate([self.float_runner(**self._split(row))["images"] for row in x])
+        if self.kind == "upscale":  # any size, in tiles of the file's
+            from keras_animegan.utils import tiles
+
+            return np.stack([tiles.upscale_fixed(lambda tile: self.float_runner(images=tile)["images"], image,
+                                                 self.size, self.scale) for image in x])
         return np.concatenate([self.float_runner(images=row[None])["images"] for row in x])
 
     def translate(self, images):
@@ -267,6 +288,13 @@ class LiteRTGenerator:
         """A uint8 `(h, w, 3)` image of any size -> its translation at the same size (resized to the
         file's size and back, see `any_size.translate_fixed`), through the uint8 signature."""
         return translate_fixed(self.translate, np.asarray(image, np.uint8), self.size)
+
+    def upscale_image(self, image):
+        """An upscaler's file: a uint8 `(h, w, 3)` image of any size -> uint8 `scale` times larger, in tiles of
+        the file's size (edges padded by reflection), through the uint8 signature."""
+        from keras_animegan.utils import tiles
+
+        return tiles.upscale_fixed(self.translate, np.asarray(image, np.uint8), self.size, self.scale)
 
     def translate_any_size(self, images):
         """float [-1, 1] `(n, h, w, 3)` of any size -> the same shape, through the float signature."""
@@ -290,17 +318,19 @@ def matches(path):
 
 def export_sizes(network, kind, size=None):
     """The image sides a network is exported at: none for noise; `size`; else its own (the fully convolutional
-    photo translator: 256 and 512, a phone's two usual sizes)."""
+    photo translator: 256 and 512, a phone's two usual sizes; an upscaler: 64)."""
     if kind in ("noise", "tags"):
         return [None]
     if size:
         return [int(size)]
+    if kind == "upscale":
+        return [UPSCALE_SIZE]
     own = network.input_shape[1]
     return [256, 512] if own is None else [int(own)]
 
 
 def export(network, kind, export_dir, name, quantize="none", size=None, representative=None, source=None,
-           tag_vocabulary=None, **unused):
+           tag_vocabulary=None, scale=None, **unused):
     """The format's export call (see `keras_animegan.export.export_model`): one `.tflite` per size.
 
     Writes `<export_dir>/<name>[_<size>][_<quantize>].tflite` with a `.json` model card each; int8
@@ -321,7 +351,7 @@ def export(network, kind, export_dir, name, quantize="none", size=None, represen
         path = os.path.join(os.fspath(export_dir), f"{stem}.tflite")
         card = {"source": source, "network": name, "calibration": calibration}
         written[stem] = export_litert(network, path, size=side, quantize=quantize, representative=images, card=card,
-                                      kind=kind, tag_vocabulary=tag_vocabulary)
+                                      kind=kind, tag_vocabulary=tag_vocabulary, scale=scale)
     return written
 
 

@@ -29,6 +29,10 @@ and `keras-animegan generate --seed` on every backend.
 
 Output names ending in `_bytes` are what TF Serving's REST API returns as
 `{"b64": ...}`; string inputs take `{"b64": ...}` in requests.
+An upscaler (`Upscaler`, input kind `"upscale"`) has the image signatures, with outputs `scale` times
+the input's size (no resizing; an input over `MAX_UPSCALE_PIXELS` is an error), and its manifest
+holds its `scale`.
+
 `saved_model_cli show --dir <path> --all` lists all of them.
 """
 
@@ -57,6 +61,8 @@ tf = optional.tensorflow("SavedModel export")
 
 # Largest image a `translate_bytes` request may decode (pixels); bigger ones are an error, not an OOM.
 MAX_DECODED_PIXELS = DEFAULT_MAX_PIXELS
+# Largest image an upscaler's signatures take (pixels): its x4 result is 16 times as many.
+MAX_UPSCALE_PIXELS = 1024 * 1024
 
 
 class _TFOps:
@@ -138,9 +144,24 @@ def _tags_endpoints(network, num_tags):
     ]
 
 
-def _image_endpoints(network):
+def _upscale_tf(network, images):
+    """[-1, 1] images of any size -> upscaled by the network, clipped; inputs over `MAX_UPSCALE_PIXELS` are an error."""
+    images = tf.cast(images, tf.float32)
+    shape = tf.shape(images)
+    too_large = tf.debugging.assert_less_equal(
+        tf.cast(shape[1], tf.int64) * tf.cast(shape[2], tf.int64), tf.constant(MAX_UPSCALE_PIXELS, tf.int64),
+        message=f"image larger than {MAX_UPSCALE_PIXELS} pixels to upscale (its result would not fit in memory)")
+    with tf.control_dependencies([too_large]):
+        return tf.clip_by_value(tf.cast(network(images, training=False), tf.float32), -1.0, 1.0)
+
+
+def _upscale_endpoints(network):
+    return _image_endpoints(network, lambda images: _upscale_tf(network, images))
+
+
+def _image_endpoints(network, run=None):
     def translate(images):
-        return translate_tf(network, images)
+        return run(images) if run is not None else translate_tf(network, images)
 
     def translate_one_encoded(data):
         # The size comes from the header, before anything is decoded: a 1 MB PNG can claim 20,000 x 20,000
@@ -201,13 +222,15 @@ def serving_endpoints(network, kind, tag_vocabulary=None):
 
 
 #: The signatures of each kind of generator input (`GANModel.input_kind`).
-ENDPOINTS = {"noise": _noise_endpoints, "tags": _tags_endpoints, "image": _image_endpoints}
+ENDPOINTS = {"noise": _noise_endpoints, "tags": _tags_endpoints, "image": _image_endpoints,
+             "upscale": _upscale_endpoints}
 #: Per kind: `{signature: scalar input that sets how many images it makes}` (a server bounds it, as a batch).
 BATCH_SIZE_INPUTS = {"noise": {"generate_images": "count", "generate_image_bytes": "count"},
-                     "tags": {"generate_images": "count", "generate_image_bytes": "count"}, "image": {}}
+                     "tags": {"generate_images": "count", "generate_image_bytes": "count"}, "image": {},
+                     "upscale": {}}
 
 
-def write_manifest(path, kind, tag_vocabulary=None):
+def write_manifest(path, kind, tag_vocabulary=None, scale=None):
     """Writes `MANIFEST` into the SavedModel folder `path`: the generator's input kind and batch-size inputs
     (and a tag-conditioned generator's vocabulary: its tags in input order, their groups and frequencies)."""
     import json
@@ -216,12 +239,15 @@ def write_manifest(path, kind, tag_vocabulary=None):
     manifest = {"format_version": 1, "input_kind": kind, "batch_size_inputs": BATCH_SIZE_INPUTS[kind]}
     if tag_vocabulary:
         manifest["tag_vocabulary"] = tag_vocabulary
+    if scale:
+        manifest["scale"] = int(scale)
     from keras_animegan.utils import safe_files
 
     safe_files.write_json(os.path.join(path, MANIFEST), manifest, indent=2)
 
 
-def export_generator(model, export_dir, model_name, version=1, network=None, kind=None, tag_vocabulary=None):
+def export_generator(model, export_dir, model_name, version=1, network=None, kind=None, tag_vocabulary=None,
+                     scale=None):
     """Writes a generator as a SavedModel at `<export_dir>/<model_name>/<version>/` with the signatures above.
 
     Args:
@@ -235,6 +261,7 @@ def export_generator(model, export_dir, model_name, version=1, network=None, kin
             the B -> A direction).
         kind: what the network takes, `"noise"`, `"tags"` or `"image"`; default the model's `input_kind`.
         tag_vocabulary: a tag-conditioned model's vocabulary config (default: the model's own).
+        scale: an upscaler's factor (kind `"upscale"`; default the model's own), kept in the manifest.
 
     Returns:
         The path of the written SavedModel.
@@ -251,6 +278,8 @@ def export_generator(model, export_dir, model_name, version=1, network=None, kin
     kind = kind or input_kind_of(model, network)
     if tag_vocabulary is None and isinstance(model, GANModel):
         tag_vocabulary = model.export_options().get("tag_vocabulary")
+    if scale is None and isinstance(model, GANModel):
+        scale = model.export_options().get("scale")
     if int(version) < 1:
         raise ValueError(f"version must be a positive integer (TF Serving's version folders); got {version!r}.")
     path = os.path.join(os.fspath(export_dir), model_name, str(int(version)))
@@ -266,7 +295,7 @@ def export_generator(model, export_dir, model_name, version=1, network=None, kin
         for name, fn, signature in serving_endpoints(network, kind, tag_vocabulary):
             archive.add_endpoint(name, fn, input_signature=signature)
         archive.write_out(tmp, verbose=False)
-        write_manifest(tmp, kind, tag_vocabulary)
+        write_manifest(tmp, kind, tag_vocabulary, scale=scale if kind == "upscale" else None)
         swap_in(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # after a swap: the old version
@@ -351,6 +380,7 @@ class SavedModelRunner:
         manifest = read_manifest(path) or {}  # older exports: the kind from the input's name
         self.kind = manifest.get("input_kind") or ("noise" if name == "noise" else "image")
         self.tag_vocabulary = manifest.get("tag_vocabulary")
+        self.scale = int(manifest.get("scale") or 1)
         if self.kind in ("noise", "tags"):
             specs = self.signature.structured_input_signature[1]
             self.latent_dim = int(specs["noise"].shape[-1]) if "noise" in specs else int(spec.shape[-1])
@@ -368,7 +398,7 @@ class SavedModelRunner:
         return self.signature(tf.constant(inputs, tf.float32))["images"].numpy()
 
 
-def export(network, kind, export_dir, name, version=1, tag_vocabulary=None, **unused):
+def export(network, kind, export_dir, name, version=1, tag_vocabulary=None, scale=None, **unused):
     """The format's export call (see `keras_animegan.export.export_model`): `{name: path}`."""
     return {name: export_generator(network, export_dir, name, version=version, network=network, kind=kind,
-                                   tag_vocabulary=tag_vocabulary)}
+                                   tag_vocabulary=tag_vocabulary, scale=scale)}

@@ -14,4 +14,5 @@ from keras_animegan.losses.perceptual import content_loss
 from keras_animegan.losses.perceptual import gram_matrix
 from keras_animegan.losses.perceptual import mean_gram_matrix
 from keras_animegan.losses.perceptual import style_loss
+from keras_animegan.losses.reconstruction import huber
 from keras_animegan.losses.reconstruction import weighted_l1

@@ -5,6 +5,7 @@ from keras_animegan.models.dcgan import DCGAN  # noqa: I001
 from keras_animegan.models.cyclegan import CycleGAN
 from keras_animegan.models.cartoongan import CartoonGAN
 from keras_animegan.models.tagged_dcgan import TaggedDCGAN
+from keras_animegan.models.upscaler import Upscaler
 
 from keras_animegan.models.cartoon_discriminator import cartoon_discriminator
 from keras_animegan.models.cartoon_generator import cartoon_generator
@@ -20,6 +21,8 @@ from keras_animegan.models.linear_decay_schedule import LinearDecaySchedule
 from keras_animegan.models.patch_discriminator import patch_discriminator
 from keras_animegan.models.resnet_generator import resnet_generator
 from keras_animegan.models.unet_generator import unet_generator
+from keras_animegan.models.upscaler import upscaled_generator
+from keras_animegan.models.upscaler_generator import upscaler_generator
 from keras_animegan.models.registry import model_entry
 from keras_animegan.models.registry import register_model
 from keras_animegan.models.registry import registered_models

@@ -11,6 +11,7 @@ from keras_animegan import presets
 from keras_animegan.photo2avatar import expression
 from keras_animegan.photo2avatar.calibration import Calibration
 from keras_animegan.photo2avatar.readers import measure
+from keras_animegan.utils.tiles import DEFAULT_UPSCALER
 
 #: The `class_name` of a pipeline preset's config.json.
 CLASS_NAME = "Photo2Avatar"
@@ -67,6 +68,8 @@ class Photo2Avatar:
         generator_preset: the name of the shipped preset `generator` came from (kept by name when saved).
         smile_reader: the avatars' smile reader (`expression.smile_reader`), or None to draw the seed's mouth.
         candidates: how many seeds to try for an asked-for expression.
+        upscaler: what makes avatars larger than the generator's for `size=`: an `Upscaler`, an upscaler
+            preset name or folder (default `upscaler_avatars_x4`, loaded on first use), or None (bicubic).
         match_smile: give the avatar the photo's expression (smiling or not) without being asked. Off in
             `photo2avatar_64`: on the dev faces it moved KID from 0.080 to 0.084 (most photos smile, fewer
             avatars do) and did not make the avatars easier to pick out of a line-up.
@@ -77,11 +80,13 @@ class Photo2Avatar:
     >>> avatar, tags = pipeline(photo)              # uint8 (64, 64, 3), ["brown_hair", "light_skin", ...]
     >>> avatar, tags = pipeline(photo, seed=3)      # another avatar of the same tags
     >>> avatar, tags = pipeline(photo, tags=["blue_hair"])   # override what was read
+    >>> avatar, tags = pipeline(photo, size=256)    # 256 px, through the upscaler_avatars_x4 preset
     """
 
     def __init__(self, generator, reader_settings=None, face_mesh=None, generator_preset=None, smile_reader=None,
-                 candidates=6, match_smile=False):
+                 candidates=6, match_smile=False, upscaler=DEFAULT_UPSCALER):
         self.generator = generator
+        self._upscaler = upscaler
         self.vocabulary = generator.tag_vocabulary
         self.calibration = Calibration(reader_settings)
         self._face_mesh = face_mesh
@@ -91,6 +96,26 @@ class Photo2Avatar:
             raise ValueError(f"candidates must be an integer from 1 to 64; got {candidates!r}.")
         self.candidates = candidates
         self.match_smile = bool(match_smile)
+
+    @property
+    def upscaler(self):
+        """The `Upscaler` that `size=` uses (loaded from its preset on first use), or None (plain resizing)."""
+        if isinstance(self._upscaler, (str, os.PathLike)):
+            from keras_animegan.models import Upscaler
+
+            self._upscaler = Upscaler.from_preset(self._upscaler)
+        return self._upscaler
+
+    def resize(self, avatar, size):
+        """A uint8 avatar at `size` px: through the upscaler where it grows (see `upscaler`), plainly otherwise."""
+        from keras_animegan.utils.tiles import resize_to
+
+        if size is None:
+            return avatar
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"size must be a positive number of pixels; got {size!r}.")
+        upscaler = self.upscaler if size > max(avatar.shape[:2]) else None
+        return resize_to(avatar, int(size), upscaler.upscale if upscaler is not None else None)
 
     @property
     def face_mesh(self):
@@ -222,7 +247,7 @@ class Photo2Avatar:
             pick = int(matching[0]) if len(matching) else int(np.argmax(wanted))
         return to_uint8(images[pick])
 
-    def __call__(self, photo, seed=None, tags=None):
+    def __call__(self, photo, seed=None, tags=None, size=None):
         """`(avatar, tags)` of a photo: avatar uint8 (S, S, 3), tags the list it was drawn from.
 
         Args:
@@ -231,12 +256,13 @@ class Photo2Avatar:
                 another avatar of the same tags.
             tags: tags to put over the ones read (`["blue_hair"]`, `"no_glasses"`; `"smile"` / `"no_smile"` ask for
                 the expression).
+            size: the avatar's side in pixels (default: the generator's, 64); larger goes through the upscaler.
 
         Raises:
             NoFaceError: no face in the photo.
         """
         avatar, chosen, _ = self.render(self.read(photo), seed, tags)
-        return avatar, chosen
+        return self.resize(avatar, size), chosen
 
     def render(self, reading, seed=None, tags=None):
         """`(avatar, tags, expression)` of a `Reading`: what `__call__` draws for the photo it was read from, and
