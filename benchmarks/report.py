@@ -290,6 +290,17 @@ def quality():
          r["cyclegan"]["steps"], f"{r['cyclegan']['minutes']:.1f}"]])
 
 
+def upscale():
+    """`benchmarks.upscale`: 64 -> 256 px, ours beside bicubic and the peers, on drawn and generated avatars."""
+    from benchmarks import upscale as upscale_benchmark
+
+    result = load("upscale_2cpu.json")
+    ours = next(row for row in result["rows"] if row["method"] == "ours")
+    return (upscale_benchmark.table(result) + f"\n\nMachine: {result['machine']}. Photo -> 256 px avatar "
+            f"(`Photo2Avatar(photo, size=256)`, face mesh to upscaled avatar): "
+            f"{ours['photo_to_avatar_256_seconds']:.3f} s.")
+
+
 #: Each result set by name: the function that renders it and the files it reads (every file has one).
 TABLES = {
     "recipes": (recipes, ["recipes/*.json"]),
@@ -309,6 +320,7 @@ TABLES = {
     "serving_limits": (serving_limits, ["serving_limits.json"]),
     "serving_stalled": (serving_stalled, ["serving_stalled.json"]),
     "litert": (litert, ["litert.json"]),
+    "upscale": (upscale, ["upscale_2cpu.json"]),
     "demo": (demo, ["demo_2cpu.json"]),
     "wheel_size": (wheel_size, ["wheel_size.json"]),
     "test_suite": (test_suite, ["test_suite_2cpu.json"]),

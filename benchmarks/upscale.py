@@ -295,6 +295,20 @@ def dev_faces_grid(path, count=16):
 
 
 # ----------------------------------------------------------------------------------------------- main
+def table(result):
+    """The markdown table of a result (the docs' benchmark page renders it with this too)."""
+    header = ["64 -> 256", "test pairs: KID256 / PSNR / VGG distance", "held-out pairs: KID256 / PSNR",
+              "`dcgan_tagged_avatars_64` samples: KID256", "`dcgan_avatars_64` samples: KID256",
+              "s per avatar (batch 1 / 16)", "parameters"]
+    rows = [[row["method"],
+             f"{row['test_kid256']:.4f} / {row['test_psnr']:.1f} dB / {row['test_vgg_distance']:.3f}",
+             f"{row['held_out_kid256']:.4f} / {row['held_out_psnr']:.1f} dB",
+             f"{row['tagged_samples_kid256']:.4f}", f"{row['dcgan_samples_kid256']:.4f}",
+             f"{row['seconds_batch1']:.3f} / {row['seconds_batch16']:.3f}",
+             f"{row['parameters']:,}" if "parameters" in row else "-"] for row in result["rows"]]
+    return markdown_table(header, rows)
+
+
 def grid(columns, path):
     """Rows of tiles: `columns` is `[(name, uint8 images (n, h, w, 3) or None)]`, all 256 px."""
     from keras_animegan import visualization
@@ -367,14 +381,7 @@ def main(argv=None):
         grid(columns, os.path.join(args.work_dir, f"upscale_grid_{set_name}.png"))
     dev = dev_faces_grid(os.path.join(args.work_dir, "photo2avatar_256_dev.png"))
 
-    header = ["64 -> 256", "test pairs: KID256 / PSNR / VGG dist.", "held-out pairs: KID256 / PSNR",
-              "tagged samples: KID256", "dcgan samples: KID256", "s per avatar (batch 1 / 16)"]
-    table = [[row["method"],
-              f"{row['test_kid256']:.4f} / {row['test_psnr']:.1f} dB / {row['test_vgg_distance']:.3f}",
-              f"{row['held_out_kid256']:.4f} / {row['held_out_psnr']:.1f} dB",
-              f"{row['tagged_samples_kid256']:.4f}", f"{row['dcgan_samples_kid256']:.4f}",
-              f"{row['seconds_batch1']:.3f} / {row['seconds_batch16']:.3f}"] for row in rows]
-    print(markdown_table(header, table))
+    print(table({"rows": rows}))
     print(f"photo -> 256 px avatar: {ours_row['photo_to_avatar_256_seconds']:.3f} s; ours: "
           f"{ours_row.get('parameters')} parameters; grids in {args.work_dir}" + (f"; dev faces: {dev}" if dev else ""))
     result = {"machine": machine.describe(extra="fp32"), "keras_backend": keras.backend.backend(),

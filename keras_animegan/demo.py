@@ -52,6 +52,8 @@ MAX_PIXELS = DEFAULT_MAX_PIXELS
 MAX_FILE_SIZE = 32 * 1024 * 1024
 #: Most avatars per Generate call, and most steps of an interpolation strip.
 MAX_COUNT, MAX_STEPS = 256, 16
+#: The avatar sizes the Generate, Tags and Make my avatar tabs offer: the generators' own, and through the upscaler.
+SIZES = (64, 256)
 #: Side of each half of the Translate output (the translators run at their own size inside).
 DISPLAY_SIZE = 256
 #: Zips of generated PNGs kept on disk at once (the oldest is deleted first).
@@ -133,10 +135,11 @@ class MakeMyAvatar:
         vocabulary = self._need_avatar_maker().vocabulary
         return {g: sorted(vocabulary.group_tags(g)) for g in vocabulary.group_names}, list(vocabulary.flags) + [SMILE]
 
-    def make_avatar(self, photo):
+    def make_avatar(self, photo, size=SIZES[0]):
         """A photo -> `(photo beside its avatar, {group: tag read}, [flags read], seed, summary)`.
 
         The summary says what was read, smile included; `smile` is among the flags when the avatar was drawn smiling.
+        `size` is the avatar's side (64: the generator's own; 256: through the upscaler).
         """
         from keras_animegan.photo2avatar import NoFaceError
 
@@ -146,6 +149,7 @@ class MakeMyAvatar:
             with self._lock:
                 reading = maker.read(small)
                 avatar, _, smile = maker.render(reading)
+                avatar = self.sized(avatar, size)
         except NoFaceError:
             raise DemoError("No face found in the photo: use a photo with a clear, frontal face.") from None
         vocabulary = maker.vocabulary
@@ -158,7 +162,7 @@ class MakeMyAvatar:
         return (np.concatenate([_square(side, DISPLAY_SIZE), _enlarge(avatar, DISPLAY_SIZE)], axis=1), groups,
                 flags, reading.seed, summary)
 
-    def redraw_avatar(self, seed, *values):
+    def redraw_avatar(self, seed, *values, size=SIZES[0]):
         """The avatar of the tab's controls: `seed`, one tag per group (in `avatar_controls` order), then the flags."""
         maker = self._need_avatar_maker()
         seed = _int(seed, "Seed", 0, 2**32 - 1)
@@ -171,8 +175,21 @@ class MakeMyAvatar:
             raise DemoError(str(error)) from None
         smile = True if SMILE in flags else (False if maker.match_smile else None)
         with self._lock:
-            avatar = maker.draw(tags, seed, smile)
+            avatar = self.sized(maker.draw(tags, seed, smile), size)
         return _enlarge(avatar, DISPLAY_SIZE)
+
+    def sized(self, images, size):
+        """uint8 avatars (one or a batch) at `size` px: the generator's own size as they are, larger through the
+        upscaler (call it holding the lock: it runs the model)."""
+        from keras_animegan.inference import UserError
+
+        size = _int(size, "Size", min(SIZES), max(SIZES))
+        if images.shape[-2] == size:
+            return images
+        try:
+            return self.resizer.resize(images, size)
+        except UserError as error:
+            raise DemoError(str(error)) from None
 
 
 class Demo(MakeMyAvatar):
@@ -184,9 +201,15 @@ class Demo(MakeMyAvatar):
         work_dir: where the zips of generated PNGs go (a fresh temporary folder by default).
         tagged: a tags -> image `Generator` (TaggedDCGAN), or None (the Tags tab then says so).
         avatar_maker: a `keras_animegan.photo2avatar.Photo2Avatar`, or None (no Make my avatar tab).
+        upscaler: what grows avatars to 256 px (an `inference.Resizer` spec: an upscaler preset or export,
+            `"none"` for plain resizing; None: the shipped `upscaler_avatars_x4`, loaded on first use).
     """
 
-    def __init__(self, generator=None, translators=None, work_dir=None, tagged=None, avatar_maker=None):
+    def __init__(self, generator=None, translators=None, work_dir=None, tagged=None, avatar_maker=None,
+                 upscaler=None):
+        from keras_animegan.inference import Resizer
+
+        self.resizer = Resizer(upscaler)
         self.generator = generator
         self.tagged = tagged
         self.avatar_maker = avatar_maker
@@ -197,7 +220,7 @@ class Demo(MakeMyAvatar):
 
     # ---------------------------------------------------------------- loading
     @classmethod
-    def load(cls, presets=None, models=None):
+    def load(cls, presets=None, models=None, upscaler=None):
         """The demo on shipped/own presets (names or folders) and exports or `.keras` files.
 
         With neither given, the shipped presets of `DEFAULT_PRESETS` that are installed.
@@ -241,7 +264,7 @@ class Demo(MakeMyAvatar):
                 translators[cls._label(model, source, translators)] = model
         if generator is None and tagged is None and not translators and avatar_maker is None:
             raise DemoError("No model to show: give --preset NAME or --model PATH.")
-        return cls(generator, translators, tagged=tagged, avatar_maker=avatar_maker)
+        return cls(generator, translators, tagged=tagged, avatar_maker=avatar_maker, upscaler=upscaler)
 
     @staticmethod
     def _label(model, source, taken):
@@ -282,8 +305,8 @@ class Demo(MakeMyAvatar):
                             "or --model <a DCGAN export or .keras file>.")
         return self.generator
 
-    def generate(self, seed, count, truncation=1.0, write_zip=True):
-        """`count` avatars from `seed`, noise scaled by `truncation` psi: (grid uint8, zip path or None).
+    def generate(self, seed, count, truncation=1.0, write_zip=True, size=SIZES[0]):
+        """`count` avatars from `seed`, noise scaled by `truncation` psi, `size` px: (grid uint8, zip path or None).
 
         psi = 1 samples the training distribution; smaller psi trades variety for typical, cleaner
         faces (the truncation trick: for a DCGAN, whose noise has mean 0, it is z -> psi * z).
@@ -304,7 +327,7 @@ class Demo(MakeMyAvatar):
             raise DemoError(f"Truncation must be a number from 0 to 2; got {truncation!r}.")
         noise = psi * generator.noise(seed, count)
         with self._lock:
-            images = keras.ops.convert_to_numpy(to_uint8(generator(noise)))
+            images = self.sized(keras.ops.convert_to_numpy(to_uint8(generator(noise))), size)
         grid = make_grid(images, math.ceil(math.sqrt(count)))
         return grid, (self._zip(images, f"avatars_seed{seed}_n{count}_psi{psi:g}") if write_zip else None)
 
@@ -314,7 +337,7 @@ class Demo(MakeMyAvatar):
         groups = {g: [ANY] + sorted(vocabulary.group_tags(g)) for g in vocabulary.group_names}
         return groups, list(vocabulary.flags)
 
-    def generate_tagged(self, seed, count, groups=None, flags=(), keep_face=True):
+    def generate_tagged(self, seed, count, groups=None, flags=(), keep_face=True, size=SIZES[0]):
         """`count` avatars showing the picked tags: `(grid uint8, the seed used, the tags asked for)`.
 
         `groups` maps a group to a tag or `ANY` (drawn from the training set), `flags` lists the flags
@@ -340,7 +363,7 @@ class Demo(MakeMyAvatar):
         except UserError as error:
             raise DemoError(str(error).replace("--tags: ", "")) from None
         with self._lock:
-            images = keras.ops.convert_to_numpy(to_uint8(self.tagged(inputs)))
+            images = self.sized(keras.ops.convert_to_numpy(to_uint8(self.tagged(inputs))), size)
         return make_grid(images, math.ceil(math.sqrt(count))), seed, ", ".join(sorted(tags)) or "(all drawn)"
 
     def _zip(self, images, stem):
@@ -485,9 +508,9 @@ def build_app(demo):
         return wrapped
 
     @page_errors
-    def generate(seed, count, truncation):
-        """Generates `count` avatars from `seed`; returns the grid (PNG) and a zip of the PNGs."""
-        return demo.generate(seed, count, truncation)
+    def generate(seed, count, truncation, size=SIZES[0]):
+        """Generates `count` avatars from `seed` at `size` px; returns the grid (PNG) and a zip of the PNGs."""
+        return demo.generate(seed, count, truncation, size=size)
 
     @page_errors
     def interpolate(seed_a, seed_b, steps):
@@ -527,22 +550,25 @@ def _generate_tab(gr, generate):
                 count = gr.Slider(1, MAX_COUNT, 64, step=1, label="Count")
                 psi = gr.Slider(0.0, 2.0, 1.0, step=0.05, label="Truncation ψ (noise scale: lower is "
                                 "more typical, less varied)")
+                size = _size_choice(gr, "generate-size")
                 button = gr.Button("Generate", variant="primary", elem_id="generate-button")
             with gr.Column(scale=2):
                 grid = gr.Image(label="Avatars", type="numpy", format="png", interactive=False,
                                 elem_id="generate-output")
                 download = gr.File(label="PNGs (zip)", interactive=False)
-        button.click(generate, [seed, count, psi], [grid, download], api_name="generate")
+        button.click(generate, [seed, count, psi, size], [grid, download], api_name="generate")
 
 
 def _tags_tab(gr, demo):
     groups, flags = demo.tag_choices()
 
     def tags(seed, count, keep_face, *values):
-        """Avatars showing the picked hair colour, skin, hair length and flags; returns the grid and the seed."""
+        """Avatars showing the picked hair colour, skin, hair length and flags, at the picked size; returns the
+        grid and the seed."""
         picked = dict(zip(groups, values[:len(groups)]))
+        size = values[len(groups) + 1] if len(values) > len(groups) + 1 else SIZES[0]
         try:
-            grid, seed, _ = demo.generate_tagged(seed, count, picked, values[len(groups)], keep_face)
+            grid, seed, _ = demo.generate_tagged(seed, count, picked, values[len(groups)], keep_face, size=size)
         except DemoError as error:
             raise _page_error(gr, error) from None
         return grid, seed
@@ -557,11 +583,12 @@ def _tags_tab(gr, demo):
                 keep = gr.Checkbox(True, label="Keep the face (hold the seed while the tags change)",
                                    elem_id="tags-keep")
                 count = gr.Slider(1, MAX_COUNT, 16, step=1, label="Count")
+                size = _size_choice(gr, "tags-size")
                 button = gr.Button("Generate", variant="primary", elem_id="tags-button")
             with gr.Column(scale=2):
                 grid = gr.Image(label="Avatars", type="numpy", format="png", interactive=False,
                                 elem_id="tags-output")
-        button.click(tags, [seed, count, keep, *pickers, on], [grid, seed], api_name="tags")
+        button.click(tags, [seed, count, keep, *pickers, on, size], [grid, seed], api_name="tags")
 
 
 def _interpolate_tab(gr, interpolate):
@@ -604,18 +631,20 @@ def _avatar_tab(gr, demo):
     """The Make my avatar tab; returns its photo input (the upload guard watches it)."""
     groups, flags = demo.avatar_controls()
 
-    def make(photo):
-        """Reads a photo: its avatar, then the tags read (one per group, the flags), the seed and a summary."""
+    def make(photo, size=SIZES[0]):
+        """Reads a photo: its avatar (at the picked size), then the tags read (one per group, the flags), the seed
+        and a summary."""
         try:
-            pair, read, on, seed, summary = demo.make_avatar(photo)
+            pair, read, on, seed, summary = demo.make_avatar(photo, size)
         except DemoError as error:
             raise _page_error(gr, error) from None
         return (pair, *[read.get(g) for g in groups], on, seed, summary)
 
     def redraw(seed, *values):
-        """Draws the avatar of the controls (tags and seed) again."""
+        """Draws the avatar of the controls (tags, seed and size) again."""
+        size = values[len(groups) + 1] if len(values) > len(groups) + 1 else SIZES[0]
         try:
-            return demo.redraw_avatar(seed, *values)
+            return demo.redraw_avatar(seed, *values[:len(groups) + 1], size=size)
         except DemoError as error:
             raise _page_error(gr, error) from None
 
@@ -624,6 +653,7 @@ def _avatar_tab(gr, demo):
             with gr.Column(scale=1):
                 photo = gr.Image(label="Your photo", type="filepath", sources=["upload", "webcam", "clipboard"],
                                  elem_id="avatar-input")
+                size = _size_choice(gr, "avatar-size")
                 button = gr.Button("Make my avatar", variant="primary", elem_id="avatar-button")
                 summary = gr.Markdown(elem_id="avatar-summary")
             with gr.Column(scale=2):
@@ -640,9 +670,14 @@ def _avatar_tab(gr, demo):
         from keras_animegan.data.embedded import demo_photos
 
         gr.Examples([[p] for p in demo_photos()], [photo], label="A public-domain photo (NASA)")
-        button.click(make, [photo], [pair, *pickers, on, seed, summary], api_name="make_avatar")
-        again.click(redraw, [seed, *pickers, on], redrawn, api_name="redraw_avatar")
+        button.click(make, [photo, size], [pair, *pickers, on, seed, summary], api_name="make_avatar")
+        again.click(redraw, [seed, *pickers, on, size], redrawn, api_name="redraw_avatar")
     return photo
+
+
+def _size_choice(gr, elem_id):
+    """The avatar size choice: the generators' 64 px, or 256 px through the upscaler."""
+    return gr.Radio(list(SIZES), value=SIZES[0], label="Size (px; 256 goes through the upscaler)", elem_id=elem_id)
 
 
 def _page_error(gr, error):
@@ -694,13 +729,16 @@ def build_parser(parser=None):
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--max_file_size", type=int, default=MAX_FILE_SIZE, help="Largest upload in bytes.")
     parser.add_argument("--no_warm_up", action="store_true", help="Skip tracing the models before serving.")
+    parser.add_argument("--upscaler", default=None,
+                        help="What grows avatars to 256 px when that size is picked: an upscaler preset name or "
+                             "folder, export or .keras file, or none (bicubic). Default: upscaler_avatars_x4.")
     return parser
 
 
 def run(args):
     """`keras-animegan demo` with parsed `args`: load, warm up, serve until interrupted."""
     _gradio()  # fail before loading models when the extra is missing
-    demo = Demo.load(args.preset, args.model)
+    demo = Demo.load(args.preset, args.model, upscaler=args.upscaler)
     app = build_app(demo)
     if not args.no_warm_up:
         demo.warm_up()

@@ -246,6 +246,16 @@ def test_the_three_endpoints_return_images_of_the_right_size(client, photos):
     with zipfile.ZipFile(archive) as z:
         assert len(z.namelist()) == 16
 
+    # The size choice: 256 px avatars through the shipped upscaler, not the 64 px ones enlarged.
+    big, archive = client.predict(3, 4, 1.0, 256, api_name="/generate")
+    big = _image(big)
+    assert big.shape == (2 * 256 + 3 * 2, 2 * 256 + 3 * 2, 3)
+    small = _image(client.predict(3, 4, 1.0, 64, api_name="/generate")[0])
+    enlarged = np.repeat(np.repeat(small[2:66, 2:66], 4, axis=0), 4, axis=1)
+    assert np.abs(big[2:258, 2:258].astype(int) - enlarged).mean() > 2
+    with zipfile.ZipFile(archive) as z:
+        assert Image.open(z.open(z.namelist()[0])).size == (256, 256)
+
     strip = client.predict(0, 1, 5, api_name="/interpolate")
     assert _image(strip).shape == (64 + 2 * 2, 5 * 64 + 6 * 2, 3)
 
