@@ -211,10 +211,14 @@ def latency(run, image, repeats=20):
     return float(np.median(ones)), float(np.median(sixteens))
 
 
-def measure(name, run, data, metrics, keep=8):
-    """One method's row: every metric on every set, and the first `keep` outputs of each set for the grid."""
-    row, kept = {"method": name}, {}
+def measure(name, run, data, metrics, keep=8, sets=None, count=None):
+    """One method's row: every metric on each of `sets` (default all) of `data`, on its first `count` images
+    (default all), and the first `keep` outputs of each set for the grid."""
+    row, kept = {"method": name, "images_per_set": count}, {}
     for set_name, (inputs, truth) in data.items():
+        if sets is not None and set_name not in sets:
+            continue
+        inputs, truth = inputs[:count], None if truth is None else truth[:count]
         outputs, seconds = timed(run, inputs)
         kept[set_name] = outputs[:keep]
         row[f"{set_name}_kid256"], row[f"{set_name}_kid256_std"] = metrics.kid256(outputs)
@@ -300,10 +304,14 @@ def table(result):
     header = ["64 -> 256", "test pairs: KID256 / PSNR / VGG distance", "held-out pairs: KID256 / PSNR",
               "`dcgan_tagged_avatars_64` samples: KID256", "`dcgan_avatars_64` samples: KID256",
               "s per avatar (batch 1 / 16)", "parameters"]
-    rows = [[row["method"],
-             f"{row['test_kid256']:.4f} / {row['test_psnr']:.1f} dB / {row['test_vgg_distance']:.3f}",
-             f"{row['held_out_kid256']:.4f} / {row['held_out_psnr']:.1f} dB",
-             f"{row['tagged_samples_kid256']:.4f}", f"{row['dcgan_samples_kid256']:.4f}",
+    def cell(row, key, text):
+        return text.format(**row) if key in row else "-"
+
+    rows = [[row["method"] + (f" ({row['images_per_set']} images a set)" if row.get("images_per_set") else ""),
+             cell(row, "test_kid256", "{test_kid256:.4f} / {test_psnr:.1f} dB / {test_vgg_distance:.3f}"),
+             cell(row, "held_out_kid256", "{held_out_kid256:.4f} / {held_out_psnr:.1f} dB"),
+             cell(row, "tagged_samples_kid256", "{tagged_samples_kid256:.4f}"),
+             cell(row, "dcgan_samples_kid256", "{dcgan_samples_kid256:.4f}"),
              f"{row['seconds_batch1']:.3f} / {row['seconds_batch16']:.3f}",
              f"{row['parameters']:,}" if "parameters" in row else "-"] for row in result["rows"]]
     return markdown_table(header, rows)
@@ -328,6 +336,8 @@ def main(argv=None):
     parser.add_argument("--peers", action="store_true", help="Also run the peers (the upscale-peers extra).")
     parser.add_argument("--work_dir", default=os.path.join(kid_protocol.HERE, ".work", "upscale"))
     parser.add_argument("--json", default=None, help="Write the results here.")
+    parser.add_argument("--peer_count", type=int, default=400,
+                        help="Images of each set the peers upscale (they take up to 0.5 s an image here).")
     parser.add_argument("--baselines_only", action="store_true",
                         help="Only measure (and cache) bicubic and the peers; no upscaler of ours.")
     args = parser.parse_args(argv)
@@ -361,7 +371,9 @@ def main(argv=None):
             continue
         print(f"{name} ...", flush=True)
         run, size = make()
-        row, kept[name] = measure(name, run, data, metrics)
+        is_peer = name in PEERS  # the slow ones: the two rows the comparison is about, on fewer images
+        row, kept[name] = measure(name, run, data, metrics, sets=("test", "tagged_samples") if is_peer else None,
+                                  count=args.peer_count if is_peer else None)
         row.update(size)
         rows.append(row)
         if name != "ours":
@@ -376,7 +388,7 @@ def main(argv=None):
 
     for set_name in ("test", "tagged_samples"):
         columns = [("input", np.repeat(np.repeat(data[set_name][0][:8], 4, axis=1), 4, axis=2))]
-        columns += [(name, kept[name][set_name]) for name, _ in methods]
+        columns += [(name, kept[name].get(set_name)) for name, _ in methods]
         columns.append(("truth", data[set_name][1][:8] if data[set_name][1] is not None else None))
         grid(columns, os.path.join(args.work_dir, f"upscale_grid_{set_name}.png"))
     dev = dev_faces_grid(os.path.join(args.work_dir, "photo2avatar_256_dev.png"))

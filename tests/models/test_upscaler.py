@@ -297,3 +297,22 @@ def test_the_trainer_and_commands_refuse_bad_input_with_one_line(high_res, tmp_p
     assert main(["export", "--preset", "dcgan_avatars_64", "--upscaler", "no_such_preset", "--export_dir",
                  str(tmp_path / "e")]) == 2
     assert "--upscaler: Unknown preset" in capsys.readouterr().err
+
+
+def test_the_demo_grows_avatars_through_its_upscaler(tmp_path):
+    from keras_animegan.demo import Demo
+    from keras_animegan.demo import DemoError
+
+    path = str(tmp_path / "up.keras")
+    tiny_upscaler().save(path)
+    demo = Demo(upscaler=path)
+    avatars = np.random.default_rng(8).integers(0, 256, (2, 64, 64, 3)).astype(np.uint8)
+    assert demo.sized(avatars, 64) is avatars
+    big = demo.sized(avatars, 256)
+    assert big.shape == (2, 256, 256, 3) and big.dtype == np.uint8
+    with pytest.raises(DemoError, match="Size"):
+        demo.sized(avatars, 1000)
+    with pytest.raises(DemoError, match="is not an upscaler"):
+        Demo(upscaler="dcgan_avatars_64").sized(avatars, 256)
+    plain = Demo(upscaler="none").sized(avatars, 256)
+    assert plain.shape == (2, 256, 256, 3)
