@@ -86,7 +86,8 @@ def _train_minutes(run):
 
 
 def _sample(model, count=4):
-    """Rows of (a held-out 64 px avatar enlarged, ours) and (a generated avatar enlarged, ours), uint8 256 px."""
+    """Pairs of (a 64 px avatar enlarged, ours): four drawn avatars of the package's embedded set (the upscaler
+    trained on their 256 px drawings), then four of the tagged preset's samples; uint8 256 px."""
     from keras_animegan.data import embedded
     from keras_animegan.data import ImageSource
     from keras_animegan.models import GANModel
@@ -114,15 +115,15 @@ def card(metadata):
             f"Measured with the shipped float16 weights on {measured['machine']} (`benchmarks/upscale.py`; KID256 is "
             f"the project's KID protocol on 256 px images, against the 256 px drawings of seeds 10000-10999):",
             "",
-            f"- test pairs (seeds 11000-11999 drawn at 64 and 256 px): KID256 {ours['test_kid256']:.4f}, PSNR "
+            f"- test pairs ({measured['pairs']} drawn at 64 and 256 px): KID256 {ours['test_kid256']:.4f}, PSNR "
             f"{ours['test_psnr']:.1f} dB, VGG distance {ours['test_vgg_distance']:.3f} (bicubic: "
             f"{bicubic['test_kid256']:.4f}, {bicubic['test_psnr']:.1f} dB, {bicubic['test_vgg_distance']:.3f});",
             f"- held-out seeds 12000-12499, in no data set of the project: KID256 {ours['held_out_kid256']:.4f}, "
             f"PSNR {ours['held_out_psnr']:.1f} dB;",
-            f"- 1,000 `dcgan_tagged_avatars_64` samples upscaled: KID {ours['tagged_samples_kid256']:.4f} (KID256; "
+            f"- {measured['samples']:,} `dcgan_tagged_avatars_64` samples upscaled: KID {ours['tagged_samples_kid256']:.4f} (KID256; "
             f"bicubic {bicubic['tagged_samples_kid256']:.4f}"
             + (f", best peer {best_peer['method']} {best_peer['tagged_samples_kid256']:.4f}" if best_peer else "")
-            + f"); 1,000 `dcgan_avatars_64` samples, a generator it never trained on: {ours['dcgan_samples_kid256']:.4f};",
+            + f"); {measured['samples']:,} `dcgan_avatars_64` samples, a generator it never trained on: {ours['dcgan_samples_kid256']:.4f};",
             f"- {ours['seconds_batch1']:.3f} s per 64 px avatar at batch 1, {ours['seconds_batch16']:.3f} s at batch "
             f"16; photo -> 256 px avatar (`Photo2Avatar(photo, size=256)`): {ours['photo_to_avatar_256_seconds']:.3f} s;"
             f" {ours['parameters']:,} parameters ({ours.get('weights_mb', 0):.2f} MB of float16 weights).",
@@ -169,7 +170,7 @@ keras-animegan generate --preset dcgan_tagged_avatars_64 --num 16 --size 256 --o
 
 It is made for flat-coloured anime drawings such as these avatars; photos are out of its scope.
 
-![64 px input (enlarged) | upscaled](sample.png)
+![64 px input (enlarged) | upscaled: four drawn avatars of the training split, then four generated ones](sample.png)
 """
 
 

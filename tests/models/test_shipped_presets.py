@@ -17,19 +17,21 @@ from keras_animegan import CartoonGAN
 from keras_animegan import CycleGAN
 from keras_animegan import DCGAN
 from keras_animegan import TaggedDCGAN
+from keras_animegan import Upscaler
 from keras_animegan import presets
 from keras_animegan.cli import main as cli_main
 from tests import testing
 
 SHIPPED = {"dcgan_avatars_64": DCGAN, "dcgan_tagged_avatars_64": TaggedDCGAN,
-           "cyclegan_faces2avatars_64": CycleGAN, "cartoongan_photo2anime": CartoonGAN}
+           "cyclegan_faces2avatars_64": CycleGAN, "cartoongan_photo2anime": CartoonGAN,
+           "upscaler_avatars_x4": Upscaler}
 #: Pipeline presets: no weights of their own (a shipped generator by name, and settings).
 PIPELINES = {"photo2avatar_64": "Photo2Avatar"}
 #: Files beyond the five every preset has: the tagged preset's grid per tag group.
 EXTRA_FILES = {"dcgan_tagged_avatars_64": ["grid_flags.png", "grid_hair_color.png", "grid_hair_length.png",
                                            "grid_skin.png"]}
 LICENCES = {"DCGAN": ["CC BY 4.0"], "TaggedDCGAN": ["CC BY 4.0"], "CycleGAN": ["CC BY 4.0", "Apache-2.0"],
-            "CartoonGAN": ["CC BY 4.0", "Apache-2.0", "CC0", "public domain"]}
+            "CartoonGAN": ["CC BY 4.0", "Apache-2.0", "CC0", "public domain"], "Upscaler": ["CC BY 4.0"]}
 SIZE = 64
 
 
@@ -91,6 +93,9 @@ def test_the_shipped_presets_are_the_expected_ones():
         assert f"KID {metadata['kid_float16'][0]:.4f}" in card
         if "photos_float16" in metadata:  # the photo translator's card gives its photo numbers
             assert f"{metadata['photos_float16']['photo_identity_top5']:.3f}" in card
+        if "measured" in metadata:  # the upscaler's card gives its benchmark's numbers
+            ours = next(row for row in metadata["measured"]["rows"] if row["method"] == "ours")
+            assert f"PSNR {ours['test_psnr']:.1f} dB" in card and f"{ours['seconds_batch1']:.3f} s" in card
         if "tag_accuracy" in metadata:  # the tagged preset's card gives its tag numbers and grids
             assert f"{metadata['tag_accuracy']['samples']['agreement']['hair_color']:.3f}" in card
             assert all(f"({grid})" in card for grid in EXTRA_FILES[name])
@@ -112,6 +117,14 @@ def test_shipped_preset_outputs_vary(loaded, name):
         assert_varied(a)
         np.testing.assert_array_equal(a, np.asarray(model.sample(8, seed=0)))  # a seed is reproducible
         assert np.abs(a - b).mean() > 0.1  # seeds differ
+        return
+    if isinstance(model, Upscaler):  # 4x, close to the input averaged back down, and not a plain enlargement
+        inputs = faces(8, seed=0)
+        big = np.asarray(model.upscale(inputs))
+        assert big.shape == (8, 4 * SIZE, 4 * SIZE, 3) and np.abs(big).max() <= 1
+        down = big.reshape(8, SIZE, 4, SIZE, 4, 3).mean(axis=(2, 4))
+        assert np.abs(down - inputs).mean() < 0.05
+        assert np.abs(big - np.repeat(np.repeat(inputs, 4, axis=1), 4, axis=2)).mean() > 0.002
         return
     for direction in ["ab", "ba"] if isinstance(model, CycleGAN) else ["ab"]:
         inputs = faces(8, seed=0)
@@ -144,6 +157,8 @@ def test_a_fine_tune_step_starts_from_the_shipped_weights(loaded, name):
         data = images
     elif isinstance(model, CartoonGAN):  # the photo translator fine-tunes toward per-photo targets
         data = images.map(lambda x: {"photo": x, "cartoon": x, "smoothed": x, "target": -x})
+    elif isinstance(model, Upscaler):  # (low, high) pairs: 16 px inputs of 64 px faces
+        data = images.map(lambda x: (tf.nn.avg_pool2d(x, 4, 4, "VALID"), x))
     else:
         data = tf.data.Dataset.zip((images, images))
     networks = list(model.ema_network_names)
@@ -164,6 +179,12 @@ def test_cli_runs_on_the_shipped_presets(tmp_path):
             tags = ["--tags", "blue_hair,glasses"] if cls is TaggedDCGAN else []
             assert cli_main(["generate", "--preset", name, "--num", "16", "--output", str(out), *tags]) == 0
             assert Image.open(out).size[0] >= 4 * SIZE  # a grid of 16
+        elif cls is Upscaler:
+            photo = tmp_path / "face.png"
+            Image.fromarray(((faces(1)[0] + 1) * 127.5).astype(np.uint8)).resize((90, 120)).save(photo)
+            out = tmp_path / f"{name}.png"
+            assert cli_main(["upscale", "--preset", name, str(photo), "--output", str(out)]) == 0
+            assert Image.open(out).size == (360, 480)
         else:
             photo = tmp_path / "face.png"
             Image.fromarray(((faces(1)[0] + 1) * 127.5).astype(np.uint8)).resize((90, 120)).save(photo)
