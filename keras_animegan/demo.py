@@ -135,11 +135,11 @@ class MakeMyAvatar:
         vocabulary = self._need_avatar_maker().vocabulary
         return {g: sorted(vocabulary.group_tags(g)) for g in vocabulary.group_names}, list(vocabulary.flags) + [SMILE]
 
-    def make_avatar(self, photo, size=SIZES[0]):
+    def make_avatar(self, photo, size=None):
         """A photo -> `(photo beside its avatar, {group: tag read}, [flags read], seed, summary)`.
 
         The summary says what was read, smile included; `smile` is among the flags when the avatar was drawn smiling.
-        `size` is the avatar's side (64: the generator's own; 256: through the upscaler).
+        `size` is the avatar's side (None: the generator's own, 64; 256: through the upscaler).
         """
         from keras_animegan.photo2avatar import NoFaceError
 
@@ -162,7 +162,7 @@ class MakeMyAvatar:
         return (np.concatenate([_square(side, DISPLAY_SIZE), _enlarge(avatar, DISPLAY_SIZE)], axis=1), groups,
                 flags, reading.seed, summary)
 
-    def redraw_avatar(self, seed, *values, size=SIZES[0]):
+    def redraw_avatar(self, seed, *values, size=None):
         """The avatar of the tab's controls: `seed`, one tag per group (in `avatar_controls` order), then the flags."""
         maker = self._need_avatar_maker()
         seed = _int(seed, "Seed", 0, 2**32 - 1)
@@ -179,10 +179,12 @@ class MakeMyAvatar:
         return _enlarge(avatar, DISPLAY_SIZE)
 
     def sized(self, images, size):
-        """uint8 avatars (one or a batch) at `size` px: the generator's own size as they are, larger through the
-        upscaler (call it holding the lock: it runs the model)."""
+        """uint8 avatars (one or a batch) at `size` px: None or the generator's own size as they are, larger through
+        the upscaler (call it holding the lock: it runs the model)."""
         from keras_animegan.inference import UserError
 
+        if size is None:
+            return images
         size = _int(size, "Size", min(SIZES), max(SIZES))
         if images.shape[-2] == size:
             return images
@@ -305,8 +307,9 @@ class Demo(MakeMyAvatar):
                             "or --model <a DCGAN export or .keras file>.")
         return self.generator
 
-    def generate(self, seed, count, truncation=1.0, write_zip=True, size=SIZES[0]):
-        """`count` avatars from `seed`, noise scaled by `truncation` psi, `size` px: (grid uint8, zip path or None).
+    def generate(self, seed, count, truncation=1.0, write_zip=True, size=None):
+        """`count` avatars from `seed`, noise scaled by `truncation` psi, at `size` px (None: the generator's own):
+        (grid uint8, zip path or None).
 
         psi = 1 samples the training distribution; smaller psi trades variety for typical, cleaner
         faces (the truncation trick: for a DCGAN, whose noise has mean 0, it is z -> psi * z).
@@ -337,7 +340,7 @@ class Demo(MakeMyAvatar):
         groups = {g: [ANY] + sorted(vocabulary.group_tags(g)) for g in vocabulary.group_names}
         return groups, list(vocabulary.flags)
 
-    def generate_tagged(self, seed, count, groups=None, flags=(), keep_face=True, size=SIZES[0]):
+    def generate_tagged(self, seed, count, groups=None, flags=(), keep_face=True, size=None):
         """`count` avatars showing the picked tags: `(grid uint8, the seed used, the tags asked for)`.
 
         `groups` maps a group to a tag or `ANY` (drawn from the training set), `flags` lists the flags
