@@ -195,20 +195,11 @@ def timed(run, images):
 
 def latency(run, image, repeats=20):
     """Median seconds per avatar at batch 1 and at batch 16 (after a warm-up call each)."""
-    one, batch = image[None], np.repeat(image[None], 16, axis=0)
-    run(one)
-    ones = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run(one)
-        ones.append(time.perf_counter() - start)
-    run(batch)
-    sixteens = []
-    for _ in range(max(3, repeats // 4)):
-        start = time.perf_counter()
-        run(batch)
-        sixteens.append((time.perf_counter() - start) / 16)
-    return float(np.median(ones)), float(np.median(sixteens))
+    from benchmarks.litert import median_seconds
+
+    batch = np.repeat(image[None], 16, axis=0)
+    return median_seconds(run, image[None], repeats, warmup=1), median_seconds(run, batch, max(3, repeats // 4),
+                                                                               warmup=1) / 16
 
 
 def measure(name, run, data, metrics, keep=8, sets=None, count=None):

@@ -201,10 +201,18 @@ def image_names(source):
 
 
 def translate_folder(model, source, output, crop, size=None, max_pixels=DEFAULT_MAX_PIXELS):
+    return map_folder(source, output, lambda image: translate_one(model, image, crop, size), max_pixels, "translate",
+                      crop.report if crop else None)
+
+
+def map_folder(source, output, fn, max_pixels, desc, report=None):
+    """Each image of the folder `source` (searched recursively) through `fn` (uint8 in, uint8 out) into `output`,
+    one PNG per input named after it; unreadable or too large files are skipped and named. `report()` adds to
+    the last line. Returns the exit status."""
     names = image_names(source)
     outputs = output_names(names)
     skipped, written = [], 0
-    for name in progress(names, desc="translate"):
+    for name in progress(names, desc=desc):
         path = os.path.join(source, name)
         try:
             image = read_image_file(path, max_pixels)
@@ -212,10 +220,10 @@ def translate_folder(model, source, output, crop, size=None, max_pixels=DEFAULT_
             print(f"warning: skipping {path}: {error}", file=sys.stderr)
             skipped.append(name)
             continue
-        save(translate_one(model, image, crop, size), os.path.join(output, outputs[name]))
+        save(fn(image), os.path.join(output, outputs[name]))
         written += 1
     renamed = sum(outputs[n] != _output_name(n) for n in names if n not in skipped)
     print(f"Wrote {written} images to {folder_name(output)}; skipped {len(skipped)} unreadable or too large file(s)"
           + (f"; {renamed} named after their full input name (inputs that share a name)" if renamed else "")
-          + f"{crop.report() if crop else ''}.")
+          + f"{report() if report else ''}.")
     return 0

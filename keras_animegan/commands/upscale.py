@@ -1,15 +1,12 @@
 """`keras-animegan upscale`: an image or a folder of images through an upscaler (x4 by default)."""
 
 import os
-import sys
 
 from keras_animegan.commands import Command
 from keras_animegan.commands import UserError
 from keras_animegan.commands import register_command
 from keras_animegan.commands._output import add_trust_flag
-from keras_animegan.commands._output import folder_name
 from keras_animegan.commands._output import positive_int
-from keras_animegan.commands._output import progress
 from keras_animegan.commands._output import save
 from keras_animegan.utils.decoding import IMAGE_EXTENSIONS
 from keras_animegan.utils.decoding import is_image_name
@@ -79,24 +76,6 @@ def upscale_file(model, source, output, max_pixels):
 
 
 def upscale_folder(model, source, output, max_pixels):
-    from keras_animegan.commands.translate import _output_name
-    from keras_animegan.commands.translate import image_names
-    from keras_animegan.commands.translate import output_names
+    from keras_animegan.commands.translate import map_folder
 
-    names = image_names(source)
-    outputs = output_names(names)
-    skipped, written = [], 0
-    for name in progress(names, desc="upscale"):
-        path = os.path.join(source, name)
-        try:
-            image = _read(path, max_pixels)
-        except UserError as error:  # a bad file is skipped and named; the others go on
-            print(f"warning: skipping {path}: {error}", file=sys.stderr)
-            skipped.append(name)
-            continue
-        save(model.upscale_image(image), os.path.join(output, outputs[name]))
-        written += 1
-    renamed = sum(outputs[n] != _output_name(n) for n in names if n not in skipped)
-    print(f"Wrote {written} images to {folder_name(output)}; skipped {len(skipped)} unreadable or too large file(s)"
-          + (f"; {renamed} named after their full input name (inputs that share a name)" if renamed else "") + ".")
-    return 0
+    return map_folder(source, output, model.upscale_image, max_pixels, "upscale")
