@@ -324,7 +324,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="upscaler_avatars_x4", help="Our upscaler: a preset name or folder.")
     parser.add_argument("--model", default=None, help="Our upscaler as a .keras file instead of --preset.")
-    parser.add_argument("--peers", action="store_true", help="Also run the peers (the upscale-peers extra).")
+    parser.add_argument("--peers", nargs="?", const="all", default=None,
+                        help="Also run the peers (the upscale-peers extra): all, or a comma-separated list of words "
+                             "that pick some by name (waifu2x,6B).")
     parser.add_argument("--work_dir", default=os.path.join(kid_protocol.HERE, ".work", "upscale"))
     parser.add_argument("--json", default=None, help="Write the results here.")
     parser.add_argument("--peer_count", type=int, default=300,
@@ -349,7 +351,8 @@ def main(argv=None):
     rows, kept = [], {}
     methods = [("bicubic", lambda: (bicubic, {"parameters": 0}))]
     if args.peers:
-        methods += [(name, lambda name=name: (peer(name), {})) for name in PEERS]
+        picked = [n for n in PEERS if args.peers == "all" or any(w in n for w in args.peers.split(","))]
+        methods += [(name, lambda name=name: (peer(name), {})) for name in picked]
     if not args.baselines_only:
         methods.append(("ours", lambda: ours(args)))
     for name, make in methods:
