@@ -98,7 +98,7 @@ class Generator:
         except ValueError as error:
             raise UserError(f"--direction: {error}") from None
         self.kind = model.input_kind
-        self.scale = int(getattr(model, "output_scale", 1))
+        self.scale = int(model.export_options().get("scale", 1))  # what exports record too
         if self.kind == "upscale":  # a traced function per input shape: about 8x an eager call at 64 px
             self._call = lambda x: ops.convert_to_numpy(network.predict_on_batch(x))
         elif self.kind in ("noise", "tags"):

@@ -106,11 +106,6 @@ class Upscaler(GANModel):
         self.build_ema()
         self.built = True
 
-    @property
-    def output_scale(self):
-        """How many times larger the output is than the input, per side."""
-        return self.scale
-
     def export_options(self):
         """What every export format gets: the scale (in the manifest or model card), and the input side of
         fixed-size files (LiteRT): 64, the avatars' size, so a 64 px avatar runs in one tile."""

@@ -91,7 +91,6 @@ class UpscalerTrainer(Trainer):
         if not 0 <= self.init_epochs <= config.epochs:
             raise ValueError(f"--init_epochs must be between 0 and --epochs ({config.epochs}); got {self.init_epochs}.")
         self.degradation = degradations.Degradation(clean_share=config.clean_share)
-        self.steps_per_epoch = None
 
     def make_data(self):
         """Batches `(low, high)`, or `(low, high, unpaired)` with `--unpaired_preset`."""
@@ -169,7 +168,6 @@ class UpscalerTrainer(Trainer):
 
     def build_model(self, steps_per_epoch):
         config = self.config
-        self.steps_per_epoch = steps_per_epoch
         decay_steps = (config.epochs - self.init_epochs) * steps_per_epoch
 
         def schedule(rate):
