@@ -56,7 +56,7 @@ def run(args, source):
         image = read_image_file(source, args.max_pixels)
     except Exception as error:  # noqa: BLE001 - Pillow raises several kinds for a bad file
         raise UserError(f"INPUT {source!r} is not a readable image: {error}") from None
-    from keras_animegan.commands.translate import output_file
+    from keras_animegan.commands._folders import output_file
 
     output = output_file(source, args.output)
     written = _one(pipeline, image, source, output, args)
@@ -96,8 +96,8 @@ def _resizer(args):
 
 
 def _folder(pipeline, source, args):
-    from keras_animegan.commands.translate import image_names
-    from keras_animegan.commands.translate import output_names
+    from keras_animegan.commands._folders import image_names
+    from keras_animegan.commands._folders import output_names
 
     names = image_names(source)
     outputs = output_names(names)

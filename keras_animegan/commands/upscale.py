@@ -64,7 +64,7 @@ def _read(path, max_pixels):
 
 
 def upscale_file(model, source, output, max_pixels):
-    from keras_animegan.commands.translate import output_file
+    from keras_animegan.commands._folders import output_file
 
     if not is_image_name(source):
         raise UserError(f"INPUT {source!r} is not an image ({', '.join(IMAGE_EXTENSIONS)}) or a folder.")
@@ -76,6 +76,6 @@ def upscale_file(model, source, output, max_pixels):
 
 
 def upscale_folder(model, source, output, max_pixels):
-    from keras_animegan.commands.translate import map_folder
+    from keras_animegan.commands._folders import map_folder
 
     return map_folder(source, output, model.upscale_image, max_pixels, "upscale")
