@@ -1,7 +1,8 @@
 """keras-animegan: Keras 3 GANs that turn noise and face photos into anime avatars.
 
-The public names (`DCGAN`, `CycleGAN`, `CartoonGAN`, `TaggedDCGAN`, `Upscaler`, `GANModel`, `Photo2Avatar`, `list_presets`,
-`register_model` and the `data`, `losses`, `models`, `presets` modules) are imported on first use, so that
+The public names (every registered model, such as `DCGAN` and `CycleGAN`, and `GANModel`, `Photo2Avatar`,
+`list_presets`, `register_model`; each declared where it is defined, see `keras_animegan.utils.public`)
+and the `data`, `losses`, `models`, `presets` modules are imported on first use, so that
 `import keras_animegan` and the command line's `--help` do not start TensorFlow.
 """
 
@@ -14,42 +15,41 @@ from keras_animegan.version import __version__  # noqa: F401
 _pick_backend()  # without TensorFlow and without a chosen backend: JAX, else PyTorch
 _prefer_onednn()  # TensorFlow's oneDNN convolutions on every x86 CPU, not only the ones TF picks
 
-#: Public name -> the module that holds it (a module itself where the name is the module's).
-_PUBLIC = {
-    "DCGAN": "keras_animegan.models",
-    "CycleGAN": "keras_animegan.models",
-    "CartoonGAN": "keras_animegan.models",
-    "TaggedDCGAN": "keras_animegan.models",
-    "Upscaler": "keras_animegan.models",
-    "GANModel": "keras_animegan.models",
-    "Photo2Avatar": "keras_animegan.photo2avatar",
-    "register_model": "keras_animegan.models",
-    "list_presets": "keras_animegan.presets",
-    "data": None,
-    "losses": None,
-    "models": None,
-    "presets": None,
-}
+#: The modules that are public names themselves (`keras_animegan.models`); the classes and functions declare
+#: themselves with `keras_animegan.utils.public.public` (`register_model` does it for a model).
+_MODULES = ("data", "losses", "models", "presets")
 
-__all__ = sorted(_PUBLIC) + ["__version__"]
+
+def _public_names():
+    """`{name: defining module}` of every declared public name (imports the declaring packages: TensorFlow)."""
+    import importlib
+
+    from keras_animegan.utils import public
+
+    for package in public.DECLARING_PACKAGES:
+        importlib.import_module(package)
+    return dict(public.PUBLIC)
 
 
 def __getattr__(name):
-    if name not in _PUBLIC:
+    if name == "__all__":
+        return sorted(set(_public_names()) | set(_MODULES)) + ["__version__"]
+    if name.startswith("__"):
         raise AttributeError(f"module 'keras_animegan' has no attribute {name!r}")
     from keras_animegan.utils.quiet import quiet_imports
 
     with quiet_imports():  # the commands start without TensorFlow's C++ log lines (see utils/quiet.py)
         import keras  # noqa: F401  (imports the backend: TensorFlow by default)
-    module = _PUBLIC[name]
-    value = importlib.import_module(f"keras_animegan.{name}") if module is None else getattr(
-        importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    if name in _MODULES:
+        return importlib.import_module(f"keras_animegan.{name}")
+    names = _public_names()  # read each time: a declaration can be withdrawn (a test's toy model)
+    if name not in names:
+        raise AttributeError(f"module 'keras_animegan' has no attribute {name!r}")
+    return getattr(importlib.import_module(names[name]), name)
 
 
 def __dir__():
-    return __all__
+    return __getattr__("__all__")
 
 
 def _import_models_unless_a_command():

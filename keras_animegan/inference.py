@@ -2,9 +2,9 @@
 
 `Generator` is what `keras-animegan generate / translate` and `keras-animegan demo` run on. Its
 errors are `UserError`s whose message names the model (the command line prints them). Each
-export format loads its own files (`keras_animegan.export.saved_model.SavedModelRunner`,
-`keras_animegan.export.litert.LiteRTGenerator`); a `.keras` file or a preset is a `GANModel`,
-which says what its generators take (`input_kind`).
+export format that loads says which paths it takes and loads them (`keras_animegan.export.register_format`:
+`SavedModelRunner` for a folder, `LiteRTGenerator` for a `.tflite` file); a `.keras` file or a preset is
+a `GANModel`, which says what its generators take (`input_kind`).
 """
 
 import os
@@ -36,55 +36,46 @@ class Generator:
     def __init__(self, path=None, direction=None, preset=None, trust=False):
         if (path is None) == (preset is None):
             raise UserError("Give MODEL (an export folder or .keras file) or --preset NAME, not both or neither.")
-        self.path, self.litert, self.model = os.fspath(preset if preset is not None else path), None, None
+        self.path, self.runtime, self.model = os.fspath(preset if preset is not None else path), None, None
         if preset is not None:
             self._use_model(_load_preset(preset), direction)
         elif self.path.endswith(".keras"):
             self._use_model(_load_keras(self.path), direction)
-        elif self.path.endswith(".tflite"):
-            warn_untrusted(self.path, "LiteRT file", trust)
-            self._use_litert(self.path)
         else:
-            warn_untrusted(self.path, "SavedModel", trust)
-            self._use_saved_model(self.path)
+            self._use_export(self.path, trust)
 
     @classmethod
     def from_model(cls, model, direction=None):
         """A Generator over a model already in memory (a `GANModel`), e.g. right after training."""
         generator = cls.__new__(cls)
-        generator.path, generator.litert, generator.model = type(model).__name__, None, None
+        generator.path, generator.runtime, generator.model = type(model).__name__, None, None
         generator._use_model(model, direction)
         return generator
 
-    def _use_saved_model(self, path):
-        from keras_animegan.export.saved_model import SavedModelRunner
+    def _use_export(self, path, trust):
+        """An export, by the format whose loader accepts the path (`keras_animegan.export.format_loading`); a
+        path no format takes is read as a SavedModel folder, whose loader says what is wrong with it."""
+        from keras_animegan.export import export_format
+        from keras_animegan.export import format_loading
 
+        format = format_loading(path) or export_format("saved_model")
+        warn_untrusted(path, format.file_kind, trust)
         try:
-            runner = SavedModelRunner(path)
-        except ValueError as error:
-            raise UserError(f"MODEL {error}") from None  # the message names the path
-        self.kind, self._call = runner.kind, runner
-        self.scale = runner.scale
+            runner = format.loader(path)
+        except (FileNotFoundError, ValueError) as error:
+            message = str(error)
+            raise UserError(f"MODEL {message}" if message.startswith(repr(path)) else f"MODEL {path!r}: {message}") from None
+        except Exception as error:  # noqa: BLE001 - a runtime raises RuntimeError and others for a bad file
+            raise UserError(f"MODEL {path!r} is not a readable {format.file_kind}: {error}") from None
+        # A runtime with uint8 signatures of its own (LiteRT) runs images through them: what apps run.
+        self.runtime = runner if hasattr(runner, "translate_image") else None
+        self.kind, self.scale = runner.kind, int(getattr(runner, "scale", 1) or 1)
+        self._call = runner
         if self.kind in ("noise", "tags"):
             self.latent_dim, self.output_size = runner.latent_dim, runner.output_size
             self._set_vocabulary(runner.tag_vocabulary)
-
-    def _use_litert(self, path):
-        from keras_animegan.export.litert import LiteRTGenerator
-
-        try:
-            self.litert = LiteRTGenerator(path)
-        except (FileNotFoundError, ValueError) as error:
-            raise UserError(f"MODEL {path!r}: {error}") from None
-        except Exception as error:  # noqa: BLE001 - LiteRT raises RuntimeError/ValueError for a bad file
-            raise UserError(f"MODEL {path!r} is not a readable LiteRT file: {error}") from None
-        self.kind, self.scale = self.litert.kind, self.litert.scale
-        if self.kind in ("noise", "tags"):
-            self.latent_dim, self.output_size = self.litert.latent_dim, self.litert.output_size
-            self._set_vocabulary(self.litert.tag_vocabulary)
-            self._call = self.litert
-        else:
-            self._call = self.litert.translate_any_size
+        elif hasattr(runner, "translate_any_size"):
+            self._call = runner.translate_any_size
 
     def _use_model(self, model, direction):
         from keras import ops
@@ -150,8 +141,8 @@ class Generator:
 
         if self.kind != "upscale":
             raise UserError(f"MODEL {self.path!r} is not an upscaler (it takes {self.kind}).")
-        if self.litert is not None:
-            return self.litert.upscale_image(image)
+        if hasattr(self.runtime, "upscale_image"):
+            return self.runtime.upscale_image(image)
         try:
             return tiles.upscale(self, np.asarray(image, np.uint8), self.scale)
         except ValueError as error:
@@ -162,8 +153,8 @@ class Generator:
         from keras_animegan.utils.pixels import to_uint8
         from keras_animegan.utils.pixels import to_unit_range
 
-        if self.litert is not None:  # the file's uint8 signature: what apps run
-            return self.litert.translate_image(image)
+        if self.runtime is not None:  # the file's uint8 signature: what apps run
+            return self.runtime.translate_image(image)
         return np.asarray(to_uint8(self(to_unit_range(image)[None])))[0]
 
 

@@ -69,32 +69,31 @@ def check_round_trips(model, directory):
         np.testing.assert_allclose(outputs(loaded, inputs, direction), outputs(model, inputs, direction), atol=1e-5)
 
 
-def check_exports(model, directory, formats=("saved_model", "litert", "onnx")):
-    """Each export format writes one file (or folder) per exported network, and the runtimes we ship agree."""
-    from keras_animegan.export.litert import LiteRTGenerator
-    from keras_animegan.export.saved_model import SavedModelRunner
+def check_exports(model, directory, formats=None):
+    """Each registered export format (or those of `formats`) writes one file or folder per exported network; a
+    format that loads takes its own paths and gives back the model's kind and outputs; one that does not is
+    checked by its module's `check_file`, where it has one."""
+    import importlib
+
+    from keras_animegan.export import formats as registered
 
     inputs = example_inputs(model, count=1)
     # Exports give images in [-1, 1] (an upscaler's network output is not clipped; the exports clip it).
     expected = {name: np.clip(keras.ops.convert_to_numpy(network(inputs, training=False)), -1.0, 1.0)
                 for name, network in model.export_networks("m").items()}
-    for format in formats:
+    for format in formats or registered():
+        spec = registered()[format]
         paths = export_model(model, format, os.path.join(str(directory), format), "m")
         assert len(paths) == len(expected), (format, paths)
         for name, path in paths.items():
             assert os.path.exists(path), path
-            if format == "saved_model":
-                runner = SavedModelRunner(path)
-                assert runner.kind == model.input_kind
-                np.testing.assert_allclose(runner(inputs), expected[name], atol=1e-5)
-            elif format == "litert":
-                runner = LiteRTGenerator(path)
+            if spec.loader is not None:
+                assert spec.accepts(path), (format, path)
+                runner = spec.loader(path)
                 assert runner.kind == model.input_kind
                 np.testing.assert_allclose(runner(inputs), expected[name], atol=1e-4)
-            else:
-                import onnx
-
-                onnx.checker.check_model(onnx.load(path))
+            elif hasattr(importlib.import_module(spec.module), "check_file"):
+                importlib.import_module(spec.module).check_file(path)
 
 
 def check_all(make_model, dataset, directory):

@@ -128,6 +128,14 @@ def test_the_shared_model_cases_hold_for_the_toy(tmp_path):
     model_cases.check_all(lambda: ToyGAN(seed=0), dataset, tmp_path)
 
 
+def test_the_toy_is_a_public_name_and_on_the_api_page():
+    import keras_animegan
+    from docs.hooks import public_classes
+
+    assert keras_animegan.ToyGAN is ToyGAN and "ToyGAN" in keras_animegan.__all__
+    assert "::: tests.test_toy_model.ToyGAN" in public_classes().splitlines()
+
+
 @pytest.mark.slow
 def test_the_command_line_trains_generates_exports_and_takes_presets(images, tmp_path, capsys):
     run = tmp_path / "run"

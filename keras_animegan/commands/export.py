@@ -7,8 +7,7 @@ from keras_animegan.commands import UserError
 from keras_animegan.commands import register_command
 from keras_animegan.commands._output import add_trust_flag
 from keras_animegan.commands._output import positive_int
-from keras_animegan.export import FORMATS  # the package's __init__ imports no format (nor TensorFlow)
-from keras_animegan.export import LABELS
+from keras_animegan.export import formats  # the format modules import no TensorFlow until they run
 
 
 @register_command
@@ -21,11 +20,10 @@ class ExportCommand(Command):
         add_trust_flag(parser)
         parser.add_argument("model", nargs="?", help=".keras file saved by a trainer (or use --preset).")
         parser.add_argument("--preset", default=None, help="A shipped preset name or a preset folder.")
-        parser.add_argument("--format", action="append", choices=list(FORMATS), default=None,
-                            help="saved_model (the default): <export_dir>/<name>/<version>/; onnx: "
-                                 "<export_dir>/<name>.onnx (the onnx extra); litert: "
-                                 "<export_dir>/<name>[_<size>][_<quantize>].tflite with a .json model card each "
-                                 "(uint8 signature 'serving_default', float 'float'). Repeat for several.")
+        parser.add_argument("--format", action="append", choices=list(formats()), default=None,
+                            help="; ".join(f"{f.name}{' (the default)' if f.name == 'saved_model' else ''}: "
+                                           f"{f.writes.replace('`', '')}" for f in formats().values())
+                                 + ". Repeat for several.")
         parser.add_argument("--export_dir", required=True, help="The base folder of the exports.")
         parser.add_argument("--name", default=None,
                             help="Export name (default: the file's name; CycleGAN adds _ab/_ba).")
@@ -47,7 +45,7 @@ class ExportCommand(Command):
                                  "package's embedded cartoon faces, 200 of them).")
 
     def run(self, args):
-        formats = chosen_formats(args)
+        chosen = chosen_formats(args)
         from keras_animegan.export import export_model
         from keras_animegan.inference import Generator
 
@@ -58,17 +56,16 @@ class ExportCommand(Command):
         if args.upscaler is not None:
             networks = {name: upscaled(model, args.upscaler)}
             source = f"{source} + {args.upscaler}"
-        options = {"saved_model": dict(version=args.version),
-                   "litert": dict(quantize=args.quantize, size=args.size, representative=args.representative,
-                                  source=source)}
-        for format in formats:
+        # Every format gets every option and takes the ones it knows (`export(..., **unused)`).
+        options = dict(version=args.version, quantize=args.quantize, size=args.size,
+                       representative=args.representative, source=source)
+        for format in chosen:
             try:
-                paths = export_model(model, format, args.export_dir, name, networks=networks,
-                                     **options.get(format, {}))
+                paths = export_model(model, format, args.export_dir, name, networks=networks, **options)
             except (ImportError, ValueError) as error:
                 raise UserError(f"--format {format}: {error}") from None
             for path in paths.values():
-                print(f"{LABELS[format]} {path}{_size_note(path) if format == 'litert' else ''}")
+                print(f"{formats()[format].label + ':':<11} {path}{_size_note(path)}")
         return 0
 
 
@@ -90,7 +87,7 @@ def upscaled(model, spec):
 
 
 def _size_note(path):
-    return f" ({os.path.getsize(path) / 1e6:.2f} MB)"
+    return f" ({os.path.getsize(path) / 1e6:.2f} MB)" if os.path.isfile(path) else ""
 
 
 def chosen_formats(args):

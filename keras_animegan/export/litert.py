@@ -34,6 +34,7 @@ import tempfile
 
 import numpy as np
 
+from keras_animegan.export import register_format
 from keras_animegan.export.any_size import translate_fixed
 
 QUANTIZATIONS = ("none", "fp16", "int8")
@@ -392,3 +393,8 @@ def representative_images(path=None, size=64, count=200):
         raise ValueError(f"--representative {source!r} holds no readable images.")
     what = "the package's embedded cartoon faces (facesjs, Apache-2.0)" if path is None else source
     return np.asarray(to_unit_range(np.stack(images)), np.float32), f"{len(images)} images from {what}"
+
+
+register_format("litert", label="LiteRT", module=__name__,
+                writes="`<export_dir>/<name>[_<size>][_<quantize>].tflite` and a `.json` model card each",
+                loader=LiteRTGenerator, accepts=matches, file_kind="LiteRT file")

@@ -7,6 +7,8 @@ One `<export_dir>/<name>.onnx` per generator, with the network's own input shape
 import json
 import os
 
+from keras_animegan.export import register_format
+
 
 def export_onnx(network, path, tag_vocabulary=None):
     """Writes `network` as ONNX at `path`; returns `path`. ImportError without tf2onnx, ValueError if it fails.
@@ -47,3 +49,13 @@ def export(network, kind, export_dir, name, tag_vocabulary=None, **unused):
     """The format's export call (see `keras_animegan.export.export_model`): `{name: path}`."""
     return {name: export_onnx(network, os.path.join(os.fspath(export_dir), f"{name}.onnx"),
                               tag_vocabulary if kind == "tags" else None)}
+
+
+def check_file(path):
+    """Raises `onnx.checker.ValidationError` unless `path` is a valid ONNX model (the tests check each export)."""
+    import onnx
+
+    onnx.checker.check_model(onnx.load(os.fspath(path)))
+
+
+register_format("onnx", label="ONNX", module=__name__, writes="`<export_dir>/<name>.onnx` (the `onnx` extra)")

@@ -42,22 +42,29 @@ import tempfile
 
 import numpy as np
 
-import keras
-
+from keras_animegan.export import register_format
 from keras_animegan.export.any_size import translate_tf
-from keras_animegan.models import GANModel
-from keras_animegan.models import input_kind_of
 from keras_animegan.utils.image_size import DEFAULT_MAX_PIXELS
 from keras_animegan.utils.image_size import encoded_image_size_tf
 from keras_animegan.utils.image_size import gif_frame_pixels_tf
-from keras_animegan.utils.pixels import to_uint8
-from keras_animegan.utils.pixels import to_unit_range
 from keras_animegan.utils import noise as seeded_noise
 from keras_animegan.utils import optional
 from keras_animegan.utils.versions import MANIFEST
 from keras_animegan.utils.versions import read_manifest
 
 tf = optional.tensorflow("SavedModel export")
+
+
+def to_uint8(images):  # keras_animegan.utils.pixels, imported when a graph is traced (it imports Keras)
+    from keras_animegan.utils import pixels
+
+    return pixels.to_uint8(images)
+
+
+def to_unit_range(images):
+    from keras_animegan.utils import pixels
+
+    return pixels.to_unit_range(images)
 
 # Largest image a `translate_bytes` request may decode (pixels); bigger ones are an error, not an OOM.
 MAX_DECODED_PIXELS = DEFAULT_MAX_PIXELS
@@ -272,6 +279,11 @@ def export_generator(model, export_dir, model_name, version=1, network=None, kin
     >>> loaded = tf.saved_model.load(path)
     >>> images = loaded.generate_images(count=4, seed=0)["images"]   # uint8 (4, 64, 64, 3)
     """
+    import keras
+
+    from keras_animegan.models import GANModel
+    from keras_animegan.models import input_kind_of
+
     optional.require(tf)  # without TensorFlow: an error that names SavedModel export
     if network is None:
         network = model.inference_generator() if isinstance(model, GANModel) else model
@@ -402,3 +414,8 @@ def export(network, kind, export_dir, name, version=1, tag_vocabulary=None, scal
     """The format's export call (see `keras_animegan.export.export_model`): `{name: path}`."""
     return {name: export_generator(network, export_dir, name, version=version, network=network, kind=kind,
                                    tag_vocabulary=tag_vocabulary, scale=scale)}
+
+
+register_format("saved_model", label="SavedModel", module=__name__,
+                writes="`<export_dir>/<name>/<version>/`: TF Serving's layout, with its signatures",
+                loader=SavedModelRunner, accepts=matches, file_kind="SavedModel")

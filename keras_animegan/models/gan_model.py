@@ -13,6 +13,7 @@ from keras_animegan.models.ema import EMAGenerators
 from keras_animegan.models.regularizers import DiscriminatorRegularizers
 from keras_animegan.models.replicas import ReplicaMath
 from keras_animegan.models.serialization import ConfigAndPresets
+from keras_animegan.utils.public import public
 
 
 def _loss_scaled(optimizer):
@@ -21,6 +22,7 @@ def _loss_scaled(optimizer):
     return keras.optimizers.LossScaleOptimizer(optimizer)
 
 
+@public
 @keras.saving.register_keras_serializable(package="keras_animegan")
 class GANModel(BatchedCalls, ConfigAndPresets, EMAGenerators, DiscriminatorRegularizers, ReplicaMath, keras.Model):
     """Base class for the GANs of keras-animegan.

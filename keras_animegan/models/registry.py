@@ -21,6 +21,9 @@ import dataclasses
 import importlib
 from typing import Optional
 
+from keras_animegan.utils.public import public
+from keras_animegan.utils.public import withdraw
+
 
 @dataclasses.dataclass
 class ModelEntry:
@@ -42,6 +45,7 @@ class ModelEntry:
 _MODELS = {}
 
 
+@public
 def register_model(name, trainer=None, description=""):
     """Class decorator: registers a `GANModel` subclass under `name` (lowercase, as on the command line)."""
     if not name or name != name.lower() or not name.replace("_", "").isalnum():
@@ -53,14 +57,16 @@ def register_model(name, trainer=None, description=""):
             raise ValueError(f"A model named {name!r} is already registered ({previous.cls.__qualname__}).")
         _MODELS[name] = ModelEntry(name, cls, trainer, description or _first_line(cls.__doc__))
         cls.registry_name = name
-        return cls
+        return public(cls)  # keras_animegan.<ClassName>
 
     return decorate
 
 
 def unregister_model(name):
     """Removes a registration (tests register toy models and remove them again)."""
-    _MODELS.pop(name, None)
+    entry = _MODELS.pop(name, None)
+    if entry is not None:
+        withdraw(entry.cls.__name__)
 
 
 def registered_models():

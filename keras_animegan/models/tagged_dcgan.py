@@ -57,8 +57,9 @@ class TaggedDCGAN(DCGAN):
             images, and train the generator to make its images readable to the first head and hard for the
             twin (TAC-GAN, Gong et al. 2019): it cancels ACGAN's pull toward one easily read face per tag
             set. Default False (plain ACGAN).
-        generator, discriminator: networks, or None to build them (see `dcgan_generator`,
-            `dcgan_discriminator`; the discriminator has `1 + len(tag_vocabulary)` outputs, 2x the tags with a twin).
+        generator: the generator network, or None to build it (see `dcgan_generator`).
+        discriminator: the discriminator network, or None to build it (see `dcgan_discriminator`; it has
+            `1 + len(tag_vocabulary)` outputs, 2x the tags with a twin).
         **kwargs: as `DCGAN` (`latent_dim`, `image_size`, `base_filters`, `n_extra_layers`,
             `discriminator_norm`, `seed`, `ema_decay`, `augment`, `r1_gamma`).
 

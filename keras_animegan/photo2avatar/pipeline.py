@@ -12,6 +12,7 @@ from keras_animegan.photo2avatar import expression
 from keras_animegan.photo2avatar.calibration import Calibration
 from keras_animegan.photo2avatar.readers import measure
 from keras_animegan.utils.tiles import DEFAULT_UPSCALER
+from keras_animegan.utils.public import public
 
 #: The `class_name` of a pipeline preset's config.json.
 CLASS_NAME = "Photo2Avatar"
@@ -46,6 +47,7 @@ def photo_seed(image):
     return int(zlib.crc32(thumbnail.tobytes()) & 0x7FFFFFFF)
 
 
+@public
 class Photo2Avatar:
     """A face photo -> the person's avatar, drawn by a tag-conditioned generator from the attributes read off it.
 

@@ -23,6 +23,8 @@ import os
 import keras
 import numpy as np
 
+from keras_animegan.utils.public import public
+
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.npz"
@@ -43,6 +45,7 @@ def _read_json(path):
         return json.load(f)
 
 
+@public
 def list_presets(class_name=None):
     """`{name: description}` of the presets that ship with the package (of one model class if given)."""
     presets = {}

@@ -86,14 +86,15 @@ def check(config):
 
 def export_formats(config):
     """The formats of `--export_formats` (`check` calls it, so a typo fails before training)."""
-    from keras_animegan.export import FORMATS
+    from keras_animegan.export import formats
 
     names = [name.strip() for name in config.export_formats.split(",") if name.strip()]
     if names == ["none"]:
         return []
-    unknown = [name for name in names if name not in FORMATS]
+    known = formats()
+    unknown = [name for name in names if name not in known]
     if unknown or not names:
-        raise ValueError(f"--export_formats must be 'none' or a comma-separated list of {', '.join(FORMATS)}; "
+        raise ValueError(f"--export_formats must be 'none' or a comma-separated list of {', '.join(known)}; "
                          f"got {config.export_formats!r}.")
     return list(dict.fromkeys(names))
 

@@ -184,9 +184,9 @@ def summary(result):
     """What a finished command-line run prints."""
     if not result.is_chief:
         return f"Done: {result.steps} steps as a worker (the chief wrote the run directory)."
-    from keras_animegan.export import LABELS
+    from keras_animegan.export import formats
 
-    exports = "\n".join(f"  {LABELS[fmt]}    {path}" for fmt, paths in result.export_paths.items()
+    exports = "\n".join(f"  {formats()[fmt].label + ':':<11}    {path}" for fmt, paths in result.export_paths.items()
                         for path in paths.values())
     note = ""
     if result.steps < 200:
