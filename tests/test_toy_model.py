@@ -81,9 +81,6 @@ class ToyGAN(GANModel):
     def sample(self, num_images, seed=None):
         return self(keras.random.normal((num_images, self.latent_dim), seed=seed), training=False)
 
-    def get_config(self):
-        return {**super().get_config(), "latent_dim": self.latent_dim}
-
 
 @dataclasses.dataclass(frozen=True)
 class ToyConfig(TrainConfig):

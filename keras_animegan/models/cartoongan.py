@@ -244,19 +244,3 @@ class CartoonGAN(GANModel):
         return self.update_loss_trackers(d_loss=d_loss, adv_loss=adv, content_loss=content, style_loss=style,
                                          target_loss=target_loss, g_loss=g_loss)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            image_size=self.image_size,
-            base_filters=self.base_filters,
-            num_blocks=self.num_blocks,
-            norm=self.norm,
-            content_weight=self.content_weight,
-            style_weight=self.style_weight,
-            init_steps=self.init_steps,
-            architecture=self.architecture,
-            target_weight=self.target_weight,
-        )
-        return config
-
-

@@ -215,15 +215,3 @@ class CycleGAN(GANModel):
 
         return self.update_loss_trackers(d_a_loss=d_a_loss, d_b_loss=d_b_loss, g_loss=g_loss, **terms)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            image_size=self.image_size,
-            base_filters=self.base_filters,
-            num_blocks=self.num_blocks,
-            num_disc_layers=self.num_disc_layers,
-            lambda_cycle=self.lambda_cycle,
-            lambda_identity=self.lambda_identity,
-            pool_size=self.pool_size,
-        )
-        return config

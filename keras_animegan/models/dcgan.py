@@ -187,13 +187,3 @@ class DCGAN(GANModel):
         (_, g_loss), grads = self.differentiate(loss_fn, self.generator_trainable_variables)
         return g_loss, grads
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            latent_dim=self.latent_dim,
-            image_size=self.image_size,
-            base_filters=self.base_filters,
-            n_extra_layers=self.n_extra_layers,
-            discriminator_norm=self.discriminator_norm,
-        )
-        return config

@@ -84,6 +84,7 @@ class TaggedDCGAN(DCGAN):
         return names + ("twin_loss",) if getattr(self, "twin_classifier", False) else names
 
     input_kind = "tags"
+    config_attributes = {**DCGAN.config_attributes, "tag_augment": "tag_augment_policy"}
 
     def __init__(self, tag_vocabulary=None, tag_weight=1.0, tag_augment=None, tag_share=0.5, twin_classifier=False,
                  generator=None, discriminator=None, latent_dim=100,
@@ -272,9 +273,3 @@ class TaggedDCGAN(DCGAN):
         """What the export formats need besides the network: the tag vocabulary (written beside the export)."""
         return {"tag_vocabulary": self.tag_vocabulary.get_config()}
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(tag_vocabulary=self.tag_vocabulary.get_config(), tag_weight=self.tag_weight,
-                      tag_augment=self.tag_augment_policy, tag_share=self.tag_share,
-                      twin_classifier=self.twin_classifier)
-        return config

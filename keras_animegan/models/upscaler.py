@@ -211,16 +211,6 @@ class Upscaler(GANModel):
         return self.update_loss_trackers(d_loss=d_loss, pixel_loss=pixel, adv_loss=adv, unpaired_adv=unpaired_adv,
                                          consistency=consistency, g_loss=g_loss)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(scale=self.scale, filters=self.filters, num_convs=self.num_convs,
-                      disc_filters=self.disc_filters, num_disc_layers=self.num_disc_layers,
-                      pixel_weight=self.pixel_weight, pixel_delta=self.pixel_delta, adversarial_weight=self.adversarial_weight,
-                      unpaired_weight=self.unpaired_weight, consistency_weight=self.consistency_weight,
-                      init_steps=self.init_steps, patch_size=self.patch_size)
-        return config
-
-
 def upscaled_generator(generator, upscaler, name=None):
     """One network: `generator` (noise, tags or image in, [-1, 1] images out) followed by `upscaler` (a network
     or an `Upscaler`), its output clipped to [-1, 1] in between. Exported, it answers with the large images in
