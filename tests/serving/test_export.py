@@ -1,5 +1,6 @@
 """The exported signatures: names, dtypes, shapes, values against the Keras model, any input size."""
 
+import os
 import subprocess
 import sys
 
@@ -22,9 +23,10 @@ def loaded(tiny_models):
 def test_layout_and_saved_model_cli_lists_the_signatures(tiny_models):
     assert tiny_models["dcgan_export"].endswith(f"export/dcgan/1")
     shown = {}
+    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")  # TensorFlow's console script
     for name in ("dcgan", "cyclegan"):
         shown[name] = subprocess.run(
-            [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "show", "--dir",
+            [cli, "show", "--dir",
              tiny_models[f"{name}_export"], "--all"],
             capture_output=True, text=True, timeout=120, check=True,
         ).stdout
