@@ -141,13 +141,16 @@ def score(model, protocol, faces=None, masks=None):
     from keras_animegan import visualization
 
     row = {}
-    kind = type(model).__name__
-    if kind in ("DCGAN", "TaggedDCGAN"):  # a tagged one draws its tags from the training distribution
+    if model.input_kind in ("noise", "tags"):  # a tagged one draws its tags from the training distribution
         images = dcgan_samples(model)
         grid = visualization.make_grid(images[:64], 8)
-    elif kind == "CycleGAN":
-        images = translate_all(model.inference_network("generator_ab"), faces)
-        recon = translate_all(model.inference_network("generator_ba"), images)
+    elif model.input_kind != "image":
+        raise ValueError(f"{type(model).__name__} takes {model.input_kind!r}; the protocol scores generators of "
+                         "noise, tags or face images (benchmarks/upscale.py scores upscalers).")
+    elif len(model.directions) == 2:  # a translator with its way back (CycleGAN): the cycle error too
+        forward, back = model.directions
+        images = translate_all(model.inference_generator(forward), faces)
+        recon = translate_all(model.inference_generator(back), images)
         row["cycle_l1"] = float(np.mean(np.abs(recon - faces)))
         if masks is not None:
             row["recon_error_features"], row["recon_error_elsewhere"], row["faces_with_mesh"] = region_errors(
@@ -155,7 +158,7 @@ def score(model, protocol, faces=None, masks=None):
         tiles = np.stack([faces[:32], images[:32], recon[:32]], axis=1)
         grid = visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), 12)
     else:
-        images = translate_all(model.inference_network("generator"), faces)
+        images = translate_all(model.inference_generator(), faces)
         tiles = np.stack([faces[:32], images[:32]], axis=1)
         grid = visualization.make_grid(tiles.reshape((-1,) + tiles.shape[2:]), 8)
     row["kid"], row["kid_std"] = protocol.kid(images)

@@ -95,80 +95,95 @@ def onnx_session(network, shape, path, threads):
     return lambda x: session.run(None, {name: x})[0]
 
 
-def main(argv=None):
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work_dir", default=os.path.join(tempfile.gettempdir(), "litert_bench"))
     parser.add_argument("--json", default=os.path.join(HERE, "results", "litert.json"))
     parser.add_argument("--presets", default=",".join(PRESETS))
-    args = parser.parse_args(argv)
-    os.makedirs(args.work_dir, exist_ok=True)
+    return parser.parse_args(argv)
 
-    import keras_animegan
+
+def model_inputs(model, network, photos):
+    """The KID inputs of a model (noise, or the dev photos at the network's size), its size and calibration set.
+    `photos` is a one-item cache list for the dev photos."""
     from benchmarks import kid_protocol
     from benchmarks import photo_eval
     from benchmarks.photo_quality import DEV_FACES
-    from keras_animegan.export import export_generator
-    from keras_animegan.litert import LiteRTGenerator
-    from keras_animegan.litert import export_litert
     from keras_animegan.litert import representative_images
     from keras_animegan.utils.pixels import to_unit_range
 
-    protocol = kid_protocol.KIDProtocol(args.work_dir)
-    photos = None
-    rows = []
-    for preset in args.presets.split(","):
-        model = keras_animegan.GANModel.from_preset(preset)
-        network = model.inference_network("generator_ab" if hasattr(model, "generator_ab") else "generator")
-        noise = len(network.input_shape) == 2
-        if noise:
-            inputs = np.random.default_rng(0).standard_normal((kid_protocol.NUM_IMAGES, network.input_shape[-1]))
-            inputs = inputs.astype(np.float32)
-            size, representative = None, None
-        else:
-            if photos is None:
-                photos = photo_eval.read_zip_images(DEV_FACES, size=PHOTO_SIZE)
-            size = int(network.input_shape[1] or PHOTO_SIZE)
-            import cv2
+    if model.input_kind == "noise":
+        inputs = np.random.default_rng(0).standard_normal((kid_protocol.NUM_IMAGES, network.input_shape[-1]))
+        return inputs.astype(np.float32), None, None
+    if not photos:
+        photos.append(photo_eval.read_zip_images(DEV_FACES, size=PHOTO_SIZE))
+    size = int(network.input_shape[1] or PHOTO_SIZE)
+    import cv2
 
-            inputs = np.stack([to_unit_range(cv2.resize(p, (size, size), interpolation=cv2.INTER_AREA))
-                               for p in photos]).astype(np.float32)
-            representative, _ = representative_images(None, size)
-        keras_out = np.concatenate([np.asarray(network(inputs[i:i + 50], training=False), np.float32)
-                                    for i in range(0, len(inputs), 50)])
-        saved = export_generator(model, os.path.join(args.work_dir, "saved"), preset, network=network)
-        one = inputs[:1]
-        timing = {}
-        for threads in (1, 2):
-            timing[f"onnxruntime_{threads}t"] = median_seconds(
-                onnx_session(network, one.shape, os.path.join(args.work_dir, f"{preset}.onnx"), threads), one)
-            timing[f"saved_model_{threads}t"] = saved_model_seconds(saved, one, threads, args.work_dir)
-        keras_kid = None
-        for quantize in ("none", "fp16", "int8"):
-            path = os.path.join(args.work_dir, f"{preset}_{quantize}.tflite")
-            start = time.perf_counter()
-            export_litert(network, path, size=size, quantize=quantize, representative=representative)
-            convert_seconds = time.perf_counter() - start
-            row = {"preset": preset, "quantize": quantize, "size": size, "mb": os.path.getsize(path) / 1e6,
-                   "convert_seconds": convert_seconds}
-            for threads in (1, 2):
-                litert = LiteRTGenerator(path, num_threads=threads)
-                row[f"litert_{threads}t"] = median_seconds(litert, one)
-                row[f"onnxruntime_{threads}t"] = timing[f"onnxruntime_{threads}t"]
-                row[f"saved_model_{threads}t"] = timing[f"saved_model_{threads}t"]
-            litert = LiteRTGenerator(path)
-            outputs = np.concatenate([litert(inputs[i:i + 50]) for i in range(0, len(inputs), 50)])
-            row["max_abs_diff"] = float(np.abs(outputs - keras_out).max())
-            if noise:
-                kid = protocol.kid(outputs)
-            else:
-                to_uint8 = lambda x: np.clip(np.round((x + 1) * 127.5), 0, 255).astype(np.uint8)  # noqa: E731
-                kid = photo_eval.kid_of(protocol, list(to_uint8(outputs)))
-            if keras_kid is None:
-                # The float32 file's outputs equal the Keras model's (max_abs_diff ~1e-6): its KID is the reference.
-                keras_kid = kid
-            row.update(kid=float(kid[0]), kid_std=float(kid[1]), keras_kid=float(keras_kid[0]))
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+    inputs = np.stack([to_unit_range(cv2.resize(p, (size, size), interpolation=cv2.INTER_AREA))
+                       for p in photos[0]]).astype(np.float32)
+    return inputs, size, representative_images(None, size)[0]
+
+
+def peer_timings(model, network, preset, one, work_dir):
+    """onnxruntime and SavedModel seconds per image, 1 and 2 threads."""
+    from keras_animegan.export import export_generator
+
+    saved = export_generator(model, os.path.join(work_dir, "saved"), preset, network=network)
+    timing = {}
+    for threads in (1, 2):
+        timing[f"onnxruntime_{threads}t"] = median_seconds(
+            onnx_session(network, one.shape, os.path.join(work_dir, f"{preset}.onnx"), threads), one)
+        timing[f"saved_model_{threads}t"] = saved_model_seconds(saved, one, threads, work_dir)
+    return timing
+
+
+def quantized_row(network, preset, quantize, inputs, size, representative, timing, work_dir):
+    """One file's row: size, conversion time, latencies and its outputs (for the error and KID)."""
+    from keras_animegan.litert import LiteRTGenerator
+    from keras_animegan.litert import export_litert
+
+    path = os.path.join(work_dir, f"{preset}_{quantize}.tflite")
+    start = time.perf_counter()
+    export_litert(network, path, size=size, quantize=quantize, representative=representative)
+    row = {"preset": preset, "quantize": quantize, "size": size, "mb": os.path.getsize(path) / 1e6,
+           "convert_seconds": time.perf_counter() - start, **timing}
+    for threads in (1, 2):
+        row[f"litert_{threads}t"] = median_seconds(LiteRTGenerator(path, num_threads=threads), inputs[:1])
+    litert = LiteRTGenerator(path)
+    return row, np.concatenate([litert(inputs[i:i + 50]) for i in range(0, len(inputs), 50)])
+
+
+def preset_rows(preset, protocol, photos, work_dir):
+    """The three rows (float32, fp16, int8) of one shipped preset."""
+    import keras_animegan
+    from benchmarks import photo_eval
+
+    model = keras_animegan.GANModel.from_preset(preset)
+    network = model.inference_generator()
+    inputs, size, representative = model_inputs(model, network, photos)
+    keras_out = np.concatenate([np.asarray(network(inputs[i:i + 50], training=False), np.float32)
+                                for i in range(0, len(inputs), 50)])
+    timing = peer_timings(model, network, preset, inputs[:1], work_dir)
+    rows, keras_kid = [], None
+    for quantize in ("none", "fp16", "int8"):
+        row, outputs = quantized_row(network, preset, quantize, inputs, size, representative, timing, work_dir)
+        row["max_abs_diff"] = float(np.abs(outputs - keras_out).max())
+        if model.input_kind == "noise":
+            kid = protocol.kid(outputs)
+        else:
+            to_uint8 = lambda x: np.clip(np.round((x + 1) * 127.5), 0, 255).astype(np.uint8)  # noqa: E731
+            kid = photo_eval.kid_of(protocol, list(to_uint8(outputs)))
+        # The float32 file's outputs equal the Keras model's (max_abs_diff ~1e-6): its KID is the reference.
+        keras_kid = keras_kid or kid
+        row.update(kid=float(kid[0]), kid_std=float(kid[1]), keras_kid=float(keras_kid[0]))
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def judge(rows):
+    """Each row against the float32 file of its preset, and its goal."""
     for row in rows:
         base = next(r for r in rows if r["preset"] == row["preset"] and r["quantize"] == "none")
         row["size_ratio"] = row["mb"] / base["mb"]
@@ -179,6 +194,9 @@ def main(argv=None):
             "fp16": row["max_abs_diff"] <= 1e-2 and abs(row["kid_change"]) <= 0.002,
             "int8": row["size_ratio"] <= 1 / 3.5 and row["kid_change"] <= 0.01,
         }[row["quantize"]] and row["litert_le_onnxruntime"]
+
+
+def print_table(rows):
     from benchmarks.table import markdown_table
 
     print(markdown_table(
@@ -189,6 +207,19 @@ def main(argv=None):
           f"{1e3 * r['onnxruntime_1t']:.1f} / {1e3 * r['onnxruntime_2t']:.1f}",
           f"{1e3 * r['saved_model_1t']:.1f} / {1e3 * r['saved_model_2t']:.1f}", f"{r['max_abs_diff']:.4f}",
           f"{r['kid']:.4f} ({r['keras_kid']:.4f})", "met" if r["goal_met"] else "NOT MET"] for r in rows]))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    os.makedirs(args.work_dir, exist_ok=True)
+    from benchmarks import kid_protocol
+
+    protocol = kid_protocol.KIDProtocol(args.work_dir)
+    photos, rows = [], []
+    for preset in args.presets.split(","):
+        rows += preset_rows(preset, protocol, photos, args.work_dir)
+    judge(rows)
+    print_table(rows)
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump({"rows": rows,

@@ -33,13 +33,14 @@ from benchmarks import kid_protocol  # noqa: E402
 
 def evaluate_model(protocol, model, faces):
     """KID (and cycle L1 for translators) of a loaded GAN: DCGAN samples, or translations of `faces`."""
-    if hasattr(model, "sample"):
+    if model.input_kind in ("noise", "tags"):
         return {"kid": protocol.kid(kid_protocol.dcgan_samples(model))}
-    if hasattr(model, "generator_ba"):
-        fake = kid_protocol.translate_all(model.inference_network("generator_ab"), faces)
-        recon = kid_protocol.translate_all(model.inference_network("generator_ba"), fake)
+    if len(model.directions) == 2:  # a translator with its way back: the cycle error too
+        forward, back = model.directions
+        fake = kid_protocol.translate_all(model.inference_generator(forward), faces)
+        recon = kid_protocol.translate_all(model.inference_generator(back), fake)
         return {"kid": protocol.kid(fake), "cycle_l1": float(np.mean(np.abs(recon - faces)))}
-    return {"kid": protocol.kid(kid_protocol.translate_all(model.inference_network(), faces))}
+    return {"kid": protocol.kid(kid_protocol.translate_all(model.inference_generator(), faces))}
 
 
 def main():

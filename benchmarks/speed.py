@@ -83,53 +83,46 @@ def forward_flops(model):
 
 
 def layer_flops(model_name, model, batch):
-    """Convolution and dense FLOPs of one training step, from the layers and each train_step's passes.
+    """Convolution and dense FLOPs of one training step, from the layers and each train step's passes.
 
     A forward pass costs 1; its backward pass 1 more for the weight gradients and 1 more for the
-    input gradients, each only when something needs them: a discriminator on real or detached
-    images needs weight gradients only (2), one that the generator's loss goes through needs input
-    gradients only (2), a generator that is trained needs both (3), a frozen feature extractor that
-    a loss goes through needs input gradients (2), and a pass under no gradient costs 1.
+    input gradients, each only when something needs them; the model counts its own passes
+    (`step_flops`: a discriminator on real or detached images needs weight gradients only, one that
+    the generator's loss goes through input gradients only, a trained generator both).
     """
-    if model_name == "dcgan":
-        g, d = forward_flops(model.generator), forward_flops(model.discriminator)
-        per_image = (1 * g + 2 * d + 2 * d) + (3 * g + 2 * d)  # D step on real and fake; G step through D
-    elif model_name == "cyclegan":
-        g, d = forward_flops(model.generator_ab), forward_flops(model.discriminator_a)
-        # G step: 6 generator passes (2 translations, 2 reconstructions, 2 identities) and 2 D passes to
-        # their inputs; D step: 4 D passes (real and pooled fake, both domains) to their weights.
-        per_image = 6 * 3 * g + 2 * 2 * d + 4 * 2 * d
-    else:
-        g, d, v = (forward_flops(model.generator), forward_flops(model.discriminator),
-                   forward_flops(model.feature_extractor))
-        # D step: VGG on the photo without gradients, D on cartoon, smoothed and generated images; G step:
-        # G, D and VGG (to its input) on the generated image, VGG on the cartoon without gradients. The D
-        # step's generator pass on the photo is the G step's forward pass (same weights, same input): once.
-        per_image = (v + 3 * 2 * d) + (3 * g + 2 * d + 2 * v + v)
-    return per_image * batch
+    return model.step_flops(forward_flops) * batch
 
 
 # ---------------------------------------------------------------------- workers
-def make_model(name, precision):
-    """The Keras model and its fixed batch (NumPy) of a row, under the precision's dtype policy."""
-    import keras
-    import numpy as np
-
-    from keras_animegan import CartoonGAN
-    from keras_animegan import CycleGAN
-    from keras_animegan import DCGAN
+def vgg16_untrained(size):
+    """CartoonGAN's VGG16 content network without its ImageNet weights (the same FLOPs, nothing to download)."""
     from keras_animegan.models import vgg_feature_extractor
+
+    return vgg_feature_extractor("vgg16", weights=None, image_size=size)
+
+
+#: Each row's settings besides its size (a function value is called with the size).
+SETTINGS = {"cyclegan128": dict(base_filters=64, num_blocks=6), "cyclegan256": dict(base_filters=64, num_blocks=9),
+            "cartoongan128": dict(feature_extractor=vgg16_untrained, init_steps=0, style_weight=1.0),
+            "cartoongan256": dict(feature_extractor=vgg16_untrained, init_steps=0, style_weight=1.0)}
+
+
+def make_model(name, precision):
+    """The Keras model of a row (its registered class at the row's size and settings) and a fixed batch
+    (NumPy, `registry.example_batch`), under the precision's dtype policy."""
+    import types
+
+    import keras
+
+    from keras_animegan.models import example_batch
+    from keras_animegan.models import model_entry
 
     model_name, size, batch = MODELS[name]
     keras.mixed_precision.set_dtype_policy("mixed_bfloat16" if precision == "bf16" else "float32")
-    rng = np.random.default_rng(0)
-    images = [rng.uniform(-1, 1, (batch, size, size, 3)).astype("float32") for _ in range(3)]
-    if model_name == "dcgan":
-        return DCGAN(image_size=size, seed=0), images[0]
-    if model_name == "cyclegan":
-        return CycleGAN(image_size=size, base_filters=64, num_blocks=9 if size >= 256 else 6, seed=0), tuple(images[:2])
-    features = vgg_feature_extractor("vgg16", weights=None, image_size=size)
-    return CartoonGAN(features, image_size=size, init_steps=0, style_weight=1.0, seed=0), tuple(images)
+    settings = {key: value(size) if isinstance(value, types.FunctionType) else value
+                for key, value in SETTINGS.get(name, {}).items()}
+    model = model_entry(model_name).cls(image_size=size, seed=0, **settings)
+    return model, example_batch(model, batch)
 
 
 def keras_worker(name, precision, steps):

@@ -96,6 +96,37 @@ def check_exports(model, directory, formats=None):
                 importlib.import_module(spec.module).check_file(path)
 
 
+def check_low_precision(make_model, batch, precision, steps=8):
+    """A few `fit` steps under `precision` ("mixed_bfloat16" or "mixed_float16"): finite losses, the generator's
+    layers compute in the low precision with float32 weights, float32 outputs, and fp16 losses are scaled
+    (a dynamic scale that is a power of two) and some steps are applied."""
+    import tensorflow as tf
+
+    keras.mixed_precision.set_dtype_policy(precision)
+    try:
+        model = make_model()
+        model.compile()
+        before = [np.array(w) for w in model.generator_trainable_variables]
+        history = model.fit(tf.data.Dataset.from_tensors(batch).repeat(), epochs=1, steps_per_epoch=steps, verbose=0)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    low = precision.split("_")[1]
+    layer = next(layer for layer in model.inference_generator().layers if layer.weights)
+    assert layer.compute_dtype == low, (layer.name, layer.compute_dtype)
+    assert all(w.dtype == "float32" for w in model.generator_trainable_variables)  # float32 master weights
+    assert set(history.history) == set(model.loss_names)
+    for key, values in history.history.items():
+        assert np.all(np.isfinite(values)), (key, values)
+    assert keras.ops.convert_to_numpy(model(example_inputs(model))).dtype == np.float32
+    scaled = isinstance(model.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert scaled == (precision == "mixed_float16") == isinstance(model.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    if scaled:
+        scale = float(keras.ops.convert_to_numpy(model.g_optimizer.dynamic_scale))
+        assert np.isfinite(scale) and scale >= 1 and np.log2(scale) == int(np.log2(scale))
+    # fp16: the first steps may overflow at the initial scale 2**15 and are skipped while it halves.
+    assert any(not np.allclose(b, np.array(w)) for b, w in zip(before, model.generator_trainable_variables))
+
+
 def check_all(make_model, dataset, directory):
     """Every shared case on fresh tiny models from `make_model()`."""
     check_fit_moves_every_generator(make_model(), dataset)

@@ -18,6 +18,8 @@ from keras_animegan import GANModel
 from keras_animegan import backend as gan_backend
 from keras_animegan import register_model
 from keras_animegan.cli import main
+from keras_animegan.models import example_batch
+from keras_animegan.models import model_entry
 from keras_animegan.models.registry import unregister_model
 from keras_animegan.train.config import TrainConfig
 from keras_animegan.train.config import flag
@@ -32,7 +34,9 @@ def toy_generator(latent_dim):
     x = keras.layers.Dense(4 * 4 * 8, activation="relu")(noise)
     x = keras.layers.Reshape((4, 4, 8))(x)
     x = keras.layers.UpSampling2D(4)(x)
-    return keras.Model(noise, keras.layers.Conv2D(3, 3, padding="same", activation="tanh")(x), name="toy_generator")
+    # The output layer in float32 (as the package's generators): images stay float32 under mixed precision.
+    images = keras.layers.Conv2D(3, 3, padding="same", activation="tanh", dtype="float32")(x)
+    return keras.Model(noise, images, name="toy_generator")
 
 
 def toy_discriminator():
@@ -48,6 +52,8 @@ class ToyGAN(GANModel):
     network_names = ("generator", "discriminator")
     loss_names = ("d_loss", "g_loss")
     input_kind = "noise"
+    batch_inputs = ("images",)  # what fit takes, at `image_size`
+    image_size = SIZE
 
     def __init__(self, generator=None, discriminator=None, latent_dim=LATENT, **kwargs):
         super().__init__(**kwargs)
@@ -105,8 +111,8 @@ class ToyTrainer(Trainer):
 def _registered():
     """The one line that makes the toy a model of the package (a decorator on the class does the same), undone
     after this file's tests so that other tests see the registry as the package has it."""
-    register_model("toygan", trainer="tests.test_toy_model:ToyTrainer", description="a toy GAN defined in a test")(
-        ToyGAN)
+    register_model("toygan", trainer="tests.test_toy_model:ToyTrainer", description="a toy GAN defined in a test",
+                   tiny=dict(latent_dim=LATENT))(ToyGAN)
     yield
     unregister_model("toygan")
 
@@ -121,8 +127,14 @@ def images(tmp_path_factory):
 
 
 def test_the_shared_model_cases_hold_for_the_toy(tmp_path):
-    dataset = np.random.default_rng(1).uniform(-1, 1, (2, SIZE, SIZE, 3)).astype(np.float32)
-    model_cases.check_all(lambda: ToyGAN(seed=0), dataset, tmp_path)
+    entry = model_entry("toygan")
+    model_cases.check_all(entry.tiny, example_batch(entry.tiny()), tmp_path)
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_the_toy_trains_in_low_precision(precision):
+    entry = model_entry("toygan")
+    model_cases.check_low_precision(entry.tiny, example_batch(entry.tiny()), precision)
 
 
 def test_the_toy_is_a_public_name_and_on_the_api_page():

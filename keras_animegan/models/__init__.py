@@ -13,6 +13,7 @@ from keras_animegan.models.cartoongan_phase import CartoonGANPhase
 from keras_animegan.models.dcgan_discriminator import dcgan_discriminator
 from keras_animegan.models.dcgan_generator import dcgan_generator
 from keras_animegan.models.feature_extractors import VGGPreprocess
+from keras_animegan.models.feature_extractors import tiny_feature_extractor
 from keras_animegan.models.feature_extractors import vgg_feature_extractor
 from keras_animegan.models.gan_model import GANModel
 from keras_animegan.models.gan_model import input_kind_of
@@ -23,6 +24,7 @@ from keras_animegan.models.resnet_generator import resnet_generator
 from keras_animegan.models.unet_generator import unet_generator
 from keras_animegan.models.upscaler import upscaled_generator
 from keras_animegan.models.upscaler_generator import upscaler_generator
+from keras_animegan.models.registry import example_batch
 from keras_animegan.models.registry import model_entry
 from keras_animegan.models.registry import register_model
 from keras_animegan.models.registry import registered_models

@@ -13,6 +13,7 @@ from keras_animegan.models.registry import register_model
 from keras_animegan.models.cartoon_generator import cartoon_generator
 from keras_animegan.models.cartoon_discriminator import cartoon_discriminator
 from keras_animegan.models.cartoongan_phase import CartoonGANPhase
+from keras_animegan.models.feature_extractors import tiny_feature_extractor
 from keras_animegan.models.unet_generator import unet_generator
 
 ARCHITECTURES = ("resnet", "unet")
@@ -20,7 +21,9 @@ ARCHITECTURES = ("resnet", "unet")
 
 @keras.saving.register_keras_serializable(package="keras_animegan")
 @register_model("cartoongan", trainer="keras_animegan.train.cartoongan:CartoonGANTrainer",
-                description="photo -> cartoon (edge-promoting adversarial loss)")
+                description="photo -> cartoon (edge-promoting adversarial loss)",
+                tiny=dict(feature_extractor=lambda: tiny_feature_extractor(32), image_size=32, base_filters=4,
+                          num_blocks=1, init_steps=0, style_weight=1.0))
 class CartoonGAN(GANModel):
     """CartoonGAN (Chen, Lai, Liu, CVPR 2018) with the report's Gram style loss.
 
@@ -80,6 +83,7 @@ class CartoonGAN(GANModel):
     """
 
     network_names = ("generator", "discriminator", "feature_extractor")
+    batch_inputs = ("images", "images", "images")  # photos, cartoons, edge-smoothed cartoons
     loss_names = ("d_loss", "adv_loss", "content_loss", "style_loss", "target_loss", "g_loss")
     default_learning_rate = 2e-4
 
@@ -124,6 +128,13 @@ class CartoonGAN(GANModel):
         self.initializing = self.init_steps > 0
         self.build_ema()
         self.built = True
+
+    def step_flops(self, flops):
+        """FLOPs of one training step per image (see `DCGAN.step_flops`). D step: VGG on the photo without
+        gradients, D on cartoon, smoothed and generated images; G step: G, D and VGG (to its input) on the
+        generated image, VGG on the cartoon without gradients. The D step's generator pass is the G step's."""
+        g, d, v = flops(self.generator), flops(self.discriminator), flops(self.feature_extractor)
+        return (v + 3 * 2 * d) + (3 * g + 2 * d + 2 * v + v)
 
     def compile(self, *, g_optimizer=None, d_optimizer=None, gan_mode="vanilla", **kwargs):
         """Configures training; default optimizers Adam(2e-4, beta_1=0.5), `gan_mode="vanilla"`.

@@ -13,7 +13,8 @@ from keras_animegan.models.image_pool import ImagePool
 
 @keras.saving.register_keras_serializable(package="keras_animegan")
 @register_model("cyclegan", trainer="keras_animegan.train.cyclegan:CycleGANTrainer",
-                description="unpaired image-to-image (A <-> B)")
+                description="unpaired image-to-image (A <-> B)",
+                tiny=dict(image_size=32, base_filters=4, num_blocks=1, num_disc_layers=2, pool_size=2))
 class CycleGAN(GANModel):
     """CycleGAN for unpaired translation between domain A (photos) and domain B (anime).
 
@@ -61,6 +62,7 @@ class CycleGAN(GANModel):
     """
 
     network_names = ("generator_ab", "generator_ba", "discriminator_a", "discriminator_b")
+    batch_inputs = ("images", "images")  # domain A, domain B
     loss_names = (
         "d_a_loss", "d_b_loss", "adv_ab", "adv_ba", "cycle_a", "cycle_b", "identity_a", "identity_b", "g_loss",
     )
@@ -132,6 +134,13 @@ class CycleGAN(GANModel):
         Uses the EMA generators when the model keeps them.
         """
         return self.inference_generator(direction)(images, training=False)
+
+    def step_flops(self, flops):
+        """FLOPs of one training step per image (see `DCGAN.step_flops`). G step: 6 generator passes (2
+        translations, 2 reconstructions, 2 identities) and 2 D passes to their inputs; D step: 4 D passes (real
+        and pooled fake, both domains) to their weights."""
+        g, d = flops(self.generator_ab), flops(self.discriminator_a)
+        return 6 * 3 * g + 2 * 2 * d + 4 * 2 * d
 
     def inference_generator(self, direction=None):
         """The A -> B (`"ab"`, the default) or B -> A (`"ba"`) generator; the EMA copy when kept."""

@@ -14,7 +14,7 @@ from keras_animegan.utils import noise as seeded_noise
 
 @keras.saving.register_keras_serializable(package="keras_animegan")
 @register_model("dcgan", trainer="keras_animegan.train.dcgan:DCGANTrainer",
-                description="avatars from noise")
+                description="avatars from noise", tiny=dict(latent_dim=8, image_size=32, base_filters=4))
 class DCGAN(GANModel):
     """Deep convolutional GAN (Radford et al., 2016) with the report's networks.
 
@@ -56,6 +56,7 @@ class DCGAN(GANModel):
     loss_names = ("d_loss", "g_loss")
     default_learning_rate = 3e-4
     input_kind = "noise"
+    batch_inputs = ("images",)  # what `fit` takes (`registry.example_batch`)
 
     def __init__(
         self,
@@ -98,6 +99,13 @@ class DCGAN(GANModel):
         See `GANModel.compile` for the arguments.
         """
         super().compile(g_optimizer=g_optimizer, d_optimizer=d_optimizer, gan_mode=gan_mode, **kwargs)
+
+    def step_flops(self, flops):
+        """FLOPs of one training step per image, from `flops(network)` (one forward pass): a forward pass
+        costs 1, its backward pass 1 for the weight gradients and 1 for the input gradients, each where needed.
+        D step: G forward, D on real and fake (weights); G step: G (both), D (input gradients)."""
+        g, d = flops(self.generator), flops(self.discriminator)
+        return (1 * g + 2 * d + 2 * d) + (3 * g + 2 * d)
 
     def sample_noise(self, batch_size, seed):
         """Standard normal noise `(batch_size, latent_dim)` from a stateless `seed` (shape (2,))."""

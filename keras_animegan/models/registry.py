@@ -19,6 +19,7 @@ sits on the class, and one line registers it.
 
 import dataclasses
 import importlib
+import types
 from typing import Optional
 
 from keras_animegan.utils.public import public
@@ -33,6 +34,16 @@ class ModelEntry:
     cls: type
     trainer: object = None  # a Trainer subclass, a "module:attribute" string, or None (not trainable by the CLI)
     description: str = ""
+    #: Constructor settings of a tiny instance (a few filters, 32 px); a function value is called for each one.
+    tiny_settings: Optional[dict] = None
+
+    def tiny(self, seed=0, **overrides):
+        """A tiny instance for tests and examples (what the shared model checks run on), fresh each call."""
+        if self.tiny_settings is None:
+            raise ValueError(f"model {self.name!r} was registered without `tiny` settings.")
+        settings = {key: value() if isinstance(value, types.FunctionType) else value
+                    for key, value in self.tiny_settings.items()}
+        return self.cls(**{**settings, "seed": seed, **overrides})
 
     def trainer_class(self):
         """The trainer class (imported on first use when registered by name); None if the model has none."""
@@ -46,8 +57,12 @@ _MODELS = {}
 
 
 @public
-def register_model(name, trainer=None, description=""):
-    """Class decorator: registers a `GANModel` subclass under `name` (lowercase, as on the command line)."""
+def register_model(name, trainer=None, description="", tiny=None):
+    """Class decorator: registers a `GANModel` subclass under `name` (lowercase, as on the command line).
+
+    `tiny` is the constructor settings of a tiny instance (`model_entry(name).tiny()`): the shared model
+    checks (precision, backends, presets, exports) run on it, as keras-hub's `run_*_test` do.
+    """
     if not name or name != name.lower() or not name.replace("_", "").isalnum():
         raise ValueError(f"A model name is lowercase letters, digits and underscores; got {name!r}.")
 
@@ -55,7 +70,7 @@ def register_model(name, trainer=None, description=""):
         previous = _MODELS.get(name)
         if previous is not None and previous.cls.__qualname__ != cls.__qualname__:
             raise ValueError(f"A model named {name!r} is already registered ({previous.cls.__qualname__}).")
-        _MODELS[name] = ModelEntry(name, cls, trainer, description or _first_line(cls.__doc__))
+        _MODELS[name] = ModelEntry(name, cls, trainer, description or _first_line(cls.__doc__), tiny)
         cls.registry_name = name
         return public(cls)  # keras_animegan.<ClassName>
 
@@ -90,3 +105,21 @@ def entry_for_class(cls) -> Optional[ModelEntry]:
 
 def _first_line(doc):
     return (doc or "").strip().split("\n")[0]
+
+
+def example_batch(model, batch_size=2, seed=0):
+    """A training batch of random numpy arrays, shaped as `model.fit` takes them: one array per entry of the
+    model's `batch_inputs` (`"images"` at its `image_size`, `"low_res"` at `image_size // scale`, `"tags"`
+    drawn from its vocabulary), or the array itself for one entry."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+
+    def one(role):
+        if role == "tags":
+            return np.asarray(model.tag_inputs(batch_size, None, seed))[:, model.latent_dim:]
+        side = model.image_size // (model.scale if role == "low_res" else 1)
+        return rng.uniform(-1, 1, (batch_size, side, side, 3)).astype(np.float32)
+
+    arrays = tuple(one(role) for role in model.batch_inputs)
+    return arrays[0] if len(arrays) == 1 else arrays

@@ -24,9 +24,16 @@ def _vocabulary(value):
                      "(`TagVocabulary.from_rows(read_tags_csv(path).values())`).")
 
 
+#: The tags of the tiny instance the shared checks run on.
+TINY_TAGS = [["blue_hair", "light_skin", "long_hair", "glasses"], ["red_hair", "dark_skin", "short_hair"],
+             ["blue_hair", "dark_skin", "short_hair", "earrings"]]
+
+
 @keras.saving.register_keras_serializable(package="keras_animegan")
 @register_model("tagged_dcgan", trainer="keras_animegan.train.tagged_dcgan:TaggedDCGANTrainer",
-                description="avatars from tags (blue_hair, glasses) and noise")
+                description="avatars from tags (blue_hair, glasses) and noise",
+                tiny=dict(tag_vocabulary=lambda: TagVocabulary.from_rows(TINY_TAGS).get_config(), latent_dim=8,
+                          image_size=32, base_filters=4))
 class TaggedDCGAN(DCGAN):
     """A tag-conditioned DCGAN: the generator draws what the tags say, the noise draws the rest.
 
@@ -84,6 +91,7 @@ class TaggedDCGAN(DCGAN):
         return names + ("twin_loss",) if getattr(self, "twin_classifier", False) else names
 
     input_kind = "tags"
+    batch_inputs = ("images", "tags")
     config_attributes = {**DCGAN.config_attributes, "tag_augment": "tag_augment_policy"}
 
     def __init__(self, tag_vocabulary=None, tag_weight=1.0, tag_augment=None, tag_share=0.5, twin_classifier=False,

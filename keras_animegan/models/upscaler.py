@@ -18,7 +18,8 @@ EXPORT_SIZE = 64
 
 @keras.saving.register_keras_serializable(package="keras_animegan")
 @register_model("upscaler", trainer="keras_animegan.train.upscaler:UpscalerTrainer",
-                description="x4 super-resolution of anime images (64 px avatars -> 256 px)")
+                description="x4 super-resolution of anime images (64 px avatars -> 256 px)",
+                tiny=dict(filters=4, num_convs=1, disc_filters=4, num_disc_layers=1, patch_size=32))
 class Upscaler(GANModel):
     """A x4 super-resolution GAN for anime drawings and the avatars the other models generate.
 
@@ -74,6 +75,12 @@ class Upscaler(GANModel):
     default_learning_rate = 2e-4
     #: A kind of its own: an image in, the same image `scale` times larger out (exports, `keras-animegan upscale`).
     input_kind = "upscale"
+    batch_inputs = ("low_res", "images")  # the pairs: low resolution, high resolution
+
+    @property
+    def image_size(self):
+        """The side of the high-resolution training patches (what the discriminator sees)."""
+        return self.patch_size
 
     def __init__(self, generator=None, discriminator=None, scale=4, filters=48, num_convs=10, disc_filters=32,
                  num_disc_layers=3, pixel_weight=1.0, pixel_delta=0.1, adversarial_weight=0.01, unpaired_weight=0.01,
@@ -105,6 +112,12 @@ class Upscaler(GANModel):
         self.initializing = self.init_steps > 0
         self.build_ema()
         self.built = True
+
+    def step_flops(self, flops):
+        """FLOPs of one training step per image (see `DCGAN.step_flops`): D step: G forward, D on the real and
+        the upscaled patch (weights); G step: G (both), D (input gradients); the unpaired term left out."""
+        g, d = flops(self.generator), flops(self.discriminator)
+        return (g + 2 * d + 2 * d) + (3 * g + 2 * d)
 
     def export_options(self):
         """What every export format gets: the scale (in the manifest or model card), and the input side of

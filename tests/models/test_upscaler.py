@@ -17,7 +17,6 @@ from keras_animegan.losses import huber
 from keras_animegan.models import upscaled_generator
 from keras_animegan.models import upscaler_generator
 from keras_animegan.utils import tiles
-from tests import model_cases
 from tests import testing
 
 LOW, HIGH, BATCH = 8, 32, 2
@@ -61,11 +60,6 @@ def test_huber_is_quadratic_then_linear():
     x = np.array([0.0, 0.05, -0.3], np.float32)
     expected = np.mean([0.0, 0.5 * 0.05**2, 0.1 * (0.3 - 0.05)])
     np.testing.assert_allclose(float(huber(x, np.zeros(3, np.float32), 0.1)), expected, rtol=1e-6)
-
-
-def test_the_shared_model_cases_hold(tmp_path):
-    dataset = next(iter(pairs()))
-    model_cases.check_all(lambda: tiny_upscaler(), tf.data.Dataset.from_tensors(dataset).repeat(), tmp_path)
 
 
 def test_the_pixel_phase_leaves_the_discriminator_then_the_adversarial_phase_trains_it():
