@@ -91,7 +91,7 @@ def build_generator(args):
     return unet_generator(None, args.base_filters, args.num_blocks)
 
 
-def main(argv=None):
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--photos", required=True, help="A folder of training photos.")
     parser.add_argument("--output", required=True, help="The .npz of the EMA generator weights.")
@@ -106,7 +106,30 @@ def main(argv=None):
     parser.add_argument("--max_epochs", type=int, default=100000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def budget_callback(count, minutes):
+    """Stops `fit` after the epoch that passes `minutes`; prints each epoch's loss and rate."""
+    import keras
+
+    class Budget(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.start = time.time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            elapsed = time.time() - self.start
+            images_per_second = (epoch + 1) * count / elapsed
+            print(f"[fit] epoch {epoch + 1}: loss {logs['loss']:.4f}, {elapsed:.0f} s, {images_per_second:.0f} img/s",
+                  flush=True)
+            if elapsed > 60 * minutes:
+                self.model.stop_training = True
+
+    return Budget()
+
+
+def main(argv=None):
+    args = parse_args(argv)
 
     import keras
     from keras import ops
@@ -132,20 +155,9 @@ def main(argv=None):
     optimizer = keras.optimizers.Adam(args.learning_rate, beta_1=0.9, use_ema=True, ema_momentum=0.999)
     model.compile(optimizer=optimizer, loss=l1_to_target, steps_per_execution=8)
 
-    class Budget(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.start = time.time()
-
-        def on_epoch_end(self, epoch, logs=None):
-            elapsed = time.time() - self.start
-            images_per_second = (epoch + 1) * len(photos) / elapsed
-            print(f"[fit] epoch {epoch + 1}: loss {logs['loss']:.4f}, {elapsed:.0f} s, {images_per_second:.0f} img/s",
-                  flush=True)
-            if elapsed > 60 * args.minutes:
-                self.model.stop_training = True
-
+    # fit ends by copying the EMA weights in.
     history = model.fit(photos, targets, batch_size=args.batch_size, epochs=args.max_epochs, shuffle=True,
-                        callbacks=[Budget()], verbose=0)  # fit ends by copying the EMA weights in
+                        callbacks=[budget_callback(len(photos), args.minutes)], verbose=0)
     weights = {f"generator/{i}": np.asarray(w) for i, w in enumerate(generator.get_weights())}
     np.savez(args.output, **weights)
     summary = {"backend": keras.backend.backend(), "photos": len(photos), "epochs": len(history.history["loss"]),

@@ -178,16 +178,14 @@ def lineup_grid(photos, avatars, path, count=20, seed=7, size=96):
     return key
 
 
-def evaluate(preset, photos_path, labels_path, work_dir, with_kid=True, lineup_seed=7):
+def run_pipeline(pipeline, photos):
+    """Each photo through the pipeline: the names, images, readings, avatars and tags of those with a face,
+    the seconds each took, and the names without one."""
     from keras_animegan.photo2avatar import NoFaceError
-    from keras_animegan.photo2avatar import Photo2Avatar
-    from benchmarks import tag_accuracy
 
-    pipeline = Photo2Avatar.from_preset(preset)
-    photos = load_photos(photos_path)
-    labels = load_labels(labels_path) if labels_path and os.path.exists(labels_path) else {}
     pipeline(photos[0][1])  # warm-up: the interpreters and the generator's first call
-    names, images, readings, avatars, tags, seconds, no_face = [], [], [], [], [], [], []
+    found = {key: [] for key in ("names", "images", "readings", "avatars", "tags", "seconds")}
+    no_face = []
     for name, image in photos:
         start = time.perf_counter()
         try:
@@ -196,80 +194,103 @@ def evaluate(preset, photos_path, labels_path, work_dir, with_kid=True, lineup_s
             no_face.append(name)
             continue
         avatar, _, _ = pipeline.render(reading)
-        seconds.append(time.perf_counter() - start)
-        names.append(name)
-        images.append(image)
-        readings.append(reading)
-        avatars.append(avatar)
-        tags.append(reading.tags)
-    avatars = np.stack(avatars)
-    settings = pipeline.calibration.settings
+        found["seconds"].append(time.perf_counter() - start)
+        for key, value in (("names", name), ("images", image), ("readings", reading), ("avatars", avatar),
+                           ("tags", reading.tags)):
+            found[key].append(value)
+    found["avatars"] = np.stack(found["avatars"])
+    return found, no_face
 
+
+def reader_scores(found, labels, labelled, settings):
+    """Each photo reader's AUC and balanced accuracy against the hand labels."""
     readers = {}
-    labelled = [i for i, n in enumerate(names) if n in labels]
-    for label in LABELS:
-        if not labelled:
-            break
-        truth = [labels[names[i]][label] for i in labelled]
-        score = [getattr(readings[i].measurements, label) for i in labelled]
+    for label in LABELS if labelled else ():
+        truth = [labels[found["names"][i]][label] for i in labelled]
+        score = [getattr(found["readings"][i].measurements, label) for i in labelled]
         predicted = [s >= settings[THRESHOLDS[label]] for s in score]
         readers[label] = {"positives": int(sum(truth)), "auc": auc(score, truth),
                           "balanced_accuracy": balanced_accuracy(predicted, truth),
                           "threshold": settings[THRESHOLDS[label]]}
+    return readers
 
+
+def colour_scores(found, work_dir):
+    """How the avatars' skin and hair lightness follow the photos'."""
     skin_mask, hair_mask = avatar_regions(work_dir)
-    values = lightness(avatars)
+    values = lightness(found["avatars"])
     avatar_skin = np.array([np.median(v[skin_mask]) for v in values])
     avatar_hair = np.array([np.median(v[hair_mask]) for v in values])
-    photo_skin = np.array([r.measurements.skin_lab[0] for r in readings])
-    photo_hair = np.array([r.measurements.hair_lab[0] for r in readings])
-    colour = {"skin_r": float(np.corrcoef(photo_skin, avatar_skin)[0, 1]),
-              "hair_r": float(np.corrcoef(photo_hair, avatar_hair)[0, 1]),
-              "top5": retrieval_top5(np.stack([photo_skin, photo_hair], 1), np.stack([avatar_skin, avatar_hair], 1)),
-              "top5_chance": 5 / len(names)}
+    photo_skin = np.array([r.measurements.skin_lab[0] for r in found["readings"]])
+    photo_hair = np.array([r.measurements.hair_lab[0] for r in found["readings"]])
+    return {"skin_r": float(np.corrcoef(photo_skin, avatar_skin)[0, 1]),
+            "hair_r": float(np.corrcoef(photo_hair, avatar_hair)[0, 1]),
+            "top5": retrieval_top5(np.stack([photo_skin, photo_hair], 1), np.stack([avatar_skin, avatar_hair], 1)),
+            "top5_chance": 5 / len(found["names"])}
 
-    # What the avatar tag reader sees in the avatars.
+
+def avatar_readings(pipeline, found, labels, labelled, work_dir):
+    """What the avatar tag reader sees in the avatars (`readable`), and how the avatars agree with the hand
+    labels (`agreement`: glasses, long hair, and the expression through the smile reader)."""
+    from benchmarks import tag_accuracy
+
+    avatars, names = found["avatars"], found["names"]
     network, vocabulary, _ = tag_accuracy.trained_reader(work_dir)
     seen = tag_accuracy.read(network, vocabulary, avatars.astype(np.float32) / 127.5 - 1.0)
     asked = [{"skin": next(t for t in ts if t.endswith("_skin")),
               "hair_color": next(t for t in ts if t.endswith("_hair") and t not in ("long_hair", "short_hair"))}
-             for ts in tags]
+             for ts in found["tags"]]
     readable = {group: float(np.mean([s[group] == a[group] for s, a in zip(seen, asked)]))
                 for group in ("skin", "hair_color")}
     agreement = {}
-    if labelled:
-        for label, tag in (("glasses", "glasses"), ("long_hair", "long_hair")):
-            truth = [labels[names[i]][label] for i in labelled]
-            if tag == "long_hair":
-                shown = [seen[i]["hair_length"] == "long_hair" for i in labelled]
-            else:
-                shown = [bool(seen[i][tag]) for i in labelled]
-            agreement[label] = balanced_accuracy(shown, truth)
-
+    for label in ("glasses", "long_hair") if labelled else ():
+        truth = [labels[names[i]][label] for i in labelled]
+        shown = [seen[i]["hair_length"] == "long_hair" if label == "long_hair" else bool(seen[i][label])
+                 for i in labelled]
+        agreement[label] = balanced_accuracy(shown, truth)
     if labelled and pipeline.smile_reader is not None:  # the expression: the hand label against the avatar's mouth
         logits = np.asarray(pipeline.smile_reader.predict(avatars.astype(np.float32) / 127.5 - 1.0, verbose=0))[:, 0]
         agreement["smile"] = balanced_accuracy([logits[i] > 0 for i in labelled],
                                                [labels[names[i]]["smile"] for i in labelled])
+    return readable, agreement
 
+
+def write_grids(found, work_dir, lineup_seed):
+    os.makedirs(work_dir, exist_ok=True)
+    images, avatars = found["images"], found["avatars"]
+    pairs_grid(images, avatars, found["tags"], os.path.join(work_dir, "photo2avatar_pairs.png"))
+    np.savez_compressed(os.path.join(work_dir, "photo2avatar_avatars.npz"), avatars=avatars,
+                        names=np.array(found["names"]))
+    key = lineup_grid(images, avatars, os.path.join(work_dir, "photo2avatar_lineup.png"), seed=lineup_seed)
+    with open(os.path.join(work_dir, "photo2avatar_lineup_key.json"), "w") as f:
+        json.dump(key, f)
+
+
+def evaluate(preset, photos_path, labels_path, work_dir, with_kid=True, lineup_seed=7):
+    from keras_animegan.photo2avatar import Photo2Avatar
+
+    pipeline = Photo2Avatar.from_preset(preset)
+    photos = load_photos(photos_path)
+    labels = load_labels(labels_path) if labels_path and os.path.exists(labels_path) else {}
+    found, no_face = run_pipeline(pipeline, photos)
+    settings = pipeline.calibration.settings
+    labelled = [i for i, n in enumerate(found["names"]) if n in labels]
+    readable, agreement = avatar_readings(pipeline, found, labels, labelled, work_dir)
     kid = None
     if with_kid:
         from benchmarks import photo_eval
 
-        kid = photo_eval.kid_of(kid_protocol.KIDProtocol(work_dir), avatars)
-
-    os.makedirs(work_dir, exist_ok=True)
-    pairs_grid(images, avatars, tags, os.path.join(work_dir, "photo2avatar_pairs.png"))
-    np.savez_compressed(os.path.join(work_dir, "photo2avatar_avatars.npz"), avatars=avatars, names=np.array(names))
-    key = lineup_grid(images, avatars, os.path.join(work_dir, "photo2avatar_lineup.png"), seed=lineup_seed)
-    with open(os.path.join(work_dir, "photo2avatar_lineup_key.json"), "w") as f:
-        json.dump(key, f)
+        kid = photo_eval.kid_of(kid_protocol.KIDProtocol(work_dir), found["avatars"])
+    write_grids(found, work_dir, lineup_seed)
     counts = {}
-    for ts in tags:
+    for ts in found["tags"]:
         for t in ts:
             counts[t] = counts.get(t, 0) + 1
+    seconds = found["seconds"]
     return {
-        "photos": len(photos), "faces_found": len(names), "no_face": no_face,
-        "readers": readers, "colour": colour, "readable": readable, "agreement": agreement,
+        "photos": len(photos), "faces_found": len(found["names"]), "no_face": no_face,
+        "readers": reader_scores(found, labels, labelled, settings), "colour": colour_scores(found, work_dir),
+        "readable": readable, "agreement": agreement,
         "kid": None if kid is None else list(map(float, kid)),
         "seconds_per_photo": {"median": float(np.median(seconds)), "p90": float(np.percentile(seconds, 90))},
         "tag_counts": dict(sorted(counts.items(), key=lambda kv: -kv[1])),

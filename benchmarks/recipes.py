@@ -107,9 +107,19 @@ def parse_sets(items):
     return out
 
 
-def main(argv=None):
+#: The stand-in data each trainer takes with `--data train`: trainer flag -> the split folder (or a file).
+TRAIN_DATA = {
+    "dcgan": {"image_dir": "avatars_train"},
+    # The avatars' tags, from DiceBear's options (benchmarks/standin_data/render.mjs).
+    "tagged_dcgan": {"image_dir": "avatars_train", "tags_csv": kid_protocol.AVATAR_TAGS},
+    "cyclegan": {"domain_a": "faces_train", "domain_b": "avatars_train"},
+    "cartoongan": {"photos": "faces_train", "cartoons": "avatars_train"},
+}
+
+
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", choices=["dcgan", "tagged_dcgan", "cyclegan", "cartoongan"])
+    parser.add_argument("model", choices=sorted(TRAIN_DATA))
     parser.add_argument("--name", required=True)
     parser.add_argument("--data", choices=["embedded", "train"], default="embedded")
     parser.add_argument("--minutes", default="4", help="Comma-separated training budgets in minutes.")
@@ -121,70 +131,35 @@ def main(argv=None):
     parser.add_argument("--data_dir", default=kid_protocol.DATA_DIR)
     parser.add_argument("--vgg_weights", default=kid_protocol.VGG_WEIGHTS)
     parser.add_argument("--no_eval", action="store_true", help="Train and snapshot only.")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    from keras_animegan.train import trainer as common
 
-    common.setup_logging()
-    minutes = [float(m) if "." in m else int(m) for m in args.minutes.split(",")]
-    run_dir = os.path.join(args.work_dir, "runs", f"{args.model}_{args.name}")
-    os.makedirs(run_dir, exist_ok=True)
+def trainer_config(args, run_dir):
+    """The registered model's trainer and its config: the recipe, `--set`, and the stand-in data with
+    `--data train` (a `--set` of the same flag wins)."""
+    from keras_animegan.models import model_entry
+
+    trainer = model_entry(args.model).trainer_class()
     overrides = parse_sets(args.set)
-    overrides.setdefault("epochs", 100000)
-    overrides.setdefault("verbose", "2")
-    overrides.setdefault("checkpoint_every", 100)
-
-    if args.model == "dcgan":
-        from keras_animegan.train import dcgan as trainer
-
-        networks = ("generator",)
-        if args.data == "train":
-            overrides["image_dir"] = kid_protocol.split_folder("avatars_train", args.work_dir, args.data_dir)
-        config = trainer.DCGANConfig(model_dir=os.path.join(run_dir, "train"), **overrides)
-    elif args.model == "tagged_dcgan":
-        from keras_animegan.train import tagged_dcgan as trainer
-
-        networks = ("generator",)
-        if args.data == "train":  # the avatars' tags, from DiceBear's options (benchmarks/standin_data/render.mjs)
-            overrides["image_dir"] = kid_protocol.split_folder("avatars_train", args.work_dir, args.data_dir)
-            overrides.setdefault("tags_csv", kid_protocol.AVATAR_TAGS)
-        config = trainer.TaggedDCGANConfig(model_dir=os.path.join(run_dir, "train"), **overrides)
-    elif args.model == "cyclegan":
-        from keras_animegan.train import cyclegan as trainer
-
-        networks = ("generator_ab", "generator_ba")
-        if args.data == "train":
-            overrides["domain_a"] = kid_protocol.split_folder("faces_train", args.work_dir, args.data_dir)
-            overrides["domain_b"] = kid_protocol.split_folder("avatars_train", args.work_dir, args.data_dir)
-        config = trainer.CycleGANConfig(model_dir=os.path.join(run_dir, "train"), **overrides)
-    else:
-        from keras_animegan.train import cartoongan as trainer
-
-        networks = ("generator",)
-        if args.data == "train":  # --set photos=... (e.g. the photo translator's photos) wins
-            overrides.setdefault("photos", kid_protocol.split_folder("faces_train", args.work_dir, args.data_dir))
-            overrides.setdefault("cartoons", kid_protocol.split_folder("avatars_train", args.work_dir, args.data_dir))
+    for key, value in (("epochs", 100000), ("verbose", "2"), ("checkpoint_every", 100)):
+        overrides.setdefault(key, value)
+    if args.data == "train":
+        for flag, split in TRAIN_DATA[args.model].items():
+            overrides.setdefault(flag, split if os.path.isabs(split) else
+                                 kid_protocol.split_folder(split, args.work_dir, args.data_dir))
+    if "vgg" in {field.name for field in dataclasses.fields(trainer.config_class)}:
         overrides.setdefault("vgg", "vgg16")  # the VGG16 file the project's machines have
         overrides.setdefault("vgg_weights", args.vgg_weights)
-        config = trainer.CartoonGANConfig(model_dir=os.path.join(run_dir, "train"), **overrides)
+    return trainer, trainer.config_class(model_dir=os.path.join(run_dir, "train"), **overrides)
 
-    snapshots = BudgetSnapshots(run_dir, minutes, networks, args.steps_per_minute)
-    if len(snapshots.state["snapshots"]) < len(minutes):
-        result = trainer.run(config, callbacks=[snapshots])
-        model, resolved = result.model, result.config
-    else:
-        from keras_animegan.models import model_entry
 
-        resolved = model_entry(args.model).trainer_class().resolve(config)
-        model = keras.saving.load_model(os.path.join(resolved.model_dir, f"{args.model}.keras"), compile=False)
-    if args.no_eval:
-        return 0
-
+def score_snapshots(args, model, snapshots, minutes, networks, run_dir):
+    """Each budget's snapshot in the KID protocol: its row, and its grid beside the run."""
     from keras_animegan import visualization
 
     protocol = kid_protocol.KIDProtocol(args.work_dir, args.data_dir, args.vgg_weights)
     rows, faces = [], None
-    if args.model not in ("dcgan", "tagged_dcgan"):
+    if model.input_kind == "image":
         faces = kid_protocol.load_images(kid_protocol.split_folder("faces_test", args.work_dir, args.data_dir))
     for m in minutes:
         info = snapshots.state["snapshots"][str(m)]
@@ -197,6 +172,30 @@ def main(argv=None):
         print(f"[kid] {args.model} {args.name} {m} min (step {row['step']}): KID {row['kid']:.4f} "
               f"± {row['kid_std']:.4f}" + (f", cycle L1 {row['cycle_l1']:.4f}" if "cycle_l1" in row else ""),
               flush=True)
+    return rows
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from keras_animegan.models import model_entry
+    from keras_animegan.train import trainer as common
+
+    common.setup_logging()
+    minutes = [float(m) if "." in m else int(m) for m in args.minutes.split(",")]
+    run_dir = os.path.join(args.work_dir, "runs", f"{args.model}_{args.name}")
+    os.makedirs(run_dir, exist_ok=True)
+    trainer, config = trainer_config(args, run_dir)
+    networks = model_entry(args.model).cls.ema_network_names  # the generators (what a snapshot keeps)
+    snapshots = BudgetSnapshots(run_dir, minutes, networks, args.steps_per_minute)
+    if len(snapshots.state["snapshots"]) < len(minutes):
+        result = trainer(config, [snapshots]).run()
+        model, resolved = result.model, result.config
+    else:
+        resolved = trainer.resolve(config)
+        model = keras.saving.load_model(os.path.join(resolved.model_dir, f"{args.model}.keras"), compile=False)
+    if args.no_eval:
+        return 0
+    rows = score_snapshots(args, model, snapshots, minutes, networks, run_dir)
     os.makedirs(RESULTS, exist_ok=True)
     out = {"model": args.model, "name": args.name, "data": args.data, "overrides": parse_sets(args.set),
            "budget": (f"steps: {args.steps_per_minute} steps per minute (idle-machine rate)" if args.steps_per_minute

@@ -241,7 +241,7 @@ def stalled_case(export_dir, work, stalled=32, slow_headers=50, cap=60.0):
     }
 
 
-def main(argv=None):
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=2, help="Times the whole mix is sent.")
     parser.add_argument("--clients", type=int, default=8)
@@ -249,8 +249,89 @@ def main(argv=None):
                         help="all: the mix, then the stalled clients; stalled: the stalled clients only.")
     parser.add_argument("--json", default=os.path.join(HERE, "results", "serving_limits.json"))
     parser.add_argument("--stalled_json", default=os.path.join(HERE, "results", "serving_stalled.json"))
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def send_mix(base, port, mix, args):
+    """The mix, `args.rounds` times from `args.clients` threads, with two slow clients beside it: the results,
+    the slow clients' `(status, seconds)` and the wall time."""
+    results, slow = [], []
+    jobs = [item for _ in range(args.rounds) for item in mix]
+    slow_threads = [threading.Thread(target=lambda: slow.append(slow_client(port, "/v1/models/photo2anime:predict")))
+                    for _ in range(2)]
+    start = time.perf_counter()
+    for thread in slow_threads:
+        thread.start()
+    with concurrent.futures.ThreadPoolExecutor(args.clients) as pool:
+        futures = {pool.submit(post, base + path, body, time.time() + 600 if want == 200 else None):
+                   (name, want) for name, path, body, want in jobs}
+        for future in concurrent.futures.as_completed(futures):
+            name, want = futures[future]
+            status, seconds, message = future.result()
+            results.append({"request": name, "want": want, "status": status, "seconds": seconds, "error": message})
+    for thread in slow_threads:
+        thread.join()
+    return results, slow, time.perf_counter() - start
+
+
+def result_rows(results, slow):
+    """One row per kind of request: the statuses it got and its slowest answer."""
+    rows = {}
+    for r in results:
+        row = rows.setdefault(r["request"], {"request": r["request"], "want": r["want"], "statuses": set(),
+                                             "max_seconds": 0.0})
+        row["statuses"].add(r["status"])
+        row["max_seconds"] = max(row["max_seconds"], r["seconds"])
+    rows = [dict(row, statuses=sorted(row["statuses"])) for row in rows.values()]
+    rows.append({"request": "slow client (half a body, then nothing)", "want": "4xx",
+                 "statuses": sorted({s for s, _ in slow}), "max_seconds": max(t for _, t in slow)})
+    return rows
+
+
+def summary(args, results, slow, wall, server):
+    """The JSON result: the rows, the latencies, the server's memory and whether it stayed up, the goal."""
+    bad = [r for r in results if r["want"] == "4xx"]
+    good = [r for r in results if r["want"] == 200]
+    bad_ok = all(400 <= r["status"] < 500 and r["seconds"] <= GOAL_SECONDS for r in bad)
+    good_ok = all(r["status"] == 200 for r in good)
+    return {
+        "rounds": args.rounds, "clients": args.clients, "slow_clients": len(slow), "requests": len(results),
+        "wall_seconds": wall, "rows": result_rows(results, slow),
+        "bad_max_seconds": max(r["seconds"] for r in bad), "bad_p99_seconds": percentile([r["seconds"] for r in bad], 99),
+        "good_p99_seconds": percentile([r["seconds"] for r in good], 99),
+        "all_p99_seconds": percentile([r["seconds"] for r in results], 99),
+        "server_rss_mb_at_start": server["rss_at_start"], "server_peak_rss_mb": server["peak"],
+        "server_alive": server["alive"], "normal_request_after": server["after"],
+        "limits": "server defaults: --max_request_bytes 32 MiB, --max_request_pixels 4096^2, --max_batch_size 256, "
+                  "--max_concurrent_requests 1, --max_queued_requests 16, --read_timeout 30 s",
+        "goal": f"bad requests 4xx in <= {GOAL_SECONDS:g} s; good requests 200; peak RSS < {GOAL_RSS_MB} MB",
+        "goal_met": bool(bad_ok and good_ok and server["peak"] < GOAL_RSS_MB and server["alive"]
+                         and server["after"] == 200),
+        "machine": machine.describe(),
+    }
+
+
+def run_mix(export_dir, work, args):
+    """Starts the server, sends the mix, and returns the summary."""
+    mix = requests_mix()
+    print(f"{len(mix)} kinds of request, {sum(len(b) for _, _, b, _ in mix) / 1e6:.0f} MB in all, x {args.rounds}")
+    port = free_port()
+    with open(os.path.join(work, "server.log"), "w") as log:
+        process = start_server(export_dir, port, log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        rss_at_start = peak_rss_mb(process.pid)
+        results, slow, wall = send_mix(base, port, mix, args)
+        server = {"rss_at_start": rss_at_start, "after": post(base + "/v1/models/photo2anime:predict", mix[-1][2])[0],
+                  "peak": peak_rss_mb(process.pid), "alive": process.poll() is None}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return summary(args, results, slow, wall, server)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     from keras_animegan import CartoonGAN
     from keras_animegan import DCGAN
     from keras_animegan.export import export_generator
@@ -266,74 +347,15 @@ def main(argv=None):
         json.dump(stalled, f, indent=2)
     if args.case == "stalled":
         return 0 if stalled["goal_met"] else 1
-    mix = requests_mix()
-    print(f"{len(mix)} kinds of request, {sum(len(b) for _, _, b, _ in mix) / 1e6:.0f} MB in all, x {args.rounds}")
-    port = free_port()
-    with open(os.path.join(work, "server.log"), "w") as log:
-        process = start_server(export_dir, port, log)
-    base = f"http://127.0.0.1:{port}"
-    results = []
-    try:
-        rss_at_start = peak_rss_mb(process.pid)
-        jobs = [item for _ in range(args.rounds) for item in mix]
-        slow = []
-        slow_threads = [threading.Thread(target=lambda: slow.append(slow_client(port, "/v1/models/photo2anime:predict")))
-                        for _ in range(2)]
-        start = time.perf_counter()
-        for thread in slow_threads:
-            thread.start()
-        with concurrent.futures.ThreadPoolExecutor(args.clients) as pool:
-            futures = {pool.submit(post, base + path, body, time.time() + 600 if want == 200 else None):
-                       (name, want) for name, path, body, want in jobs}
-            for future in concurrent.futures.as_completed(futures):
-                name, want = futures[future]
-                status, seconds, message = future.result()
-                results.append({"request": name, "want": want, "status": status, "seconds": seconds,
-                                "error": message})
-        for thread in slow_threads:
-            thread.join()
-        wall = time.perf_counter() - start
-        after = post(base + "/v1/models/photo2anime:predict", mix[-1][2])[0]
-        peak = peak_rss_mb(process.pid)
-        alive = process.poll() is None
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-    bad = [r for r in results if r["want"] == "4xx"]
-    good = [r for r in results if r["want"] == 200]
-    rows = {}
-    for r in results:
-        row = rows.setdefault(r["request"], {"request": r["request"], "want": r["want"], "statuses": set(),
-                                             "max_seconds": 0.0})
-        row["statuses"].add(r["status"])
-        row["max_seconds"] = max(row["max_seconds"], r["seconds"])
-    rows = [dict(row, statuses=sorted(row["statuses"])) for row in rows.values()]
-    rows.append({"request": "slow client (half a body, then nothing)", "want": "4xx",
-                 "statuses": sorted({s for s, _ in slow}), "max_seconds": max(t for _, t in slow)})
-    bad_ok = all(400 <= r["status"] < 500 and r["seconds"] <= GOAL_SECONDS for r in bad)
-    good_ok = all(r["status"] == 200 for r in good)
-    result = {
-        "rounds": args.rounds, "clients": args.clients, "slow_clients": len(slow), "requests": len(results),
-        "wall_seconds": wall, "rows": rows,
-        "bad_max_seconds": max(r["seconds"] for r in bad), "bad_p99_seconds": percentile([r["seconds"] for r in bad], 99),
-        "good_p99_seconds": percentile([r["seconds"] for r in good], 99),
-        "all_p99_seconds": percentile([r["seconds"] for r in results], 99),
-        "server_rss_mb_at_start": rss_at_start, "server_peak_rss_mb": peak, "server_alive": alive,
-        "normal_request_after": after,
-        "limits": "server defaults: --max_request_bytes 32 MiB, --max_request_pixels 4096^2, --max_batch_size 256, "
-                  "--max_concurrent_requests 1, --max_queued_requests 16, --read_timeout 30 s",
-        "goal": f"bad requests 4xx in <= {GOAL_SECONDS:g} s; good requests 200; peak RSS < {GOAL_RSS_MB} MB",
-        "goal_met": bool(bad_ok and good_ok and peak < GOAL_RSS_MB and alive and after == 200),
-        "machine": machine.describe(),
-    }
+    result = run_mix(export_dir, work, args)
     from benchmarks.table import markdown_table
 
     print(markdown_table(["request", "want", "statuses", "max s"],
                          [[r["request"], r["want"], ", ".join(map(str, r["statuses"])), f"{r['max_seconds']:.2f}"]
-                          for r in rows]))
+                          for r in result["rows"]]))
     print(f"\nbad requests: max {result['bad_max_seconds']:.2f} s; good p99 {result['good_p99_seconds']:.1f} s; "
-          f"server peak RSS {peak:.0f} MB (at start {rss_at_start:.0f} MB); wall {wall:.0f} s")
+          f"server peak RSS {result['server_peak_rss_mb']:.0f} MB (at start {result['server_rss_mb_at_start']:.0f} "
+          f"MB); wall {result['wall_seconds']:.0f} s")
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(result, f, indent=2)

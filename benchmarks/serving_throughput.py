@@ -79,6 +79,45 @@ def png_b64(pixels):
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+def dcgan_rows(dcgan, export_dir, base, rng, seconds):
+    rows = []
+    for batch in (1, 16):
+        noise = rng.standard_normal((batch, 100)).astype(np.float32)
+        signature = tf.saved_model.load(os.path.join(export_dir, "dcgan", "1")).signatures["serving_default"]
+        body = json.dumps({"instances": noise.tolist()}).encode()
+        gen_body = json.dumps({"signature_name": "generate_image_bytes",
+                               "inputs": {"count": batch, "seed": 1}}).encode()
+        rows.append({
+            "model": "DCGAN 64 px", "batch": batch,
+            "keras_predict": timed(lambda: dcgan.generator.predict(noise, batch_size=batch, verbose=0), seconds, batch),
+            "saved_model": timed(lambda: signature(noise=tf.constant(noise)), seconds, batch),
+            "http_json_1": timed(lambda: post(f"{base}/dcgan:predict", body), seconds, batch),
+            "http_json_4": timed_concurrent(lambda: post(f"{base}/dcgan:predict", body), seconds, batch, 4),
+            "http_png_1": timed(lambda: post(f"{base}/dcgan:predict", gen_body), seconds, batch),
+        })
+    return rows
+
+
+def translator_rows(translator, export_dir, base, rng, seconds):
+    rows = []
+    for batch in (1, 8):
+        pixels = rng.integers(0, 256, (batch, 128, 128, 3), dtype=np.uint8)
+        floats = pixels.astype(np.float32) / 127.5 - 1
+        signature = tf.saved_model.load(os.path.join(export_dir, "translator", "1")).signatures["serving_default"]
+        body = json.dumps({"instances": pixels.tolist()}).encode()
+        png_body = json.dumps({"signature_name": "translate_bytes",
+                               "instances": [{"b64": png_b64(p)} for p in pixels]}).encode()
+        rows.append({
+            "model": "CycleGAN G 128 px", "batch": batch,
+            "keras_predict": timed(lambda: translator.predict(floats, batch_size=batch, verbose=0), seconds, batch),
+            "saved_model": timed(lambda: signature(images=tf.constant(pixels)), seconds, batch),
+            "http_json_1": timed(lambda: post(f"{base}/translator:predict", body), seconds, batch),
+            "http_json_4": timed_concurrent(lambda: post(f"{base}/translator:predict", body), seconds, batch, 4),
+            "http_png_1": timed(lambda: post(f"{base}/translator:predict", png_body), seconds, batch),
+        })
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=8.0, help="Timing window per row.")
@@ -94,42 +133,9 @@ def main():
     server = start_server(export_dir, port)
     base = f"http://127.0.0.1:{port}/v1/models"
     rng = np.random.default_rng(0)
-    rows = []
     try:
-        for batch in (1, 16):
-            noise = rng.standard_normal((batch, 100)).astype(np.float32)
-            loaded = tf.saved_model.load(os.path.join(export_dir, "dcgan", "1"))
-            signature = loaded.signatures["serving_default"]
-            body = json.dumps({"instances": noise.tolist()}).encode()
-            gen_body = json.dumps({"signature_name": "generate_image_bytes",
-                                   "inputs": {"count": batch, "seed": 1}}).encode()
-            rows.append({
-                "model": "DCGAN 64 px", "batch": batch,
-                "keras_predict": timed(lambda: dcgan.generator.predict(noise, batch_size=batch, verbose=0),
-                                       args.seconds, batch),
-                "saved_model": timed(lambda: signature(noise=tf.constant(noise)), args.seconds, batch),
-                "http_json_1": timed(lambda: post(f"{base}/dcgan:predict", body), args.seconds, batch),
-                "http_json_4": timed_concurrent(lambda: post(f"{base}/dcgan:predict", body), args.seconds, batch, 4),
-                "http_png_1": timed(lambda: post(f"{base}/dcgan:predict", gen_body), args.seconds, batch),
-            })
-        for batch in (1, 8):
-            pixels = rng.integers(0, 256, (batch, 128, 128, 3), dtype=np.uint8)
-            floats = pixels.astype(np.float32) / 127.5 - 1
-            loaded = tf.saved_model.load(os.path.join(export_dir, "translator", "1"))
-            signature = loaded.signatures["serving_default"]
-            body = json.dumps({"instances": pixels.tolist()}).encode()
-            png_body = json.dumps({"signature_name": "translate_bytes",
-                                   "instances": [{"b64": png_b64(p)} for p in pixels]}).encode()
-            rows.append({
-                "model": "CycleGAN G 128 px", "batch": batch,
-                "keras_predict": timed(lambda: translator.predict(floats, batch_size=batch, verbose=0),
-                                       args.seconds, batch),
-                "saved_model": timed(lambda: signature(images=tf.constant(pixels)), args.seconds, batch),
-                "http_json_1": timed(lambda: post(f"{base}/translator:predict", body), args.seconds, batch),
-                "http_json_4": timed_concurrent(lambda: post(f"{base}/translator:predict", body), args.seconds,
-                                                batch, 4),
-                "http_png_1": timed(lambda: post(f"{base}/translator:predict", png_body), args.seconds, batch),
-            })
+        rows = (dcgan_rows(dcgan, export_dir, base, rng, args.seconds)
+                + translator_rows(translator, export_dir, base, rng, args.seconds))
     finally:
         server.terminate()
         server.wait()

@@ -339,7 +339,7 @@ def peak_text(result):
 
 
 # ------------------------------------------------------------------------- main
-def main(argv=None, prog=None):
+def build_parser(prog=None):
     parser = argparse.ArgumentParser(prog=prog, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", "--rows", dest="models", default="dcgan,cyclegan128",
@@ -354,52 +354,60 @@ def main(argv=None, prog=None):
     parser.add_argument("--timeout", type=int, default=1200, help="Seconds per worker.")
     parser.add_argument("--json", default=None)
     parser.add_argument("--worker", nargs="+", default=None, help=argparse.SUPPRESS)
+    return parser
+
+
+def run_in_worker(args):
+    """`--worker kind name precision [config]`: one measurement in this process, reported to the parent."""
+    kind, *rest = args.worker
+    if kind == "keras":
+        result = keras_worker(rest[0], rest[1], args.steps or STEPS[rest[0]])
+    elif kind == "flops":
+        result = xla_flops_worker(rest[0], rest[1])
+    elif kind == "peak":
+        result = peak_worker(rest[0], rest[1])
+    else:
+        result = torch_worker(rest[0], rest[1], rest[2], args.steps or STEPS[rest[0]])
+    harness.report(result)
+    return 0
+
+
+def log(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def measure_row(name, precision, args):
+    """One row: the Keras backends, XLA's FLOP count and the PyTorch reference configurations."""
+    steps = args.steps or STEPS[name]
+    row = {"model": name, "precision": precision, "steps_per_window": steps, "backends": {}, "torch": {}}
+    for backend in args.backends.split(","):
+        row["backends"][backend] = run_worker(["keras", name, precision, "--steps", str(steps)],
+                                              args.timeout, backend=backend)
+        log(f"  {name} {precision} keras/{backend}: {row['backends'][backend]}")
+    if not args.no_flops:
+        row["flops"] = run_worker(["flops", name, precision], args.timeout, backend="jax")
+        log(f"  {name} {precision} flops: {row['flops']}")
+    for config in args.torch_configs.split(","):
+        row["torch"][config] = run_worker(["torch", name, precision, config, "--steps", str(steps)], args.timeout)
+        log(f"  {name} {precision} torch/{config}: {row['torch'][config]}")
+    return row
+
+
+def main(argv=None, prog=None):
+    parser = build_parser(prog)
     args = parser.parse_args(argv)
-
-    if args.worker:  # kind name precision [config]
-        kind, *rest = args.worker
-        if kind == "keras":
-            result = keras_worker(rest[0], rest[1], args.steps or STEPS[rest[0]])
-        elif kind == "flops":
-            result = xla_flops_worker(rest[0], rest[1])
-        elif kind == "peak":
-            result = peak_worker(rest[0], rest[1])
-        else:
-            result = torch_worker(rest[0], rest[1], rest[2], args.steps or STEPS[rest[0]])
-        harness.report(result)
-        return 0
-
+    if args.worker:
+        return run_in_worker(args)
     names = list(MODELS) if args.models == "all" else args.models.split(",")
     precisions = args.precisions.split(",")
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         parser.error(f"--models: unknown {', '.join(unknown)}; known: {', '.join(MODELS)}")
-
-    def log(text):
-        print(text, file=sys.stderr, flush=True)
-
     peaks = {}
     for precision in precisions:
         peaks[precision] = {fw: run_worker(["peak", fw, precision], args.timeout) for fw in ("tensorflow", "torch")}
         log(f"  peak {precision}: {peaks[precision]}")
-    rows = []
-    for name in names:
-        steps = args.steps or STEPS[name]
-        for precision in precisions:
-            row = {"model": name, "precision": precision, "steps_per_window": steps, "backends": {}, "torch": {}}
-            for backend in args.backends.split(","):
-                row["backends"][backend] = run_worker(["keras", name, precision, "--steps", str(steps)],
-                                                      args.timeout, backend=backend)
-                log(f"  {name} {precision} keras/{backend}: {row['backends'][backend]}")
-            if not args.no_flops:
-                row["flops"] = run_worker(["flops", name, precision], args.timeout, backend="jax")
-                log(f"  {name} {precision} flops: {row['flops']}")
-            for config in args.torch_configs.split(","):
-                row["torch"][config] = run_worker(["torch", name, precision, config, "--steps", str(steps)],
-                                                  args.timeout)
-                log(f"  {name} {precision} torch/{config}: {row['torch'][config]}")
-            rows.append(row)
-
+    rows = [measure_row(name, precision, args) for name in names for precision in precisions]
     from importlib import metadata
 
     result = {

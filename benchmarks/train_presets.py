@@ -142,7 +142,8 @@ def astronaut_sample(model):
     return np.concatenate([photo, Generator.from_model(model).translate_image(photo)], axis=1)
 
 
-def model_card(name, spec, metadata):
+def _card_head(name, spec, metadata):
+    """The card's description, data, training and quality sections."""
     kid = metadata["kid_float16"]
     lines = [
         f"# {name}", "", spec["description"], "",
@@ -175,52 +176,66 @@ def model_card(name, spec, metadata):
                      f"([-1, 1] scale); in the face-mesh feature regions {metadata['recon_error_features']:.1f}, "
                      f"elsewhere {metadata['recon_error_elsewhere']:.1f} ([0, 255] units, "
                      f"{metadata['faces_with_mesh']} faces with a mesh).")
+    return lines
+
+
+def _card_photos(metadata):
+    """The photo translator's section, or none."""
     photo = metadata.get("photos_float16")
-    if photo:
-        lines += [
-            "", "## Photos (256 photo-like portraits, measuring only; keras-animegan's `benchmarks/photo_quality.py`)", "",
-            f"- KID of the translated portraits (at 64 px) against the held-out avatars: {photo['photo_kid']:.4f} "
-            f"± {photo['photo_kid_std']:.4f} (untranslated photos 0.310, `cv2.stylization` 0.233).",
-            f"- Identity: the output's own photo is the face-mesh nearest of the 256 in {photo['photo_identity_top1']:.3f} "
-            f"of the outputs, among the 5 nearest in {photo['photo_identity_top5']:.3f} "
-            f"(`cv2.stylization` 0.582 / 0.848); a face is found in {photo['photo_face_found']:.3f} of the outputs.",
-            f"- {photo['seconds_per_photo']:.3f} s per 256 px photo on {metadata['machine']}.",
-            "- The portraits are synthetic (a StyleGAN2-FFHQ distillation, non-commercial terms): used to measure, "
-            "never trained on, not shipped.",
-            "- The sample below is the astronaut photo, which is also one of the training photos (400 random "
-            "crops of it among 11,200 training images).",
-        ]
-    tags = metadata.get("tag_accuracy")
-    if tags:
-        agree, reader = tags["samples"]["agreement"], tags["reader"]["test"]
-        lines += [
-            "", "## Tags (`benchmarks/tag_accuracy.py`)", "",
-            "A reader CNN trained on the training split's images and tags reads each sample; one sample is drawn "
-            "for each of the 2,000 test avatars' tag sets (`adventurer_10000..11999`).", "",
-            "| | hair colour | skin | hair length | glasses with / without | long hair with / without |",
-            "|---|---|---|---|---|---|",
-            f"| samples show the requested value | {agree['hair_color']:.3f} | {agree['skin']:.3f} | "
-            f"{agree['hair_length']:.3f} | {agree['glasses_shown_with']:.3f} / {agree['glasses_shown_without']:.3f} | "
-            f"{agree['long_hair_shown_with']:.3f} / {agree['long_hair_shown_without']:.3f} |",
-            f"| the reader on the real test avatars | {reader['hair_color']:.3f} | {reader['skin']:.3f} | "
-            f"{reader['hair_length']:.3f} | {reader['glasses_shown_with']:.3f} / "
-            f"{reader['glasses_shown_without']:.3f} | {reader['long_hair_shown_with']:.3f} / "
-            f"{reader['long_hair_shown_without']:.3f} |", "",
-            f"- One tag changed, the same seed: the reader sees that change and no other in "
-            f"{tags['consistency']['share']['all']:.3f} of {tags['consistency']['count']} pairs "
-            f"(hair colour {tags['consistency']['share'].get('hair_color', 0):.3f}, skin "
-            f"{tags['consistency']['share'].get('skin', 0):.3f}, hair length "
-            f"{tags['consistency']['share'].get('hair_length', 0):.3f}, glasses "
-            f"{tags['consistency']['share'].get('glasses', 0):.3f}).",
-            "- The KID above is of samples drawn without tags (every tag drawn from the training set).", "",
-            "Each grid: a row per value, the same 8 seeds in every row (the other groups held at brown hair, "
-            "light skin, short hair).", "",
-            "![hair colour](grid_hair_color.png)", "", "![skin](grid_skin.png)", "",
-            "![hair length](grid_hair_length.png)", "",
-            "Flags, the first row without any, then one row per flag (glasses, earrings, mustache, blush, "
-            "birthmark, freckles, in the vocabulary's order):", "", "![flags](grid_flags.png)",
-        ]
-    lines += ["", "## Use", "", "```python", "import keras_animegan",
+    if not photo:
+        return []
+    return [
+        "", "## Photos (256 photo-like portraits, measuring only; keras-animegan's `benchmarks/photo_quality.py`)", "",
+        f"- KID of the translated portraits (at 64 px) against the held-out avatars: {photo['photo_kid']:.4f} "
+        f"± {photo['photo_kid_std']:.4f} (untranslated photos 0.310, `cv2.stylization` 0.233).",
+        f"- Identity: the output's own photo is the face-mesh nearest of the 256 in {photo['photo_identity_top1']:.3f} "
+        f"of the outputs, among the 5 nearest in {photo['photo_identity_top5']:.3f} "
+        f"(`cv2.stylization` 0.582 / 0.848); a face is found in {photo['photo_face_found']:.3f} of the outputs.",
+        f"- {photo['seconds_per_photo']:.3f} s per 256 px photo on {metadata['machine']}.",
+        "- The portraits are synthetic (a StyleGAN2-FFHQ distillation, non-commercial terms): used to measure, "
+        "never trained on, not shipped.",
+        "- The sample below is the astronaut photo, which is also one of the training photos (400 random "
+        "crops of it among 11,200 training images).",
+    ]
+
+
+def _card_tags(tags):
+    """The tag-conditioned model's section (accuracy and grids), or none."""
+    if not tags:
+        return []
+    agree, reader = tags["samples"]["agreement"], tags["reader"]["test"]
+    return [
+        "", "## Tags (`benchmarks/tag_accuracy.py`)", "",
+        "A reader CNN trained on the training split's images and tags reads each sample; one sample is drawn "
+        "for each of the 2,000 test avatars' tag sets (`adventurer_10000..11999`).", "",
+        "| | hair colour | skin | hair length | glasses with / without | long hair with / without |",
+        "|---|---|---|---|---|---|",
+        f"| samples show the requested value | {agree['hair_color']:.3f} | {agree['skin']:.3f} | "
+        f"{agree['hair_length']:.3f} | {agree['glasses_shown_with']:.3f} / {agree['glasses_shown_without']:.3f} | "
+        f"{agree['long_hair_shown_with']:.3f} / {agree['long_hair_shown_without']:.3f} |",
+        f"| the reader on the real test avatars | {reader['hair_color']:.3f} | {reader['skin']:.3f} | "
+        f"{reader['hair_length']:.3f} | {reader['glasses_shown_with']:.3f} / "
+        f"{reader['glasses_shown_without']:.3f} | {reader['long_hair_shown_with']:.3f} / "
+        f"{reader['long_hair_shown_without']:.3f} |", "",
+        f"- One tag changed, the same seed: the reader sees that change and no other in "
+        f"{tags['consistency']['share']['all']:.3f} of {tags['consistency']['count']} pairs "
+        f"(hair colour {tags['consistency']['share'].get('hair_color', 0):.3f}, skin "
+        f"{tags['consistency']['share'].get('skin', 0):.3f}, hair length "
+        f"{tags['consistency']['share'].get('hair_length', 0):.3f}, glasses "
+        f"{tags['consistency']['share'].get('glasses', 0):.3f}).",
+        "- The KID above is of samples drawn without tags (every tag drawn from the training set).", "",
+        "Each grid: a row per value, the same 8 seeds in every row (the other groups held at brown hair, "
+        "light skin, short hair).", "",
+        "![hair colour](grid_hair_color.png)", "", "![skin](grid_skin.png)", "",
+        "![hair length](grid_hair_length.png)", "",
+        "Flags, the first row without any, then one row per flag (glasses, earrings, mustache, blush, "
+        "birthmark, freckles, in the vocabulary's order):", "", "![flags](grid_flags.png)",
+    ]
+
+
+def _card_use(name, metadata, tags, photo):
+    """How to load and run the preset."""
+    return ["", "## Use", "", "```python", "import keras_animegan",
               f"model = keras_animegan.{metadata['class_name']}.from_preset(\"{name}\")", "```", "",
               *([] if not tags else ["```bash", f"keras-animegan generate --preset {name} --tags blue_hair,glasses "
                                      "--num 16 --seed 0 --output grid.png", f"keras-animegan tags --preset {name}",
@@ -231,6 +246,12 @@ def model_card(name, spec, metadata):
                                       "side first). Crop to the face first with `--crop_faces` for a "
                                       "portrait; whole scenes work too."]),
               "", "![samples](sample.png)", ""]
+
+
+def model_card(name, spec, metadata):
+    tags, photo = metadata.get("tag_accuracy"), metadata.get("photos_float16")
+    lines = (_card_head(name, spec, metadata) + _card_photos(metadata) + _card_tags(tags)
+             + _card_use(name, metadata, tags, photo))
     return "\n".join(lines)
 
 
@@ -269,7 +290,7 @@ def fitted_model(spec, path):
     return model, budget, fit
 
 
-def main(argv=None):
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("preset", choices=sorted(PRESETS))
     parser.add_argument("--minutes", type=float, default=150.0, help="Training budget (default 150).")
@@ -283,53 +304,110 @@ def main(argv=None):
     parser.add_argument("--from_fit", default=None,
                         help="cartoongan_photo2anime: the .npz of `benchmarks.photo2anime_fit` (beside its .json) "
                              "instead of training here with the trainer.")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    spec = PRESETS[args.preset]
+
+def model_and_budget(spec, args, run_name, minutes, sets):
+    """The model (trained here, or fitted by `benchmarks.photo2anime_fit`), its budget snapshot and the fit's
+    record (None when trained here)."""
     if spec.get("photos"):
         from benchmarks import photo2anime_data
 
         photos_dir = os.path.join(args.work_dir, "data", "photo2anime_photos")
         if not os.path.exists(os.path.join(photos_dir, "SOURCES.md")):
             photo2anime_data.main(["--output", photos_dir])
-        args.set = [f"photos={photos_dir}"] + args.set
-    run_name = f"preset_{args.preset}" + (f"_{args.variant}" if args.variant else "")
-    minutes = args.minutes if args.minutes != int(args.minutes) else int(args.minutes)
-    sets = spec["sets"] + args.set
+        args.set.insert(0, f"photos={photos_dir}")  # in the recipe and in the card's reproduce command
+        sets.insert(len(spec["sets"]), f"photos={photos_dir}")
     if args.from_fit:
-        model, budget, fit = fitted_model(spec, args.from_fit)
-    else:
-        model, budget, fit = trained_model(spec, args, run_name, minutes, sets), None, None
-        with open(os.path.join(args.work_dir, "runs", f"{spec['model']}_{run_name}", "budget_state.json")) as f:
-            budget = json.load(f)["snapshots"][str(minutes)]
+        return fitted_model(spec, args.from_fit)
+    model = trained_model(spec, args, run_name, minutes, sets)
+    with open(os.path.join(args.work_dir, "runs", f"{spec['model']}_{run_name}", "budget_state.json")) as f:
+        return model, json.load(f)["snapshots"][str(minutes)], None
 
-    protocol = kid_protocol.KIDProtocol(args.work_dir)
-    faces = masks = None
-    if spec["model"] != "dcgan" and not spec.get("photos"):
-        faces = kid_protocol.load_images(kid_protocol.split_folder("faces_test", args.work_dir))
-        masks = feature_masks(faces) if spec["model"] == "cyclegan" else None
-    if spec.get("photos"):  # a photo translator is scored on photos (float32 here, float16 below)
-        photo_row = photo_scores(model, protocol)
-        full = {"kid": photo_row["photo_kid"], "kid_std": photo_row["photo_kid_std"]}
-    else:
-        full, grid = kid_protocol.score(model, protocol, faces, masks)
 
-    output = args.output or os.path.join(ROOT, "keras_animegan", "presets", args.preset + (
-        f"_{args.variant}" if args.variant else ""))
+def provenance(args, minutes, sets, fit):
+    """`(machine, reproduce command, recipe settings)` of the card."""
     reproduce = "python -m benchmarks.train_presets " + " ".join(
         [args.preset] + (["--variant", args.variant] if args.variant else []) + (["--set", *args.set] if args.set else [])
         + ([] if minutes == 150 else ["--minutes", str(minutes)]))
-    machine = machine_info.describe(extra="no GPU, fp32")
-    if fit:
-        machine = fit.get("machine", f"one GPU, Keras 3.15 on {fit['backend']}")
-        reproduce = (f"KERAS_BACKEND={fit['backend']} python -m benchmarks.photo2anime_fit --photos PHOTOS "
-                     f"--output unet.npz --minutes {fit['budget_minutes']} --batch_size "
-                     f"{fit['batch_size']} --learning_rate {fit['learning_rate']}` (PHOTOS: `python -m "
-                     f"benchmarks.photo2anime_data --output PHOTOS`), then `python -m benchmarks.train_presets "
-                     f"{args.preset} --from_fit unet.npz")
-        sets = [f"benchmarks.photo2anime_fit: size={fit['size']}", f"batch_size={fit['batch_size']}",
-                f"learning_rate={fit['learning_rate']}", "Adam(beta_1=0.9) with EMA 0.999", "L1 to flat_cartoon",
-                "horizontal flips"]
+    if not fit:
+        return machine_info.describe(extra="no GPU, fp32"), reproduce, sets
+    reproduce = (f"KERAS_BACKEND={fit['backend']} python -m benchmarks.photo2anime_fit --photos PHOTOS "
+                 f"--output unet.npz --minutes {fit['budget_minutes']} --batch_size "
+                 f"{fit['batch_size']} --learning_rate {fit['learning_rate']}` (PHOTOS: `python -m "
+                 f"benchmarks.photo2anime_data --output PHOTOS`), then `python -m benchmarks.train_presets "
+                 f"{args.preset} --from_fit unet.npz")
+    sets = [f"benchmarks.photo2anime_fit: size={fit['size']}", f"batch_size={fit['batch_size']}",
+            f"learning_rate={fit['learning_rate']}", "Adam(beta_1=0.9) with EMA 0.999", "L1 to flat_cartoon",
+            "horizontal flips"]
+    return fit.get("machine", f"one GPU, Keras 3.15 on {fit['backend']}"), reproduce, sets
+
+
+def score_half(half, spec, protocol, faces, masks, metadata, scratch, work_dir):
+    """Scores the weights as shipped (float16) into `metadata`; returns the sample grid."""
+    if spec.get("photos"):
+        metadata["photos_float16"] = photo_scores(half, protocol)
+        metadata["kid_float16"] = [metadata["photos_float16"]["photo_kid"],
+                                   metadata["photos_float16"]["photo_kid_std"]]
+        grid = astronaut_sample(half)
+    else:
+        half_row, grid = kid_protocol.score(half, protocol, faces, masks)
+        metadata["kid_float16"] = [half_row["kid"], half_row["kid_std"]]
+    if spec["model"] == "tagged_dcgan":  # the tag numbers and a grid per group, of the weights as shipped
+        from benchmarks import tag_accuracy
+
+        metadata["tag_accuracy"] = tag_accuracy.evaluate(half, work_dir, os.path.join(scratch, "grids"),
+                                                         with_kid=False)
+    return grid
+
+
+def write_preset(model, spec, args, protocol, faces, masks, metadata, output):
+    """The preset folder, with float16 weights scored through `from_preset`; returns the sample grid."""
+    with tempfile.TemporaryDirectory() as scratch:
+        half_path = model.save_to_preset(os.path.join(scratch, "p"), weights_dtype="float16")
+        half = type(model).from_preset(half_path)
+        half_grid = score_half(half, spec, protocol, faces, masks, metadata, scratch, args.work_dir)
+        if os.path.isdir(output):
+            shutil.rmtree(output)
+        half.save_to_preset(output, metadata=metadata, model_card=model_card(args.preset, spec, metadata))
+        if spec["model"] == "tagged_dcgan":
+            grids_dir = os.path.join(scratch, "grids")
+            for name in os.listdir(grids_dir):
+                shutil.copy(os.path.join(grids_dir, name), os.path.join(output, name))
+            # `benchmarks.tag_accuracy`'s result for the shipped preset: the same numbers, and the KID of
+            # the same 1,000 samples drawn without tags (the float16 score above).
+            tag_result = dict(metadata["tag_accuracy"], model=args.preset,
+                              kid_without_tags={"kid": metadata["kid_float16"][0],
+                                                "kid_std": metadata["kid_float16"][1]})
+            with open(os.path.join(HERE, "results", "tag_accuracy.json"), "w") as f:
+                json.dump(tag_result, f, indent=2)
+    return half_grid
+
+
+def score_float32(model, spec, protocol, work_dir):
+    """`(scores, faces, masks)` of the trained float32 model."""
+    faces = masks = None
+    if spec["model"] != "dcgan" and not spec.get("photos"):
+        faces = kid_protocol.load_images(kid_protocol.split_folder("faces_test", work_dir))
+        masks = feature_masks(faces) if spec["model"] == "cyclegan" else None
+    if spec.get("photos"):  # a photo translator is scored on photos (float32 here, float16 when written)
+        photo_row = photo_scores(model, protocol)
+        return {"kid": photo_row["photo_kid"], "kid_std": photo_row["photo_kid_std"]}, faces, masks
+    return kid_protocol.score(model, protocol, faces, masks)[0], faces, masks
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    spec = PRESETS[args.preset]
+    run_name = f"preset_{args.preset}" + (f"_{args.variant}" if args.variant else "")
+    minutes = args.minutes if args.minutes != int(args.minutes) else int(args.minutes)
+    sets = spec["sets"] + args.set
+    model, budget, fit = model_and_budget(spec, args, run_name, minutes, sets)
+    protocol = kid_protocol.KIDProtocol(args.work_dir)
+    full, faces, masks = score_float32(model, spec, protocol, args.work_dir)
+    output = args.output or os.path.join(ROOT, "keras_animegan", "presets", args.preset + (
+        f"_{args.variant}" if args.variant else ""))
+    machine, reproduce, sets = provenance(args, minutes, sets, fit)
     metadata = {
         "name": args.preset, "description": spec["description"], "class_name": type(model).__name__,
         "data": spec["data"], "recipe": " ".join(sets), "steps": budget["step"],
@@ -340,36 +418,7 @@ def main(argv=None):
     }
     if args.idle_steps_per_minute:
         metadata["idle_steps_per_minute"] = args.idle_steps_per_minute
-    with tempfile.TemporaryDirectory() as scratch:
-        # Score the weights as shipped: float16, loaded back through from_preset.
-        half_path = model.save_to_preset(os.path.join(scratch, "p"), weights_dtype="float16")
-        half = type(model).from_preset(half_path)
-        if spec.get("photos"):
-            metadata["photos_float16"] = photo_scores(half, protocol)
-            metadata["kid_float16"] = [metadata["photos_float16"]["photo_kid"],
-                                       metadata["photos_float16"]["photo_kid_std"]]
-            half_grid = astronaut_sample(half)
-        else:
-            half_row, half_grid = kid_protocol.score(half, protocol, faces, masks)
-            metadata["kid_float16"] = [half_row["kid"], half_row["kid_std"]]
-        if spec["model"] == "tagged_dcgan":  # the tag numbers and a grid per group, of the weights as shipped
-            from benchmarks import tag_accuracy
-
-            grids_dir = os.path.join(scratch, "grids")
-            metadata["tag_accuracy"] = tag_accuracy.evaluate(half, args.work_dir, grids_dir, with_kid=False)
-        if os.path.isdir(output):
-            shutil.rmtree(output)
-        half.save_to_preset(output, metadata=metadata, model_card=model_card(args.preset, spec, metadata))
-        if spec["model"] == "tagged_dcgan":
-            for name in os.listdir(grids_dir):
-                shutil.copy(os.path.join(grids_dir, name), os.path.join(output, name))
-            # `benchmarks.tag_accuracy`'s result for the shipped preset: the same numbers, and the KID of
-            # the same 1,000 samples drawn without tags (the float16 score above).
-            tag_result = dict(metadata["tag_accuracy"], model=args.preset,
-                              kid_without_tags={"kid": metadata["kid_float16"][0],
-                                                "kid_std": metadata["kid_float16"][1]})
-            with open(os.path.join(HERE, "results", "tag_accuracy.json"), "w") as f:
-                json.dump(tag_result, f, indent=2)
+    half_grid = write_preset(model, spec, args, protocol, faces, masks, metadata, output)
     from keras_animegan import visualization
 
     visualization.save_png(half_grid, os.path.join(output, "sample.png"))

@@ -320,7 +320,7 @@ def grid(columns, path):
                            path)
 
 
-def main(argv=None):
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="upscaler_avatars_x4", help="Our upscaler: a preset name or folder.")
     parser.add_argument("--model", default=None, help="Our upscaler as a .keras file instead of --preset.")
@@ -333,7 +333,55 @@ def main(argv=None):
                         help="Images of each set the peers upscale (they take up to 0.5 s an image here).")
     parser.add_argument("--baselines_only", action="store_true",
                         help="Only measure (and cache) bicubic and the peers; no upscaler of ours.")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def methods_of(args):
+    """`[(name, make)]`: bicubic, the peers asked for, and ours; `make()` gives `(run, size facts)`."""
+    methods = [("bicubic", lambda: (bicubic, {"parameters": 0}))]
+    if args.peers:
+        picked = [n for n in PEERS if args.peers == "all" or any(w in n for w in args.peers.split(","))]
+        methods += [(name, lambda name=name: (peer(name), {})) for name in picked]
+    if not args.baselines_only:
+        methods.append(("ours", lambda: ours(args)))
+    return methods
+
+
+def measure_methods(methods, data, metrics, args):
+    """Each method's row and its kept outputs; bicubic's and the peers' are cached in the work folder."""
+    rows, kept = [], {}
+    for name, make in methods:
+        cache = os.path.join(args.work_dir, f"row_{name.split()[0].lower()}_{len(name)}.json")
+        if name != "ours" and os.path.exists(cache):
+            with open(cache) as f:
+                rows.append(json.load(f))
+            kept[name] = {k: np.asarray(v, np.uint8) for k, v in np.load(cache + ".npz").items()}
+            continue
+        print(f"{name} ...", flush=True)
+        run, size = make()
+        is_peer = name in PEERS  # the slow ones: the two rows the comparison is about, on fewer images
+        row, kept[name] = measure(name, run, data, metrics, sets=("test", "tagged_samples") if is_peer else None,
+                                  count=args.peer_count if is_peer else None)
+        row.update(size)
+        rows.append(row)
+        if name != "ours":
+            with open(cache, "w") as f:
+                json.dump(row, f)
+            np.savez(cache + ".npz", **kept[name])
+    return rows, kept
+
+
+def write_grids(methods, data, kept, work_dir):
+    for set_name in ("test", "tagged_samples"):
+        columns = [("input", np.repeat(np.repeat(data[set_name][0][:8], 4, axis=1), 4, axis=2))]
+        columns += [(name, kept[name].get(set_name)) for name, _ in methods]
+        columns.append(("truth", data[set_name][1][:8] if data[set_name][1] is not None else None))
+        grid(columns, os.path.join(work_dir, f"upscale_grid_{set_name}.png"))
+    return dev_faces_grid(os.path.join(work_dir, "photo2avatar_256_dev.png"))
+
+
+def main(argv=None):
+    args = parse_args(argv)
     os.makedirs(args.work_dir, exist_ok=True)
 
     import keras
@@ -348,45 +396,14 @@ def main(argv=None):
         "dcgan_samples": (generated("dcgan_avatars_64"), None),
     }
     metrics = Metrics(avatars(*REFERENCE, 256, args.work_dir), args.work_dir)
-    rows, kept = [], {}
-    methods = [("bicubic", lambda: (bicubic, {"parameters": 0}))]
-    if args.peers:
-        picked = [n for n in PEERS if args.peers == "all" or any(w in n for w in args.peers.split(","))]
-        methods += [(name, lambda name=name: (peer(name), {})) for name in picked]
-    if not args.baselines_only:
-        methods.append(("ours", lambda: ours(args)))
-    for name, make in methods:
-        cache = os.path.join(args.work_dir, f"row_{name.split()[0].lower()}_{len(name)}.json")
-        if name != "ours" and os.path.exists(cache):
-            with open(cache) as f:
-                row = json.load(f)
-            kept[name] = {k: np.asarray(v, np.uint8) for k, v in np.load(cache + ".npz").items()}
-            rows.append(row)
-            continue
-        print(f"{name} ...", flush=True)
-        run, size = make()
-        is_peer = name in PEERS  # the slow ones: the two rows the comparison is about, on fewer images
-        row, kept[name] = measure(name, run, data, metrics, sets=("test", "tagged_samples") if is_peer else None,
-                                  count=args.peer_count if is_peer else None)
-        row.update(size)
-        rows.append(row)
-        if name != "ours":
-            with open(cache, "w") as f:
-                json.dump(row, f)
-            np.savez(cache + ".npz", **kept[name])
+    methods = methods_of(args)
+    rows, kept = measure_methods(methods, data, metrics, args)
     if args.baselines_only:
         print(json.dumps(rows, indent=1))
         return 0
     ours_row = rows[-1]
     ours_row["photo_to_avatar_256_seconds"] = photo_path_seconds()
-
-    for set_name in ("test", "tagged_samples"):
-        columns = [("input", np.repeat(np.repeat(data[set_name][0][:8], 4, axis=1), 4, axis=2))]
-        columns += [(name, kept[name].get(set_name)) for name, _ in methods]
-        columns.append(("truth", data[set_name][1][:8] if data[set_name][1] is not None else None))
-        grid(columns, os.path.join(args.work_dir, f"upscale_grid_{set_name}.png"))
-    dev = dev_faces_grid(os.path.join(args.work_dir, "photo2avatar_256_dev.png"))
-
+    dev = write_grids(methods, data, kept, args.work_dir)
     print(table({"rows": rows}))
     print(f"photo -> 256 px avatar: {ours_row['photo_to_avatar_256_seconds']:.3f} s; ours: "
           f"{ours_row.get('parameters')} parameters; grids in {args.work_dir}" + (f"; dev faces: {dev}" if dev else ""))

@@ -102,32 +102,37 @@ def _sample(model, count=4):
     return np.stack(tiles)
 
 
+def measured_numbers(metadata):
+    """The card's Quality section: the measured rows of `benchmarks/upscale.py`, or how to measure them."""
+    measured = metadata.get("measured")
+    if not measured:
+        return "(not measured yet: `python -m benchmarks.upscaler_preset --measured RESULTS.json`)"
+    rows = {row["method"]: row for row in measured["rows"]}
+    ours, bicubic = rows["ours"], rows["bicubic"]
+    best_peer = min((row for name, row in rows.items() if name not in ("ours", "bicubic")),
+                    key=lambda row: row["tagged_samples_kid256"], default=None)
+    return "\n".join([
+        f"Measured with the shipped float16 weights on {measured['machine']} (`benchmarks/upscale.py`; KID256 is "
+        f"the project's KID protocol on 256 px images, against the 256 px drawings of seeds 10000-10999):",
+        "",
+        f"- test pairs ({measured['pairs']} drawn at 64 and 256 px): KID256 {ours['test_kid256']:.4f}, PSNR "
+        f"{ours['test_psnr']:.1f} dB, VGG distance {ours['test_vgg_distance']:.3f} (bicubic: "
+        f"{bicubic['test_kid256']:.4f}, {bicubic['test_psnr']:.1f} dB, {bicubic['test_vgg_distance']:.3f});",
+        f"- held-out seeds 12000-12499, in no data set of the project: KID256 {ours['held_out_kid256']:.4f}, "
+        f"PSNR {ours['held_out_psnr']:.1f} dB;",
+        f"- {measured['samples']:,} `dcgan_tagged_avatars_64` samples upscaled: KID {ours['tagged_samples_kid256']:.4f} (KID256; "
+        f"bicubic {bicubic['tagged_samples_kid256']:.4f}"
+        + (f", best peer {best_peer['method']} {best_peer['tagged_samples_kid256']:.4f}" if best_peer else "")
+        + f"); {measured['samples']:,} `dcgan_avatars_64` samples, a generator it never trained on: {ours['dcgan_samples_kid256']:.4f};",
+        f"- {ours['seconds_batch1']:.3f} s per 64 px avatar at batch 1, {ours['seconds_batch16']:.3f} s at batch "
+        f"16; photo -> 256 px avatar (`Photo2Avatar(photo, size=256)`): {ours['photo_to_avatar_256_seconds']:.3f} s;"
+        f" {ours['parameters']:,} parameters ({ours.get('weights_mb', 0):.2f} MB of float16 weights).",
+    ])
+
+
 def card(metadata):
     """The model card: what it is, the data and its licence, the training, the numbers, how to use it."""
-    measured = metadata.get("measured")
-    numbers = "(not measured yet: `python -m benchmarks.upscaler_preset --measured RESULTS.json`)"
-    if measured:
-        rows = {row["method"]: row for row in measured["rows"]}
-        ours, bicubic = rows["ours"], rows["bicubic"]
-        best_peer = min((row for name, row in rows.items() if name not in ("ours", "bicubic")),
-                        key=lambda row: row["tagged_samples_kid256"], default=None)
-        numbers = "\n".join([
-            f"Measured with the shipped float16 weights on {measured['machine']} (`benchmarks/upscale.py`; KID256 is "
-            f"the project's KID protocol on 256 px images, against the 256 px drawings of seeds 10000-10999):",
-            "",
-            f"- test pairs ({measured['pairs']} drawn at 64 and 256 px): KID256 {ours['test_kid256']:.4f}, PSNR "
-            f"{ours['test_psnr']:.1f} dB, VGG distance {ours['test_vgg_distance']:.3f} (bicubic: "
-            f"{bicubic['test_kid256']:.4f}, {bicubic['test_psnr']:.1f} dB, {bicubic['test_vgg_distance']:.3f});",
-            f"- held-out seeds 12000-12499, in no data set of the project: KID256 {ours['held_out_kid256']:.4f}, "
-            f"PSNR {ours['held_out_psnr']:.1f} dB;",
-            f"- {measured['samples']:,} `dcgan_tagged_avatars_64` samples upscaled: KID {ours['tagged_samples_kid256']:.4f} (KID256; "
-            f"bicubic {bicubic['tagged_samples_kid256']:.4f}"
-            + (f", best peer {best_peer['method']} {best_peer['tagged_samples_kid256']:.4f}" if best_peer else "")
-            + f"); {measured['samples']:,} `dcgan_avatars_64` samples, a generator it never trained on: {ours['dcgan_samples_kid256']:.4f};",
-            f"- {ours['seconds_batch1']:.3f} s per 64 px avatar at batch 1, {ours['seconds_batch16']:.3f} s at batch "
-            f"16; photo -> 256 px avatar (`Photo2Avatar(photo, size=256)`): {ours['photo_to_avatar_256_seconds']:.3f} s;"
-            f" {ours['parameters']:,} parameters ({ours.get('weights_mb', 0):.2f} MB of float16 weights).",
-        ])
+    numbers = measured_numbers(metadata)
     return f"""# {NAME}
 
 {metadata['description']}

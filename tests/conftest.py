@@ -49,30 +49,3 @@ def mirrored_strategy():
     all-reduces (`Shape mismatch in the collective instance`), so tests share this one.
     """
     return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-
-
-def _malloc_trim():
-    """Gives the C heap's free pages back to the system (glibc keeps them otherwise: the RSS stays high)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _release_memory_after_each_file():
-    """After each test file: Keras's global state cleared, Python's garbage collected and the freed C heap given
-    back, so that a pytest process stays within its memory budget (see the repository's conftest.py) instead of
-    keeping every file's traced graphs and models."""
-    yield
-    if os.environ.get("KERAS_ANIMEGAN_KEEP_MEMORY"):
-        return
-    import gc
-
-    import keras
-
-    keras.backend.clear_session(free_memory=True)
-    gc.collect()
-    _malloc_trim()
