@@ -12,17 +12,30 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
-# --- Each pytest process's peak memory, printed at the end of the run -------------------------------------------
-# A worker that grows without bound fails on a laptop or beside another CI job (the kernel's OOM killer takes
-# it), so the run says how high each process went. `KERAS_ANIMEGAN_RSS_LOG=FILE` also writes each test's
-# resident size after it ran (one line per test and process), to find the test that makes a worker grow.
+# --- Each pytest process's memory: bounded, and printed at the end of the run -----------------------------------
+# TensorFlow keeps every traced training function's graph for the life of the process: the graph and its
+# operations reference each other through objects Python's garbage collector cannot see into (TF issue #62854;
+# `keras.backend.clear_session` and `gc.collect` free none of it). A suite that trains hundreds of tiny models
+# grows each process by 0.1-0.5 GB a training run, to 10 GB and more, and the kernel's OOM killer takes one.
+# So a pytest-xdist worker that has grown past `RECYCLE_RSS_GB` between two tests gives its place to a fresh
+# one: it stops before its next test (when it runs no server or other process of a test), and the controller
+# hands that test to the replacement (`pytest_handlecrashitem`), which then runs it; no test is skipped or run
+# twice. The run prints each process's peak, and `KERAS_ANIMEGAN_RSS_LOG=FILE` writes each test's resident
+# size after it ran (one line per test), to find what makes a process grow.
 
+import atexit  # noqa: E402
+import hashlib  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
+import tempfile  # noqa: E402
 
 #: The budget a pytest process stays under (the README's test command runs two of them).
 PEAK_RSS_BUDGET_GB = 4.0
+#: A worker past this between two tests is replaced: a test adds at most about 1 GB to it.
+RECYCLE_RSS_GB = float(os.environ.get("KERAS_ANIMEGAN_RECYCLE_GB", "2.8"))
+_RECYCLE_DIR = "KERAS_ANIMEGAN_RECYCLE_DIR"
 _peaks = {}
+_state = {"tests_run": 0}
 
 
 def _rss_now_kb():
@@ -36,6 +49,73 @@ def _rss_now_kb():
 def _peak_kb():
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak // 1024 if os.uname().sysname == "Darwin" else peak  # bytes on macOS, KiB on Linux
+
+
+def _marker(folder, nodeid):
+    return os.path.join(folder, "recycled-" + hashlib.sha1(nodeid.encode()).hexdigest())
+
+
+def _children_other_than_forkservers():
+    """This process's child processes, less multiprocessing's fork servers (tests/forked.py), which exit with
+    it; a test's server still running means this is no moment to stop."""
+    children = []
+    try:
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/children") as f:
+                children += f.read().split()
+    except OSError:
+        return ["unknown"]
+    others = []
+    for pid in children:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"forkserver" not in f.read():
+                    others.append(pid)
+        except OSError:
+            pass
+    return others
+
+
+def pytest_configure(config):
+    if getattr(config, "workerinput", None) is None and getattr(config.option, "numprocesses", None):
+        # The controller of `pytest -n N`: the workers' replacements are not failures.
+        os.environ.setdefault(_RECYCLE_DIR, tempfile.mkdtemp(prefix="keras_animegan_workers_"))
+        if config.option.maxworkerrestart is None:
+            config.option.maxworkerrestart = "200"
+
+
+def pytest_runtest_protocol(item, nextitem):
+    folder = os.environ.get(_RECYCLE_DIR)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if folder and worker and _state["tests_run"] and _rss_now_kb() > RECYCLE_RSS_GB * 2**20 \
+            and not _children_other_than_forkservers():
+        with open(_marker(folder, item.nodeid), "w") as f:
+            f.write(worker)
+        _write_peak(folder, worker)
+        atexit._run_exitfuncs()  # tests/forked.py's fork server, temporary folders
+        os._exit(0)
+    _state["tests_run"] += 1
+    return None
+
+
+def _write_peak(folder, worker):
+    with open(os.path.join(folder, f"peak-{worker}-{os.getpid()}"), "w") as f:
+        f.write(str(_peak_kb()))
+
+
+def pytest_handlecrashitem(crashitem, report, sched):
+    """A worker that stopped to be replaced (see above) left its next test to the replacement."""
+    folder = os.environ.get(_RECYCLE_DIR)
+    if folder and os.path.exists(_marker(folder, crashitem)):
+        os.remove(_marker(folder, crashitem))
+        sched.mark_test_pending(crashitem)
+        report.outcome = "recycled"
+
+
+def pytest_report_teststatus(report, config):
+    if report.outcome == "recycled":
+        return "worker replaced", "", ""
+    return None
 
 
 def pytest_runtest_logfinish(nodeid, location):
@@ -54,14 +134,26 @@ def pytest_sessionfinish(session):
 def pytest_testnodedown(node, error):
     peak = getattr(node, "workeroutput", {}).get("peak_rss_kb")
     if peak:
-        _peaks[node.gateway.id] = peak
+        _peaks[f"{node.gateway.id} (pid {node.workerinfo.get('pid', '?') if hasattr(node, 'workerinfo') else '?'})"] = peak
 
 
 def pytest_terminal_summary(terminalreporter, config):
-    peaks = dict(_peaks) if _peaks else {"main": _peak_kb()}
+    peaks = dict(_peaks)
+    folder = os.environ.get(_RECYCLE_DIR)
+    replaced = 0
+    if folder and os.path.isdir(folder):
+        for name in sorted(os.listdir(folder)):
+            if name.startswith("peak-"):
+                _, worker, pid = name.split("-")
+                with open(os.path.join(folder, name)) as f:
+                    peaks[f"{worker} (pid {pid}, replaced)"] = int(f.read())
+                replaced += 1
+    peaks = peaks or {"main": _peak_kb()}
     worst = max(peaks.values()) / 2**20
     terminalreporter.write_sep("-", "peak resident memory per pytest process")
     for name, peak in sorted(peaks.items()):
         terminalreporter.write_line(f"{name}: {peak / 2**20:.2f} GB")
+    terminalreporter.write_line(f"largest: {worst:.2f} GB (budget {PEAK_RSS_BUDGET_GB:.0f} GB); {replaced} worker(s) "
+                                f"replaced on the way")
     if worst > PEAK_RSS_BUDGET_GB:
         terminalreporter.write_line(f"over the {PEAK_RSS_BUDGET_GB:.0f} GB budget of a pytest process")
