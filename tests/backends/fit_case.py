@@ -1,7 +1,9 @@
-"""A few `fit` steps of CycleGAN and CartoonGAN (tiny networks) on the current Keras backend.
+"""A few `fit` steps of CycleGAN and CartoonGAN (tiny networks, every recipe option), then of every registered
+model's tiny instance, on the current Keras backend.
 
 `python tests/backends/fit_case.py`: prints one JSON line per model with its final losses, its step
-count and (CartoonGAN) whether the content-only phase ended; the test checks them.
+count and (CartoonGAN) whether the content-only phase ended, then one line per registered model
+(`"registered": name`); the test checks them.
 """
 
 import json
@@ -48,7 +50,21 @@ def main():
     history = cartoongan.fit(Repeat((a, b, c)), steps_per_epoch=2, epochs=2, verbose=0, callbacks=[CartoonGANPhase()])
     print(json.dumps({"model": "cartoongan", "steps": cartoongan.train_steps, "initializing": cartoongan.initializing,
                       "losses": {k: float(v[-1]) for k, v in history.history.items()}}))
+    fit_every_registered_model(Repeat)
     return 0
+
+
+def fit_every_registered_model(repeat):
+    """Two `fit` steps of each registered model's tiny instance, on a batch of its own kind."""
+    from keras_animegan.models import example_batch
+    from keras_animegan.models import registered_models
+
+    for name, entry in registered_models().items():
+        model = entry.tiny()
+        model.compile()
+        history = model.fit(repeat(example_batch(model, batch_size=2)), steps_per_epoch=2, epochs=1, verbose=0)
+        print(json.dumps({"registered": name, "steps": int(model.train_steps),
+                          "losses": {k: float(v[-1]) for k, v in history.history.items()}}))
 
 
 if __name__ == "__main__":

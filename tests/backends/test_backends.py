@@ -1,5 +1,5 @@
-"""DCGAN and CycleGAN on JAX and PyTorch: the same numbers as on TensorFlow, training from the command line, and
-checkpoints and `.keras` files that move between backends.
+"""DCGAN and CycleGAN on JAX and PyTorch: the same numbers as on TensorFlow, every registered model training,
+training from the command line, and checkpoints and `.keras` files that move between backends.
 
 Each backend runs in its own process (Keras picks its backend once, at import): one process per backend runs every
 case of `tests/backends/cases.py`, and the test of that backend checks each case in a subtest of its own.
@@ -57,6 +57,7 @@ def test_every_case_on_another_backend(backend, tensorflow_cases, tmp_path, capf
         (check_train_resume_on_tensorflow_and_the_same_images_everywhere,
          (backend, folder, tmp_path / "resume", capfd)),
         (check_cyclegan_and_cartoongan_train_with_every_recipe_option, (folder,)),
+        (check_every_registered_model_fits, (folder,)),
         (check_the_trainers_fine_tune_from_a_preset_and_train_in_bf16_and_fp16, (folder,)),
     ]
     if backend == "jax":
@@ -177,10 +178,8 @@ def check_jax_trains_data_parallel_over_every_device_with_the_numbers_of_one(fol
 
 def check_cyclegan_and_cartoongan_train_with_every_recipe_option(folder):
     """EMA, DiffAugment, R1 and the image pool (CycleGAN); the content-only phase and its end (CartoonGAN)."""
-    import json
-
     stdout, _ = case_output(folder, "fits")
-    results = {r["model"]: r for r in map(json.loads, stdout.strip().splitlines()[-2:])}
+    results = {r["model"]: r for r in json_lines(stdout) if "model" in r}
     cyclegan, cartoongan = results["cyclegan"], results["cartoongan"]
     assert cyclegan["steps"] == 4 and cyclegan["pool"] == 3
     assert set(cyclegan["losses"]) >= {"g_loss", "d_a_loss", "d_b_loss", "cycle_a"}
@@ -188,6 +187,25 @@ def check_cyclegan_and_cartoongan_train_with_every_recipe_option(folder):
     assert cartoongan["steps"] == 4 and cartoongan["initializing"] is False
     assert {"d_loss", "style_loss", "adv_loss"} <= set(cartoongan["losses"])  # the adversarial phase ran
     assert all(np.isfinite(v) for v in cartoongan["losses"].values())
+
+
+def json_lines(text):
+    import json
+
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def check_every_registered_model_fits(folder):
+    """Each registered model's tiny instance (the registry's, not a list here) trains two steps on the backend."""
+    from keras_animegan.models import registered_models
+
+    stdout, _ = case_output(folder, "fits")
+    results = {r["registered"]: r for r in json_lines(stdout) if "registered" in r}
+    assert set(results) == set(registered_models())
+    for name, result in results.items():
+        assert result["steps"] == 2, (name, result)
+        assert set(result["losses"]) == set(registered_models()[name].cls.loss_names), name
+        assert all(np.isfinite(v) for v in result["losses"].values()), (name, result)
 
 
 def check_the_trainers_fine_tune_from_a_preset_and_train_in_bf16_and_fp16(folder):
