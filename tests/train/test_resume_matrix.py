@@ -1,6 +1,7 @@
 """Every model resumes under every precision, and fp16's skipped steps still count as steps (issue 14)."""
 
 import csv
+import json
 import dataclasses
 import math
 import os
@@ -83,3 +84,26 @@ def test_fp16_skipped_steps_advance_the_step_count():
     assert float(model.g_optimizer.dynamic_scale.numpy()) < 2.0**60  # steps were skipped
     assert all(np.array_equal(b, w.numpy()) for b, w in zip(before, model.generator.trainable_weights))
     assert model.train_steps == 3 and int(model.d_optimizer.iterations.numpy()) == 3
+
+
+def test_a_run_checkpointed_before_the_models_recorded_their_arguments_resumes(tmp_path):
+    """A checkpoint written by an earlier release (tests/train/legacy_run) resumes where it stopped."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(os.path.join(os.path.dirname(os.path.abspath(__file__)), "legacy_run"), run)
+    images = tmp_path / "images"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(8):
+        Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(images / f"{i}.png")
+    saved = json.loads((run / "config.json").read_text())  # the run's own folders, here
+    saved.update(image_dir=str(images), model_dir=str(run), export_dir=str(run / "export"))
+    (run / "config.json").write_text(json.dumps(saved, indent=2))
+    config = dcgan.DCGANConfig(model_dir=str(run), image_dir=str(images), epochs=2, steps_per_epoch=2, batch_size=4,
+                               image_size=32, latent_dim=8, base_filters=4, num_samples=4, verbose="0",
+                               export_formats="none")
+    result = dcgan.run(config)
+    assert result.resumed_from_step == 2 and result.steps == 4
+    with open(run / "losses.csv") as f:
+        assert [int(r["step"]) for r in csv.DictReader(f)] == [1, 2, 3, 4]
