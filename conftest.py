@@ -56,8 +56,8 @@ def _marker(folder, nodeid):
 
 
 def _children_other_than_forkservers():
-    """This process's child processes, less multiprocessing's fork servers (tests/forked.py), which exit with
-    it; a test's server still running means this is no moment to stop."""
+    """This process's child processes, less multiprocessing's helpers (the fork server of tests/forked.py and
+    its resource tracker), which exit with it; a test's server still running means this is no moment to stop."""
     children = []
     try:
         for task in os.listdir("/proc/self/task"):
@@ -69,8 +69,9 @@ def _children_other_than_forkservers():
     for pid in children:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if b"forkserver" not in f.read():
-                    others.append(pid)
+                command = f.read()
+            if b"multiprocessing" not in command:
+                others.append(command.replace(b"\0", b" ").decode(errors="replace")[:200])
         except OSError:
             pass
     return others
@@ -87,8 +88,12 @@ def pytest_configure(config):
 def pytest_runtest_protocol(item, nextitem):
     folder = os.environ.get(_RECYCLE_DIR)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if folder and worker and _state["tests_run"] and _rss_now_kb() > RECYCLE_RSS_GB * 2**20 \
-            and not _children_other_than_forkservers():
+    if folder and worker and _state["tests_run"] and _rss_now_kb() > RECYCLE_RSS_GB * 2**20:
+        blocking = _children_other_than_forkservers()
+        if blocking:  # said once per test in the run folder's log (`KERAS_ANIMEGAN_RSS_LOG`), if one is kept
+            _log(f"{worker}\tnot replaced before {item.nodeid}: running {blocking}")
+            _state["tests_run"] += 1
+            return None
         with open(_marker(folder, item.nodeid), "w") as f:
             f.write(worker)
         _write_peak(folder, worker)
@@ -118,11 +123,15 @@ def pytest_report_teststatus(report, config):
     return None
 
 
-def pytest_runtest_logfinish(nodeid, location):
+def _log(line):
     path = os.environ.get("KERAS_ANIMEGAN_RSS_LOG")
     if path:
         with open(path, "a") as f:
-            f.write(f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}\t{_rss_now_kb()}\t{_peak_kb()}\t{nodeid}\n")
+            f.write(line + "\n")
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    _log(f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}\t{_rss_now_kb()}\t{_peak_kb()}\t{nodeid}")
 
 
 def pytest_sessionfinish(session):
