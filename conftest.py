@@ -24,6 +24,8 @@ def pytest_collection_modifyitems(config, items):
 # size after it ran (one line per test), to find what makes a process grow.
 
 import atexit  # noqa: E402
+
+import pytest  # noqa: E402
 import hashlib  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
@@ -108,6 +110,7 @@ def _write_peak(folder, worker):
         f.write(str(_peak_kb()))
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook (the test extra installs it)
 def pytest_handlecrashitem(crashitem, report, sched):
     """A worker that stopped to be replaced (see above) left its next test to the replacement."""
     folder = os.environ.get(_RECYCLE_DIR)
@@ -140,6 +143,7 @@ def pytest_sessionfinish(session):
         workeroutput["peak_rss_kb"] = _peak_kb()
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):
     peak = getattr(node, "workeroutput", {}).get("peak_rss_kb")
     if peak:
