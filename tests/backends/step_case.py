@@ -23,7 +23,50 @@ def main(argv=None):
     out_dir = (sys.argv[1:] if argv is None else argv)[0]
     for name, args in CASES.items():
         run_case([os.path.join(out_dir, f"{name}.npz"), *args])
+    registered_networks(out_dir)
     return 0
+
+
+#: The weights `registered_networks` sets from numpy (the statistics of normalization layers keep their start).
+SET_WEIGHTS = ("kernel", "bias", "gamma", "beta", "alpha", "depthwise_kernel", "pointwise_kernel")
+
+
+def registered_networks(out_dir):
+    """Every registered model's networks (its tiny instance; the registry's, not a list here): each weight set from
+    numpy, each network's output on a numpy batch, and the gradients of its mean square with respect to its
+    trainable weights, in `OUT_DIR/registered_<name>.npz`. The layers the models are built of compute the same
+    on every backend; the model-specific cases above check the losses and the steps."""
+    import keras
+
+    from keras_animegan import backend as gan_backend
+    from keras_animegan.models import registered_models
+
+    for name, entry in registered_models().items():
+        model = entry.tiny(seed=0)
+        rng = np.random.default_rng(11)
+        networks = [getattr(model, n) for n in model.network_names if getattr(model, n, None) is not None]
+        for network in networks:
+            for variable in network.weights:
+                if variable.name in SET_WEIGHTS:
+                    variable.assign(rng.normal(0.0, 0.2, variable.shape).astype("float32"))
+        values = []
+        for network in networks:
+            shape = [side or 16 for side in network.input_shape[1:]]
+            x = keras.ops.convert_to_tensor(rng.uniform(-1, 1, (2, *shape)).astype("float32"))
+
+            def loss_fn(network=network, x=x):
+                y = network(x, training=False)
+                return keras.ops.mean(keras.ops.square(y)), y
+
+            if not network.trainable_variables:  # a frozen network (CartoonGAN's content features): its output
+                values += list(loss_fn())
+                continue
+            (loss, y), grads = gan_backend.stateful(
+                model, lambda loss_fn=loss_fn, network=network: model.differentiate(loss_fn,
+                                                                                    network.trainable_variables))
+            values += [loss, y, *grads]
+        np.savez(os.path.join(out_dir, f"registered_{name}.npz"),
+                 *[np.asarray(keras.ops.convert_to_numpy(v), dtype=np.float32) for v in values])
 
 
 def run_case(argv):

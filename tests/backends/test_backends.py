@@ -54,6 +54,7 @@ def test_every_case_on_another_backend(backend, tensorflow_cases, tmp_path, capf
     run_on(backend, [CASES_SCRIPT, str(folder), TRAINERS_OPTION[backend], "--train", *TRAIN_FLAGS], timeout=1500)
     checks = [
         (check_losses_gradients_and_updates_match_tensorflow, (backend, folder, tensorflow_cases)),
+        (check_every_registered_models_networks_match_tensorflow, (backend, folder, tensorflow_cases)),
         (check_train_resume_on_tensorflow_and_the_same_images_everywhere,
          (backend, folder, tmp_path / "resume", capfd)),
         (check_cyclegan_and_cartoongan_train_with_every_recipe_option, (folder,)),
@@ -76,6 +77,20 @@ def case_output(folder, case):
     stdout, stderr = (folder / f"{case}.stdout").read_text(), (folder / f"{case}.stderr").read_text()
     assert result["status"] == 0, result["error"] or stderr[-3000:]
     return stdout, stderr
+
+
+def check_every_registered_models_networks_match_tensorflow(backend, folder, tensorflow_cases):
+    """Each registered model's networks: outputs and gradients equal to TensorFlow's (`step_case.registered_networks`)."""
+    from keras_animegan.models import registered_models
+
+    case_output(folder, "steps")
+    for name in registered_models():
+        expected = np.load(tensorflow_cases / f"registered_{name}.npz")
+        got = np.load(folder / "steps" / f"registered_{name}.npz")
+        assert expected.files == got.files and len(got.files) >= 4, name
+        assert not np.allclose(expected["arr_1"], 0.0), name  # the first network's output
+        for key in expected.files:
+            np.testing.assert_allclose(got[key], expected[key], rtol=1e-4, atol=1e-4, err_msg=f"{backend} {name} {key}")
 
 
 def check_losses_gradients_and_updates_match_tensorflow(backend, folder, tensorflow_cases):
