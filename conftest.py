@@ -140,14 +140,14 @@ def pytest_runtest_logfinish(nodeid, location):
 def pytest_sessionfinish(session):
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: its controller prints it
-        workeroutput["peak_rss_kb"] = _peak_kb()
+        workeroutput["peak_rss_kb"], workeroutput["pid"] = _peak_kb(), os.getpid()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):
-    peak = getattr(node, "workeroutput", {}).get("peak_rss_kb")
-    if peak:
-        _peaks[f"{node.gateway.id} (pid {node.workerinfo.get('pid', '?') if hasattr(node, 'workerinfo') else '?'})"] = peak
+    output = getattr(node, "workeroutput", {})
+    if output.get("peak_rss_kb"):
+        _peaks[f"{node.gateway.id} (pid {output['pid']})"] = output["peak_rss_kb"]
 
 
 def pytest_terminal_summary(terminalreporter, config):
