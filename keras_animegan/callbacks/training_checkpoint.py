@@ -5,6 +5,7 @@ import io
 import logging
 import os
 import shutil
+import time
 
 import keras
 import numpy as np
@@ -15,7 +16,8 @@ logger = logging.getLogger("keras_animegan")
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):
-    """Saves model + optimizer state every `every_n_steps` steps and at every epoch end (once per step).
+    """Saves model + optimizer state every `every_n_steps` steps, every `every_minutes` minutes of training, and
+    at every epoch end (once per step).
 
     The training step count is the generator optimizer's `iterations`, which
     is restored with the weights, so a resumed run knows where it stopped
@@ -24,15 +26,21 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     Args:
         directory: where `latest.weights.h5` lives.
-        every_n_steps: save interval in steps; 0 or None: epoch ends only.
+        every_n_steps: save interval in steps; 0 or None: none.
+        every_minutes: save once this many minutes passed since the last save (or the start of training),
+            checked after each step; 0 or None: none. A run killed at any moment loses at most this much
+            training (plus one step and the time of a save).
     """
 
     FILENAME = "latest.weights.h5"
 
-    def __init__(self, directory, every_n_steps=None):
+    def __init__(self, directory, every_n_steps=None, every_minutes=None, clock=time.monotonic):
         super().__init__()
         self.directory = os.fspath(directory)
         self.every_n_steps = every_n_steps or 0
+        self.every_seconds = 60.0 * (every_minutes or 0)
+        self.clock = clock
+        self.last_save_time = None
         self.path = os.path.join(self.directory, self.FILENAME)
         self.saved_step = None  # the step of the state in `path` (written or restored here)
 
@@ -67,6 +75,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             f.flush()
             os.fsync(f.fileno())
         self.saved_step = model.train_steps
+        self.last_save_time = self.clock()
         return True
 
     def _check_space(self, weights, directory):
@@ -89,9 +98,15 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             raise OSError(errno.ENOSPC, f"No space left on device for a checkpoint of {need / 2**20:.1f} MB in "
                                         f"{self.directory}; {kept}")
 
+    def on_train_begin(self, logs=None):
+        self.last_save_time = self.clock()
+
     def on_train_batch_end(self, batch, logs=None):
         if self.every_n_steps and self.model.train_steps % self.every_n_steps == 0:
             self.save()
+        elif self.every_seconds and self.clock() - self.last_save_time >= self.every_seconds:
+            if not self.save():  # not finite: try again after the next interval, not at every step
+                self.last_save_time = self.clock()
 
     def on_epoch_end(self, epoch, logs=None):
         if self.saved_step != self.model.train_steps:  # not saved at this very step already

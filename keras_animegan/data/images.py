@@ -26,6 +26,7 @@ import numpy as np
 from keras_animegan.utils import optional
 from keras_animegan.utils.archives import DEFAULT_MAX_MEMBER_BYTES
 from keras_animegan.utils.archives import MemberTooLargeError
+from keras_animegan.utils.archives import open_zip
 from keras_animegan.utils.archives import read_member
 from keras_animegan.utils.decoding import IMAGE_EXTENSIONS  # noqa: F401 - re-exported
 from keras_animegan.utils.decoding import decode_image
@@ -68,7 +69,7 @@ class ImageSource:
         if self.is_zip:
             if not zipfile.is_zipfile(self.path):
                 raise ValueError(f"Image source {self.path!r} is a file but not a .zip archive.")
-            with zipfile.ZipFile(self.path) as archive:
+            with open_zip(self.path) as archive:
                 names = [i.filename for i in archive.infolist() if not i.is_dir()]
         else:
             names = []
@@ -102,7 +103,7 @@ class ImageSource:
             try:
                 archive = self._archives.get_nowait()
             except queue.Empty:
-                archive = zipfile.ZipFile(self.path)
+                archive = open_zip(self.path)
             try:
                 return read_member(archive, name)  # declared size and ratio checked, read in bounded chunks
             finally:
@@ -121,7 +122,7 @@ class ImageSource:
         """Decodes one file; returns a uint8 array, or None (after one warning) if unreadable."""
         try:
             return decode_image(self.read_bytes(name), image_size, name=self.describe(name))
-        except Exception as error:  # noqa: BLE001 - any decoder failure means "skip this file"
+        except (OSError, ValueError, zipfile.BadZipFile) as error:  # what read_bytes and decode_image raise
             with self._lock:
                 first_time = name not in self.skipped
                 self.skipped[name] = f"{type(error).__name__}: {error}"

@@ -9,6 +9,7 @@ import zipfile
 import numpy as np
 
 from keras_animegan.utils.resize import resize_longer_side
+from keras_animegan.utils.versions import version_number
 
 from keras_animegan.demo.uploads import DemoError
 from keras_animegan.demo.uploads import _int
@@ -183,7 +184,7 @@ class Demo(MakeMyAvatar):
         """The class name of a preset or `.keras` model, the model folder's name of an export."""
         path = os.path.normpath(os.fspath(source))
         name = os.path.basename(path)
-        if name.isdigit():  # a version folder: name it by its model folder
+        if version_number(name) is not None:  # a version folder: name it by its model folder
             name = os.path.basename(os.path.dirname(path))
         label = type(model.model).__name__ if model.model is not None else name
         return f"{label} ({name})" if label in taken else label

@@ -366,6 +366,7 @@ def representative_images(path=None, size=64, count=200):
     import zipfile
 
     from keras_animegan.data.embedded import cartoon_faces_64
+    from keras_animegan.utils.archives import open_zip
     from keras_animegan.utils.archives import read_member
     from keras_animegan.utils.decoding import decode_image
     from keras_animegan.utils.decoding import is_image_name
@@ -376,7 +377,7 @@ def representative_images(path=None, size=64, count=200):
         names = sorted(os.path.join(root, f) for root, _, files in os.walk(source) for f in files if is_image_name(f))
         read = lambda name: open(name, "rb").read()  # noqa: E731
     elif zipfile.is_zipfile(source):
-        archive = zipfile.ZipFile(source)
+        archive = open_zip(source)
         names = sorted(n for n in archive.namelist() if is_image_name(n))
         read = lambda name: read_member(archive, name)  # noqa: E731 - declared size and ratio checked first
     else:
@@ -385,7 +386,7 @@ def representative_images(path=None, size=64, count=200):
     for name in names:
         try:
             images.append(decode_image(read(name), size, name=name))
-        except Exception:  # noqa: BLE001 - unreadable files are skipped, as everywhere
+        except (OSError, ValueError):  # unreadable files (decode_image's and read_member's errors) are skipped
             continue
         if len(images) == count:
             break

@@ -28,8 +28,10 @@ Memory is bounded by the flags, whatever clients send: `--max_request_bytes`
 (32 MiB), `--max_request_pixels` (4096x4096 per request; encoded images are
 measured from their headers, every GIF/APNG/WebP frame included, before they
 are decoded), `--max_concurrent_requests` (1 runs the model) and
-`--max_queued_requests` (16 wait; more get 503 with `Retry-After`), and
-`--read_timeout` (30 s without a byte of the body: 408). A `Content-Length`
+`--max_queued_requests` (16 wait; more get 503 with `Retry-After`, decided
+before their body is read, so turning requests away costs almost nothing), and
+`--read_timeout` (30 s without a byte of the body: 408) with `--min_body_rate`
+(after the first 30 s, a body must average 1 KiB/s: 408). A `Content-Length`
 over `--max_request_bytes` gets 413 at once, before any of the body is read.
 
 Slow clients cannot shut others out. A body being read holds no admission slot
@@ -38,7 +40,13 @@ Slow clients cannot shut others out. A body being read holds no admission slot
 client that announces a body and sends nothing costs nothing. A connection
 must finish its request headers within `--header_timeout` (10 s), an idle
 keep-alive connection closes after 5 s, and at most `--max_connections` (1024)
-are open at once. The server listens on 127.0.0.1 unless `--rest_api_host`
+are open at once (beyond, a new one is held a second and answered 503). One
+address holds at most `--max_connections_per_client` (256) connections that
+wait for their client; each second its newest waiting ones beyond are closed,
+and a connection whose request arrived whole is never closed, so slow clients
+cannot shut out a valid one (see `keras_animegan.serve.connections`). Versions in paths are 1 to 18 ASCII digits;
+anything else is an unknown version (404). No request gets a 500 but for a bug,
+logged as one line. The server listens on 127.0.0.1 unless `--rest_api_host`
 says otherwise (`0.0.0.0` in a container). Built on FastAPI + uvicorn.
 """
 
@@ -48,6 +56,8 @@ says otherwise (`0.0.0.0` in a container). Built on FastAPI + uvicorn.
 from keras_animegan.serve.app import make_app
 from keras_animegan.serve.cli import build_parser
 from keras_animegan.serve.cli import main
+from keras_animegan.serve.connections import guarded_protocol
+from keras_animegan.serve.connections import header_timeout_protocol
 from keras_animegan.serve.limits import DEFAULT_HOST
 from keras_animegan.serve.limits import DEFAULT_HEADER_TIMEOUT
 from keras_animegan.serve.limits import DEFAULT_MAX_BATCH_SIZE
@@ -63,7 +73,6 @@ from keras_animegan.serve.limits import Admission
 from keras_animegan.serve.limits import ReadBudget
 from keras_animegan.serve.limits import RequestError
 from keras_animegan.serve.limits import declared_too_large
-from keras_animegan.serve.limits import header_timeout_protocol
 from keras_animegan.serve.limits import read_body
 from keras_animegan.serve.server import Server
 from keras_animegan.serve.store import Servable
@@ -72,5 +81,5 @@ from keras_animegan.serve.store import find_models
 from keras_animegan.serve.store import tf_serving_dtype
 
 __all__ = ["Admission", "ReadBudget", "RequestError", "Servable", "Server", "Signature", "build_parser",
-           "declared_too_large", "find_models", "header_timeout_protocol", "main", "make_app", "read_body",
+           "declared_too_large", "find_models", "guarded_protocol", "header_timeout_protocol", "main", "make_app", "read_body",
            "tf_serving_dtype"]

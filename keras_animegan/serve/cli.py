@@ -5,6 +5,8 @@ import logging
 import sys
 
 from keras_animegan.serve.app import make_app
+from keras_animegan.serve.connections import guarded_protocol
+from keras_animegan.serve.limits import DEFAULT_BUSY_WAIT
 from keras_animegan.serve.limits import DEFAULT_HEADER_TIMEOUT
 from keras_animegan.serve.limits import DEFAULT_HOST
 from keras_animegan.serve.limits import DEFAULT_MAX_BATCH_SIZE
@@ -14,7 +16,8 @@ from keras_animegan.serve.limits import DEFAULT_MAX_QUEUED_REQUESTS
 from keras_animegan.serve.limits import DEFAULT_MAX_REQUEST_BYTES
 from keras_animegan.serve.limits import DEFAULT_MAX_REQUEST_PIXELS
 from keras_animegan.serve.limits import DEFAULT_READ_TIMEOUT
-from keras_animegan.serve.limits import header_timeout_protocol
+from keras_animegan.serve.limits import DEFAULT_MAX_CONNECTIONS_PER_CLIENT
+from keras_animegan.serve.limits import DEFAULT_MIN_BODY_RATE
 from keras_animegan.serve.server import Server
 from keras_animegan.serve.store import find_models
 
@@ -50,14 +53,24 @@ def build_parser(prog="python -m keras_animegan.serve"):
                         help="Requests that run the model at once.")
     parser.add_argument("--max_queued_requests", type=int, default=DEFAULT_MAX_QUEUED_REQUESTS,
                         help="Requests that wait for a turn; beyond them the server answers 503 with Retry-After.")
+    parser.add_argument("--busy_wait", type=float, default=DEFAULT_BUSY_WAIT,
+                        help="Seconds a request that finds every running and queued slot taken waits for one, its "
+                             "body unread, before it gets 503 (0: at once).")
     parser.add_argument("--read_timeout", type=float, default=DEFAULT_READ_TIMEOUT,
                         help="Seconds a client may pause while sending a request body (then 408).")
+    parser.add_argument("--min_body_rate", type=float, default=DEFAULT_MIN_BODY_RATE,
+                        help="Bytes per second a request body must average after its first --read_timeout seconds "
+                             "(then 408): a body trickling in cannot hold a connection for long.")
     parser.add_argument("--header_timeout", type=float, default=DEFAULT_HEADER_TIMEOUT,
                         help="Seconds a connection has to send a request's headers (then it is closed).")
     parser.add_argument("--trust_model", action="store_true",
                         help="The SavedModels are yours: no warning that loading them runs their graphs.")
     parser.add_argument("--max_connections", type=int, default=DEFAULT_MAX_CONNECTIONS,
-                        help="Open connections at once; beyond them new ones get 503.")
+                        help="Open connections at once; beyond, a new one is held a second and answered 503.")
+    parser.add_argument("--max_connections_per_client", type=int, default=DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
+                        help="Connections one client address may hold waiting (headers or body still arriving, or "
+                             "idle); each second, its newest waiting connections beyond this are closed. A "
+                             "connection whose request has arrived whole is never closed.")
     return parser
 
 
@@ -75,13 +88,15 @@ def _serve(args):
     warn_untrusted(args.model_base_path, "folder of SavedModels", args.trust_model)
 
     for flag in ("max_request_bytes", "max_batch_size", "max_request_pixels", "max_concurrent_requests",
-                 "read_timeout", "header_timeout", "max_connections"):
+                 "read_timeout", "header_timeout", "max_connections", "max_connections_per_client",
+                 "min_body_rate"):
         if getattr(args, flag) <= 0:
             print(f"error: --{flag} must be positive; got {getattr(args, flag)}.", file=sys.stderr)
             return 2
-    if args.max_queued_requests < 0:
-        print(f"error: --max_queued_requests must be >= 0; got {args.max_queued_requests}.", file=sys.stderr)
-        return 2
+    for flag in ("max_queued_requests", "busy_wait"):
+        if getattr(args, flag) < 0:
+            print(f"error: --{flag} must be >= 0; got {getattr(args, flag)}.", file=sys.stderr)
+            return 2
     # The event loop (reading bodies, answering bad requests) shares the GIL with the parser threads: hand
     # the GIL over more often than every 5 ms, so it keeps answering while a big body is parsed.
     sys.setswitchinterval(0.001)
@@ -89,8 +104,25 @@ def _serve(args):
     for name in models:
         logger.info("REST API: http://%s:%d/v1/models/%s", args.rest_api_host, args.rest_api_port, name)
     app = make_app(server, args.max_request_bytes, args.max_concurrent_requests, args.max_queued_requests,
-                   args.read_timeout)
+                   args.read_timeout, args.min_body_rate, args.busy_wait)
+    raise_open_files_limit(args.max_connections + 64)
+    protocol = guarded_protocol(args.header_timeout, args.max_connections, args.max_connections_per_client)
     uvicorn.run(app, host=args.rest_api_host, port=args.rest_api_port, log_level="warning",
-                timeout_keep_alive=5, http=header_timeout_protocol(args.header_timeout),
-                limit_concurrency=args.max_connections)
+                timeout_keep_alive=5, http=protocol)
     return 0
+
+
+def raise_open_files_limit(wanted):
+    """Raises this process's open-files limit toward `wanted` (up to the hard limit), so `--max_connections`
+    sockets can be open at once; says so when the hard limit is lower."""
+    try:
+        import resource
+    except ImportError:  # not on POSIX
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        logger.warning("The open-files limit is %d, under --max_connections + 64 = %d: connections past it are "
+                       "refused by the system (raise `ulimit -n`).", hard, wanted)

@@ -21,6 +21,15 @@ DEFAULT_MAX_QUEUED_REQUESTS = 16
 SMALL_BODY_BYTES = 1024 * 1024
 #: Seconds a client may pause while sending its request body before it gets 408.
 DEFAULT_READ_TIMEOUT = 30.0
+#: The slowest a request body may arrive, in bytes per second, after its first `--read_timeout` seconds:
+#: a body must be whole within `read_timeout + bytes / min_body_rate` seconds (Apache's mod_reqtimeout
+#: `MinRate`), so a client sending a byte every 20 s is answered 408, not held forever.
+DEFAULT_MIN_BODY_RATE = 1024.0
+#: Seconds a `:predict` that finds every slot taken waits for one (its body unread) before it gets 503.
+#: Waiting costs nothing, and it paces clients that retry at once, so turning them away stays cheap.
+DEFAULT_BUSY_WAIT = 0.5
+#: Connections one client address may hold waiting for it (beyond, its newest waiting ones are closed).
+DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 256
 #: Seconds a connection has to send a request's headers before it is closed.
 DEFAULT_HEADER_TIMEOUT = 10.0
 #: Open connections at once (uvicorn's `limit_concurrency`); beyond them new ones get 503.
@@ -71,36 +80,48 @@ def declared_too_large(request, max_request_bytes):
     return None
 
 
-async def read_body(request, max_request_bytes, read_timeout=DEFAULT_READ_TIMEOUT, budget=None):
+async def read_body(request, max_request_bytes, read_timeout=DEFAULT_READ_TIMEOUT, budget=None,
+                    min_body_rate=DEFAULT_MIN_BODY_RATE):
     """The request body, or `RequestError(413)` once it is over `max_request_bytes` (after draining the rest).
 
     A client that sends nothing for `read_timeout` seconds (fewer bytes than its
-    `Content-Length`, then silence) gets `RequestError(408)`. With a `ReadBudget`, the bytes read are taken
+    `Content-Length`, then silence), or whose body is not whole within
+    `read_timeout + bytes received / min_body_rate` seconds (a trickle), gets `RequestError(408)`. With a `ReadBudget`, the bytes read are taken
     from it as they arrive (503 when it runs out, after giving them back); the caller gives back
     `len(body)` when done with the body.
     """
     too_large = declared_too_large(request, max_request_bytes)
     body, drained = bytearray(), 0
     try:
-        return await _read_chunks(request, max_request_bytes, read_timeout, budget, too_large, body, drained)
+        return await _read_chunks(request, max_request_bytes, (read_timeout, min_body_rate), budget, too_large, body,
+                                  drained)
     except BaseException:
         if budget is not None:
             budget.give(len(body))
         raise
 
 
-async def _read_chunks(request, max_request_bytes, read_timeout, budget, too_large, body, drained):
+async def _read_chunks(request, max_request_bytes, timeouts, budget, too_large, body, drained):
     import asyncio
+    import time
 
+    read_timeout, min_body_rate = timeouts
+    start = time.monotonic()
     chunks = request.stream().__aiter__()
     while True:
+        received = len(body) + drained
+        left = start + read_timeout + received / min_body_rate - time.monotonic()
         try:
-            chunk = await asyncio.wait_for(chunks.__anext__(), read_timeout)
+            chunk = await asyncio.wait_for(chunks.__anext__(), max(0.0, min(read_timeout, left)))
         except StopAsyncIteration:
             break
         except asyncio.TimeoutError:
+            if left <= read_timeout:
+                raise RequestError(408, f"The request body arrived too slowly ({received} bytes in "
+                                        f"{time.monotonic() - start:.0f} s; --min_body_rate is "
+                                        f"{min_body_rate:g} bytes/s after --read_timeout).") from None
             raise RequestError(408, f"The request body stopped arriving for {read_timeout:g} s "
-                                    f"(got {len(body) + drained} bytes; --read_timeout).") from None
+                                    f"(got {received} bytes; --read_timeout).") from None
         except Exception as error:  # starlette's ClientDisconnect: the client went away mid-body
             if type(error).__name__ != "ClientDisconnect":
                 raise
@@ -174,8 +195,14 @@ class Admission:
                              f"{concurrent} and {queued}.")
         self.limit = concurrent + queued
         self.admitted = 0
+        self._waiters = []  # futures of requests waiting for room (`wait_for_room`), oldest first
         self.parsing = asyncio.Semaphore(concurrent)
         self.running = asyncio.Semaphore(concurrent)
+
+    @property
+    def full(self):
+        """No room for one more request: turned away before its body is read."""
+        return self.admitted >= self.limit
 
     def enter(self):
         if self.admitted >= self.limit:
@@ -185,39 +212,25 @@ class Admission:
 
     def leave(self):
         self.admitted -= 1
+        while self._waiters:  # room for one: wake the request that has waited longest
+            waiter = self._waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                break
 
+    async def wait_for_room(self, timeout):
+        """Waits up to `timeout` s while every slot is taken; returns whether there is room now."""
+        import asyncio
 
-def header_timeout_protocol(seconds):
-    """uvicorn's h11 protocol with a header timeout: a connection that has not sent a whole request line
-    and headers `seconds` after it opened (or after its last response) is closed. uvicorn has no such
-    timeout, so a client sending its headers a byte at a time would hold its connection forever."""
-    import h11
-    from uvicorn.protocols.http.h11_impl import H11Protocol
-
-    class HeaderTimeoutProtocol(H11Protocol):
-        def connection_made(self, transport):
-            super().connection_made(transport)
-            self._header_deadline()
-
-        def on_response_complete(self):
-            super().on_response_complete()
-            self._header_deadline()
-
-        def _header_deadline(self):
-            handle = getattr(self, "_header_timer", None)
-            if handle is not None:
-                handle.cancel()
-            self._header_timer = self.loop.call_later(seconds, self._header_timeout)
-
-        def _header_timeout(self):
-            # IDLE: no request line and headers yet (a request being served or read is SEND_BODY or DONE).
-            if self.conn.their_state == h11.IDLE and not self.transport.is_closing():
-                self.transport.close()
-
-        def connection_lost(self, exc):
-            handle = getattr(self, "_header_timer", None)
-            if handle is not None:
-                handle.cancel()
-            super().connection_lost(exc)
-
-    return HeaderTimeoutProtocol
+        if not self.full or timeout <= 0:
+            return not self.full
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        except asyncio.TimeoutError:
+            pass
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+        return not self.full

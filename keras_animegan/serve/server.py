@@ -6,6 +6,7 @@ import numpy as np
 
 from keras_animegan.utils.image_size import ImageTooLargeError
 from keras_animegan.utils.image_size import check_image_size
+from keras_animegan.utils.versions import version_number
 
 from keras_animegan.serve.codec import _json_loads
 from keras_animegan.serve.codec import _jsonable
@@ -37,9 +38,11 @@ class Server:
             raise RequestError(404, f"Unrecognized servable version label: {label}")
         if version is None:
             return versions[max(versions)]
-        if not str(version).isdigit() or int(version) not in versions:
-            raise RequestError(404, f"Servable not found for request: Specific({name}, {version})")
-        return versions[int(version)]
+        number = version_number(version)
+        if number is None or number not in versions:
+            shown = version if len(str(version)) <= 40 else f"{str(version)[:40]}..."
+            raise RequestError(404, f"Servable not found for request: Specific({name}, {shown})")
+        return versions[number]
 
     def status(self, name, version=None, label=None):
         chosen = [self.servable(name, version, label)] if version or label else self.servables.get(name, {}).values()

@@ -44,7 +44,9 @@ class TrainConfig:
     strategy: str = flag("auto", "tf.distribute strategy; auto = MirroredStrategy when more than one GPU is visible; "
                                  "multi_worker = MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (only the "
                                  "chief writes).", ["auto", "mirrored", "multi_worker", "one_device", "default"])
-    checkpoint_every: int = flag(200, "Also checkpoint every N steps (0: only at epoch ends).")
+    checkpoint_every: int = flag(200, "Also checkpoint every N steps (0: off).")
+    checkpoint_minutes: float = flag(5.0, "Also checkpoint once this many minutes of training passed since the last "
+                                          "checkpoint (0: off), so a killed run loses minutes, not an epoch.")
     verbose: str = flag("auto", "Keras fit verbosity (1 = progress bar).", ["auto", "0", "1", "2"])
     gan_mode: Optional[str] = flag(None, "Adversarial loss. Default: the model's (DCGAN and CartoonGAN vanilla, "
                                          "CycleGAN lsgan).", ["vanilla", "lsgan", "hinge"])

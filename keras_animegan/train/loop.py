@@ -97,7 +97,8 @@ def _start_run(trainer, strategy, chief, paths, lock):
         model = trainer.build_model(steps_per_epoch)
         if config.init_preset:  # fine-tuning: the generators start from the preset (a checkpoint still wins)
             presets.load_weights(model, config.init_preset)
-    checkpoint = ka_callbacks.TrainingCheckpoint(paths.checkpoints, config.checkpoint_every)
+    checkpoint = ka_callbacks.TrainingCheckpoint(paths.checkpoints, config.checkpoint_every,
+                                                 every_minutes=config.checkpoint_minutes)
     return Run(strategy, chief, paths, data, steps_per_epoch, model, checkpoint, lock)
 
 

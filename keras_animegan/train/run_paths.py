@@ -49,7 +49,7 @@ class RunPaths:
 # Fields that may change between a run and its resumption.
 # The learning rate may change (e.g. lowered after a non-finite loss stopped a run).
 RESUMABLE_CHANGES = {
-    "epochs", "export_dir", "export_formats", "verbose", "checkpoint_every", "strategy", "model_dir", "learning_rate",
+    "epochs", "export_dir", "export_formats", "verbose", "checkpoint_every", "checkpoint_minutes", "strategy", "model_dir", "learning_rate",
     "g_learning_rate", "d_learning_rate",
     "mixed_precision", "kid_every", "kid_features", "kid_samples",
 }

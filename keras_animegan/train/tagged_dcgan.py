@@ -11,7 +11,6 @@ import dataclasses
 import logging
 import os
 import sys
-import zipfile
 from typing import Optional
 
 import keras
@@ -24,8 +23,10 @@ from keras_animegan.train import recipes
 from keras_animegan.train.config import flag
 from keras_animegan.train.dcgan import DCGANConfig
 from keras_animegan.train.dcgan import DCGANTrainer
+from keras_animegan.utils.archives import open_zip
 from keras_animegan.utils.archives import read_member
 from keras_animegan.utils.tags import TagVocabulary
+from keras_animegan.utils.tags import decode_tags_bytes
 from keras_animegan.utils.tags import parse_tags_text
 from keras_animegan.utils.tags import read_tags_csv
 from keras_animegan.utils.tags import tags_for_files
@@ -57,13 +58,13 @@ def source_tags(source, tags_csv=None):
         rows = read_tags_csv(tags_csv)
         where = tags_csv
     elif getattr(source, "is_zip", False):
-        with zipfile.ZipFile(source.path) as archive:
+        with open_zip(source.path) as archive:
             names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == "tags.csv"]
             if not names:
                 raise ValueError(f"{source.path!r} has no tags.csv; give --tags_csv.")
             name = min(names, key=len)
-            text = read_member(archive, name, max_bytes=64 * 1024 * 1024).decode("utf-8-sig")
-            rows = parse_tags_text(text, name=f"{source.path}:{name}")
+            data = read_member(archive, name, max_bytes=64 * 1024 * 1024)
+            rows = parse_tags_text(decode_tags_bytes(data, f"{source.path}:{name}"), name=f"{source.path}:{name}")
             where = f"{source.path}:{name}"
     elif hasattr(source, "files"):
         path = os.path.join(source.path, "tags.csv")

@@ -14,7 +14,10 @@ LiteRT calibration images) goes through `read_member`, which:
 Plain Python (no TensorFlow, no Pillow).
 """
 
+import lzma
+import struct
 import zipfile
+import zlib
 
 #: The largest member read, in bytes (a 4096 x 4096 RGBA BMP is 64 MiB).
 DEFAULT_MAX_MEMBER_BYTES = 256 * 1024 * 1024
@@ -24,8 +27,26 @@ RATIO_FREE_BYTES = 1024 * 1024
 _CHUNK = 1024 * 1024
 
 
+class ArchiveMemberError(ValueError):
+    """A zip member that cannot be read: corrupt, truncated, encrypted, or compressed in a way zipfile lacks."""
+
+
 class MemberTooLargeError(ValueError):
     """A zip member is over the size or compression-ratio limit; raised before it is inflated."""
+
+
+def open_zip(path):
+    """`zipfile.ZipFile(path)` (a path or a binary file object), or `ArchiveMemberError` (a ValueError) with one
+    line naming `path` when it is not a readable zip (a bad or truncated central directory, a crafted header)."""
+    name = path if isinstance(path, (str, bytes)) or hasattr(path, "__fspath__") else getattr(path, "name", "archive")
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error, NotImplementedError, OverflowError,
+            RuntimeError) as error:
+        if isinstance(error, OSError) and error.errno is not None:
+            raise  # the file itself cannot be read (missing, a permission): the caller names it
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ArchiveMemberError(f"{name} is not a readable .zip archive ({detail})") from None
 
 
 def check_member(info, max_bytes=DEFAULT_MAX_MEMBER_BYTES, max_ratio=DEFAULT_MAX_RATIO):
@@ -47,18 +68,38 @@ def read_member(archive, name, max_bytes=DEFAULT_MAX_MEMBER_BYTES, max_ratio=DEF
     Raises:
         MemberTooLargeError (a ValueError): over the declared-size or ratio limit, or more bytes than
             `max_bytes` came out of it.
-        KeyError: no such member. zipfile.BadZipFile / zlib.error / OSError: a corrupt member.
+        ArchiveMemberError (a ValueError): a member that cannot be read (corrupt or truncated data, a bad
+            CRC, encrypted, an unsupported compression method); the one-line message names the archive
+            and the member.
+        KeyError: no such member.
     """
     info = name if isinstance(name, zipfile.ZipInfo) else archive.getinfo(name)
     check_member(info, max_bytes, max_ratio)
     chunks, size = [], 0
-    with archive.open(info) as member:
-        while True:
-            chunk = member.read(_CHUNK)
-            if not chunk:
-                break
-            size += len(chunk)
-            if max_bytes is not None and size > max_bytes:
-                raise MemberTooLargeError(f"holds more than the {max_bytes:,}-byte limit for one member; skipped")
-            chunks.append(chunk)
+    try:
+        with archive.open(info) as member:
+            while True:
+                chunk = member.read(_CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    raise MemberTooLargeError(f"holds more than the {max_bytes:,}-byte limit for one member; "
+                                              "skipped")
+                chunks.append(chunk)
+    except MemberTooLargeError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, OSError, EOFError, RuntimeError, NotImplementedError,
+            ValueError, struct.error) as error:
+        # zipfile raises RuntimeError for an encrypted member, NotImplementedError for a compression method
+        # it lacks, EOFError for a truncated stream, BadZipFile for a bad header or CRC, LZMAError and
+        # zlib.error for corrupt data (bz2's is an OSError).
+        where = f"{getattr(archive, 'filename', None) or 'the archive'}:{info.filename}"
+        if isinstance(error, RuntimeError) and "encrypted" in str(error):
+            detail = "it is encrypted (password-protected); keras-animegan reads unencrypted zips"
+        elif isinstance(error, NotImplementedError):
+            detail = f"it is compressed with method {info.compress_type}, which Python's zipfile cannot read"
+        else:
+            detail = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'corrupt data'}"
+        raise ArchiveMemberError(f"{where} cannot be read: {detail}") from None
     return b"".join(chunks)

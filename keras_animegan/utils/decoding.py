@@ -15,11 +15,17 @@ import stat
 import numpy as np
 from PIL import Image
 from PIL import ImageOps
+from PIL import UnidentifiedImageError
 
 from keras_animegan.utils.image_size import DEFAULT_MAX_PIXELS
 from keras_animegan.utils.image_size import FORMATS
+from keras_animegan.utils.image_size import ImageHeaderError
 from keras_animegan.utils.image_size import ImageTooLargeError
 from keras_animegan.utils.image_size import check_image_size
+
+class UnreadableImageError(ValueError):
+    """Bytes that are not a readable image: an unknown format, a corrupt or truncated file, a decoder failure."""
+
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
@@ -56,15 +62,31 @@ def decode_image(data, image_size=None, max_pixels=DEFAULT_MAX_PIXELS, name="ima
             headers before decoding; None: no limit.
         name: what error messages call the image (e.g. its path).
 
-    Raises:
-        ImageTooLargeError (a ValueError): over `max_pixels`.
-        OSError / ValueError (from Pillow) when the bytes are not a readable image.
+    Raises (each a ValueError, with a one-line message naming `name`):
+        ImageTooLargeError: over `max_pixels`, from the headers, before decoding.
+        ImageHeaderError: headers that are malformed, or so many blocks that
+            reading them would take too long (see `read_image_size`).
+        UnreadableImageError: anything else that stops Pillow (a corrupt chunk,
+            a bad tag type, a truncated file); what Pillow raised is in the message.
     """
-    check_image_size(data, max_pixels, name)
+    try:
+        check_image_size(data, max_pixels, name)
+    except ImageTooLargeError:
+        raise
+    except ImageHeaderError as error:
+        raise ImageHeaderError(f"{name} is not a readable image: {error}") from None
     try:
         return _decode(data, image_size)
     except Image.DecompressionBombError as error:
         raise ImageTooLargeError(f"{name}: {error}") from None
+    except MemoryError:
+        raise
+    except Exception as error:  # noqa: BLE001 - Pillow raises OSError, SyntaxError, TypeError, struct.error, ...
+        if isinstance(error, UnidentifiedImageError):
+            detail = "Pillow cannot identify it"
+        else:
+            detail = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'no detail'}"
+        raise UnreadableImageError(f"{name} is not a readable image ({detail})") from None
 
 
 def _decode(data, image_size):
@@ -87,8 +109,9 @@ def is_image_name(name):
 
 
 def read_image_file(path, max_pixels=DEFAULT_MAX_PIXELS, name=None):
-    """A file as uint8 RGB; ValueError when it is not a regular file or not an image, `ImageTooLargeError`
-    when its headers claim more than `max_pixels` (read before decoding, see `check_image_size`).
+    """A file as uint8 RGB; ValueError when it is not a regular file or not an image (the errors of
+    `decode_image`), `ImageTooLargeError` when its headers claim more than `max_pixels` (read before
+    decoding, see `check_image_size`).
 
     A FIFO, socket or device named like an image is refused, not read (reading a FIFO blocks until
     someone writes). `name` is what messages call the file (default: its path).

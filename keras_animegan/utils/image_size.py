@@ -17,6 +17,7 @@ SavedModel signatures do the same check in the graph (`keras_animegan.export`).
 """
 
 import dataclasses
+import re
 import struct
 
 from keras_animegan.utils import optional
@@ -27,9 +28,25 @@ DEFAULT_MAX_PIXELS = 4096 * 4096
 #: The formats whose sizes are read here, and the only ones the pipelines decode.
 FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP", "TIFF")
 
-# Bounds the work of a header walk on hostile input (chunks, GIF blocks, TIFF directories).
-_MAX_BLOCKS = 1_000_000
-_MAX_IFDS = 1024
+# Bounds on the work of a header walk, so a crafted file is refused in milliseconds, not walked for minutes.
+# Real files stay far below them: a 32 MiB GIF in 255-byte sub-blocks has 130,000; a JPEG has tens of
+# markers before its scan; a multi-page TIFF has a few dozen entries per page.
+#: PNG chunks, WebP chunks or JPEG markers walked.
+MAX_CHUNKS = 100_000
+#: GIF blocks and sub-blocks walked.
+MAX_GIF_BLOCKS = 500_000
+#: TIFF image directories, and their entries in all.
+MAX_TIFF_DIRECTORIES = 1024
+MAX_TIFF_ENTRIES = 65_536
+
+
+class ImageHeaderError(ValueError):
+    """The headers of an image are malformed, or would take too much work to read (a crafted file)."""
+
+
+def _too_many(kind, what, limit):
+    return ImageHeaderError(f"a {kind} with more than {limit:,} {what} (a crafted file?); refused without "
+                            "reading further")
 
 
 class ImageTooLargeError(ValueError):
@@ -79,7 +96,7 @@ def _png(data):
     width, height = struct.unpack_from(">II", data, 16)
     frames = [(width, height)]
     offset = 8
-    for _ in range(_MAX_BLOCKS):
+    for _ in range(MAX_CHUNKS + 1):
         if offset + 8 > len(data):
             break
         length, kind = struct.unpack_from(">I4s", data, offset)
@@ -89,28 +106,34 @@ def _png(data):
         if kind == b"IEND":
             break
         offset += 12 + length
+    else:
+        raise _too_many("PNG", "chunks", MAX_CHUNKS)
     return ImageSize("PNG", width, height, tuple(frames))
 
 
 def _gif(data):
+    """The GIF's canvas is what Pillow allocates: the logical screen grown to hold every frame (Pillow
+    widens it to the farthest right edge and lowers it to the farthest bottom edge, so a 255 x 65,535 screen
+    with a 2,730 x 1 frame is a 2,730 x 65,535 canvas)."""
     width, height = _u16le(data, 6), _u16le(data, 8)
     frames = []
     offset = 13
     if data[10] & 0x80:  # global colour table
         offset += 3 * 2 ** ((data[10] & 7) + 1)
+    steps = 0
 
-    def skip_sub_blocks(offset):
-        for _ in range(_MAX_BLOCKS):
-            if offset >= len(data) or data[offset] == 0:
-                return offset + 1
+    def skip_sub_blocks(offset, steps):
+        while offset < len(data) and data[offset] != 0:
             offset += data[offset] + 1
-        return len(data)
+            steps += 1
+            if steps > MAX_GIF_BLOCKS:
+                raise _too_many("GIF", "blocks", MAX_GIF_BLOCKS)
+        return offset + 1, steps
 
-    for _ in range(_MAX_BLOCKS):
-        if offset >= len(data) or data[offset] == 0x3B:  # trailer
-            break
+    while offset < len(data) and data[offset] != 0x3B:  # trailer
+        steps += 1
         if data[offset] == 0x21:  # extension: label, then sub-blocks
-            offset = skip_sub_blocks(offset + 2)
+            offset, steps = skip_sub_blocks(offset + 2, steps)
         elif data[offset] == 0x2C:  # image descriptor: left, top, width, height, flags
             if offset + 10 > len(data):
                 break
@@ -118,23 +141,28 @@ def _gif(data):
             frames.append((left + w, top + h))
             flags = data[offset + 9]
             offset += 10 + (3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0)
-            offset = skip_sub_blocks(offset + 1)  # LZW minimum code size, then the data sub-blocks
+            offset, steps = skip_sub_blocks(offset + 1, steps)  # LZW minimum code size, then the data sub-blocks
         else:
-            break  # not a GIF block: decoders stop here too
+            offset += 1  # not a GIF block: Pillow skips such a byte and reads on, so the walk does too
+    width = max([width] + [w for w, _ in frames])
+    height = max([height] + [h for _, h in frames])
     return ImageSize("GIF", width, height, tuple(frames))
 
 
 _JPEG_SOF = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 
 
+_FILL = re.compile(rb"\xff+")
+
+
 def _jpeg(data):
     frames = []
     offset = 2
-    for _ in range(_MAX_BLOCKS):
-        while offset < len(data) and data[offset] != 0xFF:
-            offset += 1
-        while offset < len(data) and data[offset] == 0xFF:  # fill bytes
-            offset += 1
+    for _ in range(MAX_CHUNKS + 1):
+        offset = data.find(b"\xff", offset)
+        if offset < 0:
+            break
+        offset = _FILL.match(data, offset).end()  # the marker's 0xFF and any fill bytes
         if offset >= len(data):
             break
         marker = data[offset]
@@ -150,6 +178,8 @@ def _jpeg(data):
         if marker == 0xDA:  # start of scan: the frame header came before it
             break
         offset += length
+    else:
+        raise _too_many("JPEG", "markers", MAX_CHUNKS)
     if not frames:
         raise ValueError("a JPEG without a frame header (SOF)")
     width, height = frames[0]
@@ -160,7 +190,7 @@ def _webp(data):
     frames = []
     width = height = None
     offset = 12
-    for _ in range(_MAX_BLOCKS):
+    for _ in range(MAX_CHUNKS + 1):
         if offset + 8 > len(data):
             break
         kind, length = struct.unpack_from("<4sI", data, offset)
@@ -176,6 +206,8 @@ def _webp(data):
             bits = struct.unpack_from("<I", data, body + 1)[0]
             frames.append(((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1))
         offset = body + length + (length & 1)
+    else:
+        raise _too_many("WebP", "chunks", MAX_CHUNKS)
     if width is None:
         if not frames:
             raise ValueError("a WebP without a VP8X, VP8 or VP8L chunk")
@@ -192,23 +224,44 @@ def _bmp(data):
     return ImageSize("BMP", width, height, ((width, height),))
 
 
+# TIFF field types -> (struct code of one value, its size). A rational counts by its numerator.
+_TIFF_TYPES = {1: ("B", 1), 2: ("B", 1), 3: ("H", 2), 4: ("I", 4), 5: ("I", 8), 6: ("b", 1), 7: ("B", 1),
+               8: ("h", 2), 9: ("i", 4), 10: ("i", 8), 11: ("f", 4), 12: ("d", 8), 13: ("I", 4), 16: ("Q", 8),
+               17: ("q", 8), 18: ("Q", 8)}
+
+
+def _tiff_first_value(data, endian, entry):
+    """The first value of a TIFF entry, as Pillow reads it: of any type and count, inline or at its offset."""
+    kind, count = struct.unpack_from(endian + "HI", data, entry + 2)
+    code, size = _TIFF_TYPES.get(kind, ("I", 4))
+    at = entry + 8 if count * size <= 4 else struct.unpack_from(endian + "I", data, entry + 8)[0]
+    value = struct.unpack_from(endian + code, data, at)[0]
+    try:
+        return abs(int(value))
+    except (OverflowError, ValueError):  # an infinite or NaN float: no size Pillow could allocate
+        return 0
+
+
 def _tiff(data):
     endian = "<" if data[:2] == b"II" else ">"
     if struct.unpack_from(endian + "H", data, 2)[0] != 42:
         raise ValueError("a TIFF variant (BigTIFF?) that is not read here")
-    frames, seen = [], set()
+    frames, seen, entries = [], set(), 0
     offset = struct.unpack_from(endian + "I", data, 4)[0]
-    while offset and offset not in seen and len(seen) < _MAX_IFDS and offset + 2 <= len(data):
+    while offset and offset not in seen and offset + 2 <= len(data):
+        if len(seen) >= MAX_TIFF_DIRECTORIES:
+            raise _too_many("TIFF", "image directories", MAX_TIFF_DIRECTORIES)
         seen.add(offset)
         count = struct.unpack_from(endian + "H", data, offset)[0]
+        entries += count
+        if entries > MAX_TIFF_ENTRIES:
+            raise _too_many("TIFF", "directory entries", MAX_TIFF_ENTRIES)
         values = {}
-        for i in range(count):
+        for i in range(min(count, (len(data) - offset - 2) // 12)):
             entry = offset + 2 + 12 * i
-            if entry + 12 > len(data):
-                break
-            tag, kind = struct.unpack_from(endian + "HH", data, entry)
-            if tag in (256, 257):  # ImageWidth, ImageLength: SHORT or LONG
-                values[tag] = struct.unpack_from(endian + ("H" if kind == 3 else "I"), data, entry + 8)[0]
+            tag = struct.unpack_from(endian + "H", data, entry)[0]
+            if tag in (256, 257):  # ImageWidth, ImageLength: normally one SHORT or LONG
+                values[tag] = _tiff_first_value(data, endian, entry)
         frames.append((values.get(256, 0), values.get(257, 0)))
         end = offset + 2 + 12 * count
         offset = struct.unpack_from(endian + "I", data, end)[0] if end + 4 <= len(data) else 0
@@ -243,17 +296,23 @@ def read_image_size(data):
     """The `ImageSize` of encoded image bytes, from their headers only.
 
     Raises:
-        ValueError: the bytes are not one of `FORMATS`, or too short or
-            malformed to hold the headers.
+        ImageHeaderError (a ValueError): the bytes are not one of `FORMATS`, too
+            short or malformed to hold the headers, or so many blocks that
+            walking them would take too long (`MAX_CHUNKS`, `MAX_GIF_BLOCKS`,
+            `MAX_TIFF_DIRECTORIES`, `MAX_TIFF_ENTRIES`).
     """
-    data = memoryview(data).cast("B") if not isinstance(data, (bytes, bytearray)) else data
+    data = bytes(data) if not isinstance(data, (bytes, bytearray)) else data
     kind = image_format(data)
     if kind is None:
-        raise ValueError(f"not a {', '.join(FORMATS[:-1])} or {FORMATS[-1]} image")
+        raise ImageHeaderError(f"not a {', '.join(FORMATS[:-1])} or {FORMATS[-1]} image")
     try:
         return _READERS[kind](data)
     except (struct.error, IndexError):
-        raise ValueError(f"a truncated or malformed {kind} header") from None
+        raise ImageHeaderError(f"a truncated or malformed {kind} header") from None
+    except ImageHeaderError:
+        raise
+    except ValueError as error:
+        raise ImageHeaderError(str(error)) from None
 
 
 def check_image_size(data, max_pixels=DEFAULT_MAX_PIXELS, name="image"):

@@ -21,7 +21,6 @@ is drawn from the training distribution. Pure Python and NumPy: no Keras, no Ten
 
 import csv
 import difflib
-import io
 import os
 
 import numpy as np
@@ -58,12 +57,26 @@ def read_tags_csv(path):
 
     Raises:
         FileNotFoundError: the file does not exist (named).
+        TagsFileError (a ValueError): not UTF-8, or not readable as CSV (named).
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"Tags file {path!r} does not exist.")
-    with open(path, encoding="utf-8-sig") as f:
-        return parse_tags_text(f.read(), name=path)
+    with open(path, "rb") as f:
+        return parse_tags_text(decode_tags_bytes(f.read(), path), name=path)
+
+
+def decode_tags_bytes(data, name="tags.csv"):
+    """The text of a `tags.csv` (UTF-8, with or without a byte-order mark); `TagsFileError` naming `name` if
+    it is not UTF-8."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise TagsFileError(f"{name} is not UTF-8 text ({error.reason} at byte {error.start})") from None
+
+
+class TagsFileError(ValueError):
+    """A `tags.csv` that cannot be read as CSV; the one-line message names the file and the line."""
 
 
 def parse_tags_text(text, name="tags.csv"):
@@ -71,10 +84,24 @@ def parse_tags_text(text, name="tags.csv"):
 
     A header row whose first cell is `filename`, `file`, `name` or `image` is skipped; blank rows
     are ignored; a file named twice gets the tags of both rows. Tags are lowercased (`Blue_Hair` is
-    `blue_hair`); anything else a tag holds is kept (Danbooru has `:d` and `^_^`).
+    `blue_hair`); anything else a tag holds is kept (Danbooru has `:d` and `^_^`). Lines may end in
+    `\n`, `\r\n` or `\r` (old Mac editors), in any mix.
+
+    Raises:
+        TagsFileError (a ValueError): text the CSV reader refuses (an over-long cell, a quote left open),
+            naming `name` and the line.
     """
+    try:
+        return _parse_tags_rows(text, name)
+    except csv.Error as error:
+        raise TagsFileError(f"{name} is not a readable tags file: {error}") from None
+
+
+def _parse_tags_rows(text, name):
     rows = {}
-    for line_no, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
+    reader = csv.reader(text.splitlines())
+    for cells in reader:
+        line_no = reader.line_num
         if not cells or not cells[0].strip():
             continue
         file_name = cells[0].strip()
