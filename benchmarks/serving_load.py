@@ -214,7 +214,7 @@ def main(argv=None):
     server_log = log.read()
     result = {"machine": machine.describe(), "rows": rows + slow_rows, "probe": probe_result,
               "ratio_64_to_8": round(rows[1]["ok_per_s"] / max(rows[0]["ok_per_s"], 1e-9), 2),
-              "server_errors": len(re.findall(r'" 5\d\d|status 5\d\d|Internal Server Error', server_log)),
+              "server_errors": len(re.findall(r"Unexpected \w+ serving|Exception in ASGI application", server_log)),
               "server_log_bytes": len(server_log)}
     harness.save_json(args.json, result)
     text = table(result)
