@@ -142,6 +142,25 @@ def serving_stalled():
                           [[label, b, a] for label, b, a in zip(labels, before, after)])
 
 
+def serving_load():
+    """`benchmarks.serving_load`: predicts answered 200 per second at 8 and 64 clients, with and without slow
+    clients, before the hardening and now."""
+    before, now = load("serving_load_before.json"), load("serving_load.json")
+
+    def key(row):
+        return row["connections"], row.get("slow_clients", 0)
+
+    old = {key(row): row for row in before["rows"]}
+    rows = [[row["connections"], f"{row.get('slow_clients', 0):,}", old.get(key(row), {}).get("ok_per_s", ""),
+             row["ok_per_s"], row["non_2xx_per_s"], row["p99_ms"]] for row in now["rows"]]
+    table = markdown_table(["clients", "slow clients", "200/s before", "200/s now", "503/s now", "p99 ms now"], rows)
+    probe, old_probe = now["probe"], before["probe"]
+    return (f"{table}\n\nValid predicts from the same host beside {probe['slow_clients']:,} slow clients: "
+            f"{probe['probes_200']} of {probe['probes']} answered 200, slowest {probe['probe_max_s']} s (before: "
+            f"{old_probe['probes_200']} of {old_probe['probes']}, slowest {old_probe['probe_max_s']} s, with "
+            f"{old_probe['slow_clients']:,} slow clients, under the 1,024-connection cap). {now['machine']}.")
+
+
 def litert_rows(rows):
     """The LiteRT table from `benchmarks.litert`'s rows (the benchmark prints it with this too)."""
     def ms(value):
@@ -319,6 +338,7 @@ TABLES = {
     "serving": (serving, ["serving_2cpu.json"]),
     "serving_limits": (serving_limits, ["serving_limits.json"]),
     "serving_stalled": (serving_stalled, ["serving_stalled.json"]),
+    "serving_load": (serving_load, ["serving_load.json", "serving_load_before.json"]),
     "litert": (litert, ["litert.json"]),
     "upscale": (upscale, ["upscale_2cpu.json"]),
     "demo": (demo, ["demo_2cpu.json"]),

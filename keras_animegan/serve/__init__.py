@@ -42,7 +42,7 @@ must finish its request headers within `--header_timeout` (10 s), an idle
 keep-alive connection closes after 5 s, and at most `--max_connections` (1024)
 are open at once (beyond, a new one is held a second and answered 503). One
 address holds at most `--max_connections_per_client` (256) connections that
-wait for their client; each second its newest waiting ones beyond are closed,
+wait for their client; each second its newest waiting ones beyond (5 s old) are closed,
 and a connection whose request arrived whole is never closed, so slow clients
 cannot shut out a valid one (see `keras_animegan.serve.connections`). Versions in paths are 1 to 18 ASCII digits;
 anything else is an unknown version (404). No request gets a 500 but for a bug,
@@ -81,5 +81,5 @@ from keras_animegan.serve.store import find_models
 from keras_animegan.serve.store import tf_serving_dtype
 
 __all__ = ["Admission", "ReadBudget", "RequestError", "Servable", "Server", "Signature", "build_parser",
-           "declared_too_large", "find_models", "guarded_protocol", "header_timeout_protocol", "main", "make_app", "read_body",
-           "tf_serving_dtype"]
+           "declared_too_large", "find_models", "guarded_protocol", "header_timeout_protocol", "main", "make_app",
+           "read_body", "tf_serving_dtype"]

@@ -69,7 +69,8 @@ def build_parser(prog="python -m keras_animegan.serve"):
                         help="Open connections at once; beyond, a new one is held a second and answered 503.")
     parser.add_argument("--max_connections_per_client", type=int, default=DEFAULT_MAX_CONNECTIONS_PER_CLIENT,
                         help="Connections one client address may hold waiting (headers or body still arriving, or "
-                             "idle); each second, its newest waiting connections beyond this are closed. A "
+                             "idle); each second, its newest waiting connections beyond this, once 5 s old, are "
+                             "closed. A "
                              "connection whose request has arrived whole is never closed.")
     return parser
 

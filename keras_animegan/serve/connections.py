@@ -8,11 +8,11 @@ connections and send nothing shut out everyone else. Here (`guarded_protocol`):
   opened (or after its last response) is closed;
 - an address holds at most `max_per_client` *waiting* connections: ones without a whole request (headers
   or body still arriving, or idle between keep-alive requests). Once a second, the newest waiting
-  connections of an address over the cap are closed; its oldest ones stay (they are already on their
-  way to `read_body`'s deadline). A connection whose request is whole, queued or being answered, is
-  never closed. New connections are always accepted below `max_connections`, so a valid client on the
-  same host as a thousand slow ones is accepted, sends its request at once and is answered: it is not
-  waiting by the time the next sweep comes;
+  connections of an address over the cap are closed, once `SWEEP_MIN_AGE` (5 s) old; its oldest ones
+  stay (they are already on their way to `read_body`'s deadline). A connection whose request is whole,
+  queued or being answered, is never closed. New connections are always accepted below
+  `max_connections`, so a valid client on the same host as a thousand slow ones is accepted, sends its
+  request at once and is answered: it is not waiting by the time a sweep comes;
 - at `max_connections` open connections a new one is held, unread, for a second and then answered 503
   and closed: clients that retry at once are paced, and turning them away costs no CPU.
 
@@ -25,6 +25,10 @@ logger = logging.getLogger("keras_animegan.serve")
 
 #: Seconds between two sweeps of the waiting connections, and that a refused connection is held.
 SWEEP_SECONDS = 1.0
+#: Seconds a waiting connection over its address's cap may live before a sweep closes it. Closing at once
+#: makes clients that reconnect at once churn hundreds of connections a second; this bounds the churn to
+#: (connections over the cap) / SWEEP_MIN_AGE per second, and a valid request is whole long before.
+SWEEP_MIN_AGE = 5.0
 
 _REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
             b"Connection: close\r\nContent-Length: 74\r\n\r\n"
@@ -47,14 +51,16 @@ class _Guard:
             loop.call_later(self.sweep_seconds, self.sweep, loop)
 
     def sweep(self, loop):
-        """Closes the newest waiting connections of each address over `max_per_client`."""
+        """Closes the newest waiting connections of each address over `max_per_client` (once `SWEEP_MIN_AGE` old)."""
+        now = loop.time()
         for peers in list(self.by_host.values()):
             if len(peers) <= self.max_per_client:
                 continue
             waiting = sorted((p for p in peers if p._waiting()), key=lambda p: p._since)
             for connection in waiting[self.max_per_client:]:
-                self.closed_waiting += 1
-                connection.transport.close()
+                if now - connection._since >= SWEEP_MIN_AGE:
+                    self.closed_waiting += 1
+                    connection.transport.close()
         loop.call_later(self.sweep_seconds, self.sweep, loop)
 
 

@@ -86,9 +86,9 @@ async def read_body(request, max_request_bytes, read_timeout=DEFAULT_READ_TIMEOU
 
     A client that sends nothing for `read_timeout` seconds (fewer bytes than its
     `Content-Length`, then silence), or whose body is not whole within
-    `read_timeout + bytes received / min_body_rate` seconds (a trickle), gets `RequestError(408)`. With a `ReadBudget`, the bytes read are taken
-    from it as they arrive (503 when it runs out, after giving them back); the caller gives back
-    `len(body)` when done with the body.
+    `read_timeout + bytes received / min_body_rate` seconds (a trickle), gets `RequestError(408)`. With a
+    `ReadBudget`, the bytes read are taken from it as they arrive (503 when it runs out, after giving them
+    back); the caller gives back `len(body)` when done with the body.
     """
     too_large = declared_too_large(request, max_request_bytes)
     body, drained = bytearray(), 0

@@ -260,8 +260,9 @@ def _tiff(data):
         for i in range(min(count, (len(data) - offset - 2) // 12)):
             entry = offset + 2 + 12 * i
             tag = struct.unpack_from(endian + "H", data, entry)[0]
-            if tag in (256, 257):  # ImageWidth, ImageLength: normally one SHORT or LONG
-                values[tag] = _tiff_first_value(data, endian, entry)
+            if tag in (256, 257):  # ImageWidth, ImageLength: normally one SHORT or LONG, and once; a crafted
+                # directory may repeat one (Pillow then keeps the first), so the largest is counted
+                values[tag] = max(values.get(tag, 0), _tiff_first_value(data, endian, entry))
         frames.append((values.get(256, 0), values.get(257, 0)))
         end = offset + 2 + 12 * count
         offset = struct.unpack_from(endian + "I", data, end)[0] if end + 4 <= len(data) else 0
