@@ -150,9 +150,14 @@ CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz_cases")
 
 @pytest.mark.parametrize("name", sorted(os.listdir(CASES)))
 def test_inputs_the_fuzzer_found_stay_fixed(name):
-    """Inputs a fuzz run found, kept as they were found. `tiff-repeated-image-length.bin` (553 bytes) names
-    ImageLength twice, 518 then 6, with a corrupt entry between them: Pillow stops before the second and
-    sets up 8 x 518; the guard kept the last, 6."""
+    """Inputs a fuzz run found, kept as they were found:
+
+    - `tiff-repeated-image-length.bin` (553 bytes) names ImageLength twice, 518 then 6, with a corrupt
+      entry between them: Pillow stops before the second and sets up 8 x 518; the guard kept the last, 6.
+    - `gif-extension-runs-on*.bin`: an extension whose first sub-block is empty. Pillow reads one
+      sub-block and then sub-blocks up to an empty one, so it runs on past the extension's end, into an
+      image descriptor of 8 x 63,777 (and 8 x 18,701) that the guard's walk never reached.
+    """
     with open(os.path.join(CASES, name), "rb") as f:
         data = f.read()
     target = name.split("-")[0].replace("tiff", "image").replace("gif", "image").replace("png", "image")

@@ -111,39 +111,83 @@ def _png(data):
     return ImageSize("PNG", width, height, tuple(frames))
 
 
+class _GifWalk:
+    """Walks a GIF's blocks the way Pillow's GIF reader does (see `_gif`), counting the sub-blocks read."""
+
+    def __init__(self, data):
+        self.data, self.steps = data, 0
+
+    def sub_block(self, offset):
+        """Pillow's `data()`: `(offset after it, its bytes or None)` (None: an empty one, or the end)."""
+        self.steps += 1
+        if self.steps > MAX_GIF_BLOCKS:
+            raise _too_many("GIF", "blocks", MAX_GIF_BLOCKS)
+        data = self.data
+        if offset < len(data) and data[offset]:
+            return offset + 1 + data[offset], data[offset + 1:offset + 1 + data[offset]]
+        return offset + 1, None
+
+    def skip_sub_blocks(self, offset):
+        """Pillow's `while self.data(): pass`."""
+        block = True
+        while block is not None:
+            offset, block = self.sub_block(offset)
+        return offset
+
+    def extension(self, offset, first_frame):
+        """The offset after an extension whose label is at `offset`, as far as Pillow reads it."""
+        label = self.data[offset]
+        offset, block = self.sub_block(offset + 1)
+        if label == 0xFE:  # a comment: its sub-blocks up to an empty one
+            while block is not None:
+                offset, block = self.sub_block(offset)
+            return offset
+        if label == 0xFF and first_frame and block is not None and block.startswith(b"NETSCAPE2.0"):
+            offset, _ = self.sub_block(offset)
+        return self.skip_sub_blocks(offset)
+
+    def next_frame(self, offset, frames):
+        """`(offset, (right, bottom))` of the next image descriptor from `offset`, or `(offset, None)`."""
+        data = self.data
+        while offset < len(data):
+            kind = data[offset]
+            offset += 1
+            if kind == 0x3B:  # trailer
+                break
+            if kind == 0x21 and offset < len(data):  # extension: its label, then sub-blocks
+                offset = self.extension(offset, not frames)
+            elif kind == 0x2C:  # image descriptor: left, top, width, height, flags
+                left, top, w, h = struct.unpack_from("<HHHH", data, offset)
+                flags = data[offset + 8]
+                offset += 9 + (3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0) + 1  # + LZW code size
+                return offset, (left + w, top + h)
+            # any other byte starts no block: Pillow skips it and reads on, and so does the walk
+        return offset, None
+
+
 def _gif(data):
     """The GIF's canvas is what Pillow allocates: the logical screen grown to hold every frame (Pillow
     widens it to the farthest right edge and lowers it to the farthest bottom edge, so a 255 x 65,535 screen
-    with a 2,730 x 1 frame is a 2,730 x 65,535 canvas)."""
+    with a 2,730 x 1 frame is a 2,730 x 65,535 canvas).
+
+    The blocks are walked the way Pillow's GIF reader walks them, quirks included, so the frames it finds
+    are the frames counted here: a byte that starts no block is skipped; after an extension's label,
+    Pillow reads one sub-block and then sub-blocks up to an empty one (so an extension whose first
+    sub-block is empty runs on into the bytes after it), except a comment, which ends at its first empty
+    sub-block; a NETSCAPE2.0 application block of the first frame reads one sub-block more.
+    """
     width, height = _u16le(data, 6), _u16le(data, 8)
-    frames = []
     offset = 13
     if data[10] & 0x80:  # global colour table
         offset += 3 * 2 ** ((data[10] & 7) + 1)
-    steps = 0
-
-    def skip_sub_blocks(offset, steps):
-        while offset < len(data) and data[offset] != 0:
-            offset += data[offset] + 1
-            steps += 1
-            if steps > MAX_GIF_BLOCKS:
-                raise _too_many("GIF", "blocks", MAX_GIF_BLOCKS)
-        return offset + 1, steps
-
-    while offset < len(data) and data[offset] != 0x3B:  # trailer
-        steps += 1
-        if data[offset] == 0x21:  # extension: label, then sub-blocks
-            offset, steps = skip_sub_blocks(offset + 2, steps)
-        elif data[offset] == 0x2C:  # image descriptor: left, top, width, height, flags
-            if offset + 10 > len(data):
-                break
-            left, top, w, h = struct.unpack_from("<HHHH", data, offset + 1)
-            frames.append((left + w, top + h))
-            flags = data[offset + 9]
-            offset += 10 + (3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0)
-            offset, steps = skip_sub_blocks(offset + 1, steps)  # LZW minimum code size, then the data sub-blocks
-        else:
-            offset += 1  # not a GIF block: Pillow skips such a byte and reads on, so the walk does too
+    walk, frames = _GifWalk(data), []
+    while True:
+        if frames:  # the previous frame's image data
+            offset = walk.skip_sub_blocks(offset)
+        offset, frame = walk.next_frame(offset, frames)
+        if frame is None:
+            break
+        frames.append(frame)
     width = max([width] + [w for w, _ in frames])
     height = max([height] + [h for _, h in frames])
     return ImageSize("GIF", width, height, tuple(frames))
