@@ -7,6 +7,7 @@ and the `data`, `losses`, `models`, `presets` modules are imported on first use,
 """
 
 import importlib
+import importlib.util
 
 from keras_animegan.utils.optional import pick_backend as _pick_backend
 from keras_animegan.utils.optional import prefer_onednn as _prefer_onednn
@@ -38,10 +39,15 @@ def __getattr__(name):
         raise AttributeError(f"module 'keras_animegan' has no attribute {name!r}")
     from keras_animegan.utils.quiet import quiet_imports
 
-    with quiet_imports():  # the commands start without TensorFlow's C++ log lines (see utils/quiet.py)
-        import keras  # noqa: F401  (imports the backend: TensorFlow by default)
     if name in _MODULES:
-        return importlib.import_module(f"keras_animegan.{name}")
+        with quiet_imports():
+            return importlib.import_module(f"keras_animegan.{name}")
+    if importlib.util.find_spec(f"keras_animegan.{name}") is not None:
+        # `from keras_animegan import demo` asks here before it imports the submodule: let it, without
+        # starting TensorFlow first (the demo's and the server's parsers need none).
+        raise AttributeError(f"module 'keras_animegan' has no attribute {name!r} (a submodule: import it)")
+    with quiet_imports():  # without TensorFlow's C++ log lines (see utils/quiet.py)
+        import keras  # noqa: F401  (imports the backend: TensorFlow by default)
     names = _public_names()  # read each time: a declaration can be withdrawn (a test's toy model)
     if name not in names:
         raise AttributeError(f"module 'keras_animegan' has no attribute {name!r}")

@@ -49,8 +49,10 @@ def main(argv=None):
             _quiet_keras()
             return commands[argv[0]]().run_rest(argv[1:])
         args = build_parser(commands).parse_args(argv)
+        command = args.command_class()
+        command.check(args)  # before TensorFlow loads: a wrong path is named at once
         _quiet_keras()
-        return args.command_class().run(args)
+        return command.run(args)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

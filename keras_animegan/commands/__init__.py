@@ -40,6 +40,10 @@ class Command:
     def add_arguments(parser):
         """Adds the command's arguments to its `argparse` sub-parser."""
 
+    def check(self, args):
+        """Checks what needs no model and no TensorFlow (paths that must exist, numbers) before Keras and its
+        backend are imported, so a mistake is named in a fraction of a second; raises `UserError`."""
+
     def run(self, args):
         """Runs with the parsed `args`; returns the exit status (raise `UserError` for a user's mistake)."""
         raise NotImplementedError

@@ -26,7 +26,7 @@ class GenerateCommand(Command):
         parser.add_argument("model", nargs="?", help="A SavedModel folder, .keras or .tflite file (or use --preset).")
         parser.add_argument("--preset", default=None, help="A shipped preset name (keras_animegan.list_presets()) "
                                                            "or a preset folder, instead of MODEL.")
-        parser.add_argument("--num", type=int, default=64, help="Number of images.")
+        parser.add_argument("--num", type=positive_int("--num"), default=64, help="Number of images.")
         parser.add_argument("--output", required=True,
                             help="A folder (one PNG per image) or a .png/.jpg path (one grid).")
         parser.add_argument("--seed", type=int, default=0, help="Noise seed (same seed, same images).")
@@ -41,6 +41,10 @@ class GenerateCommand(Command):
                             help="Side of each image in pixels: larger than the generator's own (e.g. 256 from a 64 "
                                  "px preset) goes through --upscaler. Default: the generator's own size.")
         add_upscaler_flags(parser, "the images")
+
+    def check(self, args):
+        if args.model is not None and not os.path.exists(args.model):
+            raise UserError(f"MODEL {args.model!r}: no such file or folder.")
 
     def run(self, args):
         import numpy as np

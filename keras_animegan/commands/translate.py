@@ -63,6 +63,15 @@ class TranslateCommand(Command):
                                  "larger goes through --upscaler).")
         add_upscaler_flags(parser, "photo-to-avatar presets' avatars")
 
+    def check(self, args):
+        if args.example:
+            return
+        source = input_path(args)
+        if args.model is not None and not os.path.exists(args.model):
+            raise UserError(f"MODEL {args.model!r}: no such file or folder.")
+        if not os.path.exists(source):
+            raise UserError(f"INPUT {source!r}: no such file or folder.")
+
     def run(self, args):
         from keras_animegan.commands import _photo2avatar
         from keras_animegan.inference import Generator

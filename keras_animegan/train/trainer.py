@@ -131,6 +131,7 @@ class Trainer:
         """Trains as the config says, resuming from `<model_dir>/checkpoints`, then saves and exports."""
         start = time.time()
         run = loop.start_run(self)
+        self.current_run = run  # what `main` reports when Ctrl-C stops the run
         try:
             resumed_from = loop.restore(run, self.config)
             callbacks = loop.training_callbacks(self, run, resumed_from)
@@ -156,12 +157,18 @@ class Trainer:
         """`keras-animegan train <name> [flags]`: the command line (without the program name) -> `run`.
 
         Returns the exit status: 0 done, 1 stopped on a non-finite loss, 2 a user error (bad flag
-        value, missing file, the run folder locked by another trainer), 3 the disk is full.
+        value, missing file, the run folder locked by another trainer), 3 the disk is full, 130
+        interrupted (Ctrl-C: one line says where the run resumes).
         """
         config = train_config.parse_config(cls.config_class, cls.model_name(), cls.description(), argv)
         setup_logging()
+        trainer = cls(config)
         try:
-            result = cls(config).run()
+            result = trainer.run()
+        except KeyboardInterrupt:
+            print(interrupted_message(trainer, config.model_dir or os.path.join("runs", cls.model_name())),
+                  file=sys.stderr)
+            return 130
         except ka_callbacks.NonFiniteLossError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
@@ -178,6 +185,22 @@ class Trainer:
             return 3
         print(summary(result))
         return 0
+
+
+def interrupted_message(trainer, model_dir):
+    """The one line a Ctrl-C prints: the step reached and the checkpoint the same command resumes from."""
+    run = getattr(trainer, "current_run", None)
+    if run is None:
+        return "interrupted before training started; run the same command again to start."
+    try:
+        step = int(run.model.train_steps)
+    except Exception:  # noqa: BLE001 - the model may not be built yet; the line still says how to resume
+        step = None
+    saved = run.checkpoint.saved_step
+    where = (f"resume from its checkpoint of step {saved} in {os.path.join(model_dir, 'checkpoints')}" if saved
+             else "start again (no checkpoint was written yet)")
+    at = f" at step {step}" if step is not None else ""
+    return f"interrupted{at}; run the same command again to {where}."
 
 
 def summary(result):

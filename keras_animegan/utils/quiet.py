@@ -9,10 +9,9 @@ commands also point the process's stderr at /dev/null while TensorFlow and Keras
 import, and restore it at once (Python errors still show: they are raised, and
 printed after the import).
 
-Nothing is hidden when the user set `TF_CPP_MIN_LOG_LEVEL` (0 shows every line),
-nor when TensorFlow was imported before us, nor in a plain `import keras_animegan`
-from the user's own program (only the `keras-animegan` commands and the trainers
-run quiet).
+The same holds for `import keras_animegan` in a user's own program: it starts as
+quietly as the commands. Nothing is hidden when the user set `TF_CPP_MIN_LOG_LEVEL`
+(0 shows every line), nor when TensorFlow was imported before us.
 """
 
 import contextlib
@@ -33,7 +32,7 @@ def is_command():
 
 
 def should_quiet():
-    return LOG_LEVEL_VARIABLE not in os.environ and "tensorflow" not in sys.modules and is_command()
+    return LOG_LEVEL_VARIABLE not in os.environ and "tensorflow" not in sys.modules
 
 
 @contextlib.contextmanager
