@@ -162,8 +162,9 @@ class Trainer:
         """
         config = train_config.parse_config(cls.config_class, cls.model_name(), cls.description(), argv)
         setup_logging()
-        trainer = cls(config)
+        trainer = None
         try:
+            trainer = cls(config)  # its checks of the flags raise ValueError: a user error, below
             result = trainer.run()
         except KeyboardInterrupt:
             print(interrupted_message(trainer, config.model_dir or os.path.join("runs", cls.model_name())),
