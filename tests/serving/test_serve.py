@@ -1,6 +1,7 @@
 """`python -m keras_animegan.serve` on 127.0.0.1: TF Serving's REST API, good requests, each kind of bad one."""
 
 import base64
+import contextlib
 import io
 import json
 import os
@@ -51,18 +52,17 @@ class Client:
             return error.code, json.loads(error.read())
 
 
-@pytest.fixture(scope="module")
-def client(tiny_models, tmp_path_factory):
+@contextlib.contextmanager
+def running_server(tiny_models, log_dir, *flags):
+    """`python -m keras_animegan.serve` over the tiny exports on a free port with `flags`, once it answers:
+    yields `(port, process, log_path)`, and stops the server afterwards."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("serve") / "server.log"
+    log_path = log_dir / "server.log"
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), TF_CPP_MIN_LOG_LEVEL="2")
     with open(log_path, "w") as log:
         process = forked.start(
             [sys.executable, "-m", "keras_animegan.serve", f"--model_base_path={tiny_models['dir'] / 'export'}",
-             f"--rest_api_port={port}", "--rest_api_host=127.0.0.1", f"--max_request_bytes={MAX_BODY}",
-             "--max_batch_size=16", f"--max_request_pixels={MAX_PIXELS}", "--max_concurrent_requests=1",
-             "--max_queued_requests=1", f"--read_timeout={READ_TIMEOUT}",
-             f"--header_timeout={HEADER_TIMEOUT}"],
+             f"--rest_api_port={port}", "--rest_api_host=127.0.0.1", *flags],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     client = Client(port)
     try:
@@ -71,12 +71,12 @@ def client(tiny_models, tmp_path_factory):
             try:
                 if client.request("/dcgan")[0] == 200:
                     break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # urllib's URLError and a refused connection
                 pass
             if process.poll() is not None or time.time() > deadline:
                 raise RuntimeError("server did not start:\n" + log_path.read_text()[-3000:])
             time.sleep(0.3)
-        yield client, process
+        yield port, process, log_path
     finally:
         process.terminate()
         try:
@@ -84,6 +84,15 @@ def client(tiny_models, tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def client(tiny_models, tmp_path_factory):
+    with running_server(tiny_models, tmp_path_factory.mktemp("serve"), f"--max_request_bytes={MAX_BODY}",
+                        "--max_batch_size=16", f"--max_request_pixels={MAX_PIXELS}", "--max_concurrent_requests=1",
+                        "--max_queued_requests=1", f"--read_timeout={READ_TIMEOUT}",
+                        f"--header_timeout={HEADER_TIMEOUT}") as (port, process, _):
+        yield Client(port), process
 
 
 def png_b64(pixels):

@@ -13,12 +13,11 @@ import time
 
 import pytest
 
-from tests import forked
 from tests.serving.conftest import LATENT
 from tests.serving.test_serve import ROOT
 from tests.serving.test_serve import Client
-from tests.serving.test_serve import free_port
 from tests.serving.test_serve import read_status
+from tests.serving.test_serve import running_server
 
 pytestmark = pytest.mark.slow  # see setup.cfg: subprocesses, servers or many traced models
 
@@ -28,36 +27,11 @@ VALID = json.dumps({"instances": [[0.0] * LATENT]}).encode()
 
 @pytest.fixture(scope="module")
 def server(tiny_models, tmp_path_factory):
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("serve_hardening") / "server.log"
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), TF_CPP_MIN_LOG_LEVEL="2")
-    with open(log_path, "w") as log:
-        process = forked.start(
-            [sys.executable, "-m", "keras_animegan.serve", f"--model_base_path={tiny_models['dir'] / 'export'}",
-             f"--rest_api_port={port}", "--max_concurrent_requests=1", "--max_queued_requests=1",
-             f"--read_timeout={READ_TIMEOUT}", f"--min_body_rate={MIN_RATE}", "--header_timeout=60",
-             f"--max_connections={MAX_CONNECTIONS}", f"--max_connections_per_client={PER_CLIENT}"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    client = Client(port)
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                if client.request("/dcgan")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.time() > deadline:
-                raise RuntimeError("server did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.3)
-        yield port, process, log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with running_server(tiny_models, tmp_path_factory.mktemp("serve_hardening"), "--max_concurrent_requests=1",
+                        "--max_queued_requests=1", f"--read_timeout={READ_TIMEOUT}", f"--min_body_rate={MIN_RATE}",
+                        "--header_timeout=60", f"--max_connections={MAX_CONNECTIONS}",
+                        f"--max_connections_per_client={PER_CLIENT}") as running:
+        yield running
 
 
 ODD_VERSIONS = ["%C2%B2", "%D9%A3", "1" * 4301, "9" * 19, "-1", "1.0", "0x1", "%201", "1%00"]
