@@ -82,14 +82,18 @@ attributes, as in avatar makers.
   lighting model (`keras_animegan/photo2avatar/calibration.py`).
 - Reader settings: `{json.dumps(metadata["reader_settings"])}`.
 - The same photo gives the same avatar (a seed from its pixels); `seed=` gives variants.
-- Expression: `smile_reader.npz` reads whether an avatar smiles (trained on the training avatars'
-  mouths, `benchmarks/avatar_smile_reader.py`); asked for `smile` or `no_smile`, the pipeline draws
-  the first of {metadata["candidates"]} seeds whose mouth matches. `match_smile` (here {str(metadata["match_smile"]).lower()})
-  gives every avatar the photo's own expression.
+- The check: `avatar_reader.npz` reads a drawn avatar's smile, shaved head and glasses (clear or
+  dark), trained on the training avatars' parts (`benchmarks/avatar_reader.py`). The pipeline keeps
+  the first of {metadata["candidates"]} seeds whose avatar has hair, glasses exactly when asked (clear unless the
+  photo's lenses are dark) and the expression asked for; `match_smile` (here {str(metadata["match_smile"]).lower()}) asks for the
+  photo's own. A mustache read off a photo is left out (the generator smudges it) unless asked for.
 - The sample: the package's example photo (NASA, public domain) read as
   `{", ".join(reading.tags)}`, its avatar, three other seeds, and blue hair and glasses put over it.
 
 ## Measured (`benchmarks/photo2avatar.py`, {results["photos"]} photo-like dev faces, not shipped)
+
+These were measured drawing each photo's own seed, before the check; what the check changes is
+measured by `benchmarks/photo2avatar_check.py`.
 
 - Skin lightness r {c["skin_r"]:.3f}, hair lightness r {c["hair_r"]:.3f} (photo region vs avatar);
   own photo among the 5 nearest by (skin, hair) {c["top5"]:.3f} (chance {c["top5_chance"]:.3f}).

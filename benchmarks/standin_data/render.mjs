@@ -1,7 +1,8 @@
 // Renders stand-in images as 64x64 PNG files: `node render.mjs avatars|faces FIRST LAST OUT_DIR [SIZE]`
 // (SIZE: the width and height in pixels, 64 unless given; the same drawing at any size),
 // and the avatars' tags: `node render.mjs tags FIRST LAST OUT.csv` (no drawing: DiceBear reports the
-// options it picks for a seed in `toJson().extra`), and their mouths: `node render.mjs mouths FIRST LAST OUT.csv`.
+// options it picks for a seed in `toJson().extra`), their mouths: `node render.mjs mouths FIRST LAST OUT.csv`, and the parts drawn (hair style,
+// glasses, mouth): `node render.mjs parts FIRST LAST OUT.csv`.
 //
 // avatars: DiceBear 9.4.3 "adventurer" (artwork by Lisa Wischofsky, CC BY 4.0), seed `adventurer-<n>`,
 //          a solid pastel background picked by DiceBear from PASTELS with the same seed.
@@ -92,8 +93,8 @@ function face(n) {
 }
 
 const [kind, first, last, outDir, sizeArg] = process.argv.slice(2);
-if (!["avatars", "faces", "tags", "mouths"].includes(kind) || !outDir) {
-  console.error("usage: node render.mjs avatars|faces FIRST LAST OUT_DIR | node render.mjs tags|mouths FIRST LAST OUT.csv");
+if (!["avatars", "faces", "tags", "mouths", "parts"].includes(kind) || !outDir) {
+  console.error("usage: node render.mjs avatars|faces FIRST LAST OUT_DIR | node render.mjs tags|mouths|parts FIRST LAST OUT.csv");
   process.exit(2);
 }
 if (sizeArg !== undefined) {
@@ -107,6 +108,15 @@ if (kind === "mouths") { // the mouth DiceBear drew for each seed (variant01..30
   const rows = ["filename,mouth"];
   for (let n = Number(first); n <= Number(last); n++) {
     rows.push(`adventurer_${String(n).padStart(5, "0")}.png,${adventurerAvatar(n).toJson().extra.mouth}`);
+  }
+  fs.writeFileSync(outDir, rows.join("\n") + "\n");
+  process.exit(0);
+}
+if (kind === "parts") { // the parts DiceBear drew for each seed: hair style, glasses (none or variant01..05), mouth
+  const rows = ["filename,hair,glasses,mouth"];
+  for (let n = Number(first); n <= Number(last); n++) {
+    const extra = adventurerAvatar(n).toJson().extra;
+    rows.push(`adventurer_${String(n).padStart(5, "0")}.png,${extra.hair},${extra.glasses || "none"},${extra.mouth}`);
   }
   fs.writeFileSync(outDir, rows.join("\n") + "\n");
   process.exit(0);

@@ -6,6 +6,7 @@
 
 from keras_animegan.photo2avatar.calibration import DEFAULT_SETTINGS
 from keras_animegan.photo2avatar.calibration import Calibration
+from keras_animegan.photo2avatar.check import Choice
 from keras_animegan.photo2avatar.pipeline import NoFaceError
 from keras_animegan.photo2avatar.pipeline import Photo2Avatar
 from keras_animegan.photo2avatar.pipeline import Reading

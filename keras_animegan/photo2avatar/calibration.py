@@ -24,8 +24,11 @@ Flags are thresholds on plain measurements, each in the measurement's own units
 `glasses_edge` L* per pixel; long hair when at least `long_hair_share` of the space
 beside the jaw has the hair's colour; a mustache when the chin and upper lip are
 `facial_hair_darker` L* darker than the cheeks; a smile when the mouth spans
-`smile_width` of the face width (the generator has no smile tag: it is reported,
-not drawn).
+`smile_width` of the face width (the generator has no smile tag: the pipeline picks
+a seed whose avatar smiles); dark lenses when the eyes are `dark_lenses_darker` L*
+darker than the cheeks (the pipeline then wants sunglasses on the avatar, else clear
+frames). Where less than `hair_found` of the band above the forehead is unlike the
+skin (a bald head), the pipeline does not insist on hair.
 """
 
 import copy
@@ -50,6 +53,8 @@ DEFAULT_SETTINGS = {
     "long_hair_share": 0.5,
     "facial_hair_darker": 30.0,
     "smile_width": 0.42,
+    "dark_lenses_darker": 50.0,
+    "hair_found": 0.3,
 }
 
 
@@ -127,6 +132,7 @@ class Calibration:
             "long_hair": measurements.long_hair >= s["long_hair_share"],
             "mustache": measurements.facial_hair >= s["facial_hair_darker"],
             "smile": measurements.smile >= s["smile_width"],
+            "dark_glasses": measurements.lenses >= s["dark_lenses_darker"],
         }
 
     def tags(self, measurements, vocabulary=None):

@@ -8,6 +8,7 @@ import zlib
 import numpy as np
 
 from keras_animegan import presets
+from keras_animegan.photo2avatar import check as avatar_check
 from keras_animegan.photo2avatar import expression
 from keras_animegan.photo2avatar.calibration import Calibration
 from keras_animegan.photo2avatar.readers import measure
@@ -31,12 +32,14 @@ class Reading:
         measurements: the readers' raw numbers (`readers.Measurements`).
         smile: whether the person smiles (read, but the generator has no smile tag).
         seed: the photo's own seed (from its pixels): the default, so a photo always gives the same avatar.
+        left_out: tags read but not drawn (the pipeline's `leave_out`, e.g. a mustache the generator smudges).
     """
 
     tags: list
     measurements: object
     smile: bool
     seed: int
+    left_out: list = dataclasses.field(default_factory=list)
 
 
 def photo_seed(image):
@@ -58,23 +61,30 @@ class Photo2Avatar:
     avatar in the style has the same head shape, so a person is told apart by these
     attributes, as in avatar makers (and Face-to-Parameter, Shi et al. 2019).
 
-    The generator has no expression tag: the mouth comes from the seed. With a `smile_reader`, asking
-    for `smile` or `no_smile` (or `match_smile=True`: the photo's own expression) draws the first of
-    `candidates` seeds (the given one, then seeds made from it) whose mouth that reader sees so
-    (`expression.py`).
+    Some seeds draw a face that does not show its tags (a bald head for `short_hair`, a dark smear for
+    `glasses`), and the generator has no expression tag: the mouth comes from the seed. So with an
+    `avatar_reader` (`expression.py`, shipped in `photo2avatar_64`), the pipeline draws up to `candidates`
+    seeds (the given one first, then seeds made from it) and keeps the first whose avatar shows hair on
+    the head, glasses exactly when asked (clear ones unless the photo's lenses are dark), and the
+    expression asked for (`smile` / `no_smile`, or the photo's own with `match_smile`). When none does, it
+    keeps the one the reader finds closest. The same photo and seed always give the same avatar.
 
     Args:
         generator: a `TaggedDCGAN`.
         reader_settings: the calibration's settings (see `calibration.DEFAULT_SETTINGS`).
         face_mesh: a `keras_animegan.landmarks.FaceMesh` (default: the shipped models, one thread).
         generator_preset: the name of the shipped preset `generator` came from (kept by name when saved).
-        smile_reader: the avatars' smile reader (`expression.smile_reader`), or None to draw the seed's mouth.
-        candidates: how many seeds to try for an asked-for expression.
+        avatar_reader: the network that reads drawn avatars (`expression.avatar_reader`, or an older preset's
+            mouth-only `smile_reader`), or None to draw the seed as it comes.
+        candidates: how many seeds to try (1 to 64).
         upscaler: what makes avatars larger than the generator's for `size=`: an `Upscaler`, an upscaler
             preset name or folder (default `upscaler_avatars_x4`, loaded on first use), or None (bicubic).
-        match_smile: give the avatar the photo's expression (smiling or not) without being asked. Off in
-            `photo2avatar_64`: on the dev faces it moved KID from 0.080 to 0.084 (most photos smile, fewer
-            avatars do) and did not make the avatars easier to pick out of a line-up.
+        match_smile: give the avatar the photo's expression (smiling or not) without being asked (on in
+            `photo2avatar_64`).
+        check: with an avatar reader, also check hair and glasses (see above); False checks the expression only.
+        leave_out: tags that are read off a photo but not drawn unless asked for (`photo2avatar_64`: `mustache`,
+            which its generator draws as a smudge on the cheek).
+        smile_reader: the former name of `avatar_reader`.
 
     Example:
 
@@ -85,19 +95,29 @@ class Photo2Avatar:
     >>> avatar, tags = pipeline(photo, size=256)    # 256 px, through the upscaler_avatars_x4 preset
     """
 
-    def __init__(self, generator, reader_settings=None, face_mesh=None, generator_preset=None, smile_reader=None,
-                 candidates=6, match_smile=False, upscaler=DEFAULT_UPSCALER):
+    def __init__(self, generator, reader_settings=None, face_mesh=None, generator_preset=None, avatar_reader=None,
+                 candidates=12, match_smile=False, upscaler=DEFAULT_UPSCALER, check=True, smile_reader=None,
+                 leave_out=()):
         self.generator = generator
         self._upscaler = upscaler
         self.vocabulary = generator.tag_vocabulary
         self.calibration = Calibration(reader_settings)
         self._face_mesh = face_mesh
         self.generator_preset = generator_preset
-        self.smile_reader = smile_reader
+        if avatar_reader is not None and smile_reader is not None:
+            raise ValueError("Give avatar_reader or its former name smile_reader, not both.")
+        self.avatar_reader = avatar_reader if avatar_reader is not None else smile_reader
+        self.check = bool(check)
+        self.leave_out = [t for t in self.vocabulary.parse(list(leave_out))] if leave_out else []
         if isinstance(candidates, bool) or not isinstance(candidates, int) or not 1 <= candidates <= 64:
             raise ValueError(f"candidates must be an integer from 1 to 64; got {candidates!r}.")
         self.candidates = candidates
         self.match_smile = bool(match_smile)
+
+    @property
+    def smile_reader(self):
+        """The avatar reader (its first output is the smile's logit); the former name of `avatar_reader`."""
+        return self.avatar_reader
 
     @property
     def upscaler(self):
@@ -147,12 +167,14 @@ class Photo2Avatar:
             if os.path.isfile(os.path.join(local, presets.CONFIG_FILE)):
                 generator_preset = local  # a generator saved inside the pipeline's folder
         generator = TaggedDCGAN.from_preset(generator_preset)
-        reader_path = os.path.join(presets.preset_folder(preset), expression.WEIGHTS_FILE)
-        smile_reader = expression.load_reader(reader_path) if os.path.isfile(reader_path) else None
+        reader_path = expression.find_reader(presets.preset_folder(preset))
         kwargs.setdefault("candidates", settings.get("candidates", 6))
         kwargs.setdefault("match_smile", settings.get("match_smile", False))
-        return cls(generator, settings.get("readers"), generator_preset=settings["generator"],
-                   smile_reader=smile_reader, **kwargs)
+        kwargs.setdefault("check", settings.get("check", True))
+        kwargs.setdefault("leave_out", settings.get("leave_out", []))
+        if "avatar_reader" not in kwargs and "smile_reader" not in kwargs:
+            kwargs["avatar_reader"] = expression.load_reader(reader_path) if reader_path else None
+        return cls(generator, settings.get("readers"), generator_preset=settings["generator"], **kwargs)
 
     def save_to_preset(self, path, metadata=None, model_card=None):
         """Writes a pipeline preset: the reader settings, and the generator (a shipped preset's name is kept
@@ -166,9 +188,12 @@ class Photo2Avatar:
             generator = "generator"
         config = {"format_version": presets.FORMAT_VERSION, "class_name": CLASS_NAME,
                   "config": {"generator": generator, "readers": self.calibration.get_config(),
-                             "candidates": self.candidates, "match_smile": self.match_smile}}
-        if self.smile_reader is not None:
-            expression.save_weights(self.smile_reader, os.path.join(path, expression.WEIGHTS_FILE))
+                             "candidates": self.candidates, "match_smile": self.match_smile, "check": self.check,
+                             "leave_out": list(self.leave_out)}}
+        if self.avatar_reader is not None:
+            name = expression.WEIGHTS_FILE if expression.readings_of(self.avatar_reader) == expression.READINGS \
+                else expression.LEGACY_WEIGHTS_FILE
+            expression.save_weights(self.avatar_reader, os.path.join(path, name))
         safe_files.write_json(os.path.join(path, presets.CONFIG_FILE), config, indent=2)
         metadata = {"class_name": CLASS_NAME, **(metadata or {})}
         safe_files.write_json(os.path.join(path, presets.METADATA_FILE), metadata, indent=2)
@@ -191,63 +216,41 @@ class Photo2Avatar:
             raise NoFaceError("No face found in the photo (a face should be upright and at least about "
                               "64 pixels wide).")
         measurements = measure(image, result.landmarks)
-        tags = self.calibration.tags(measurements, self.vocabulary)
+        tags, left_out = self.tags_of(measurements)
         smile = self.calibration.flags(measurements)["smile"]
-        return Reading(tags, measurements, bool(smile), photo_seed(image))
+        return Reading(tags, measurements, bool(smile), photo_seed(image), left_out)
 
-    @staticmethod
-    def split_expression(override):
-        """The user's tags without `smile` / `no_smile`, and what those asked for (True, False or None)."""
-        if not override:
-            return [], None
-        from keras_animegan.utils.tags import split_tags
-
-        tags = split_tags([override] if isinstance(override, str) else override)
-        smile = None
-        for tag in tags:
-            if tag in ("smile", "no_smile"):
-                smile = tag == "smile"
-        return [t for t in tags if t not in ("smile", "no_smile")], smile
+    def tags_of(self, measurements):
+        """`(tags, left_out)` of the readers' `Measurements`: the tags to draw, and those read but left out."""
+        tags = self.calibration.tags(measurements, self.vocabulary)
+        return [t for t in tags if t not in self.leave_out], [t for t in tags if t in self.leave_out]
 
     def merge_tags(self, read_tags, override=None):
-        """`read_tags` with the user's `override` tags put over them, group by group (flags are added).
-
-        `"no_glasses"` / `"no_mustache"` (any `no_<flag>`) turn a read flag off; `smile` / `no_smile`
-        are the expression's (see `__call__`), not tags, and are left out here.
-        """
-        override, _ = self.split_expression(override)
-        if not override:
-            return list(read_tags)
-        off = {t[3:] for t in override if t.startswith("no_") and t[3:] in self.vocabulary.flags}
-        given = self.vocabulary.parse([t for t in override if not (t.startswith("no_") and t[3:] in off)])
-        groups = {self.vocabulary.groups[self.vocabulary.index[t]] for t in given} - {"flag"}
-        kept = [t for t in read_tags if t not in off
-                and (self.vocabulary.groups[self.vocabulary.index[t]] not in groups)]
-        return sorted(set(kept) | set(given), key=self.vocabulary.index.get)
+        """`read_tags` with the user's `override` tags put over them (`merge_tags`)."""
+        return merge_tags(self.vocabulary, read_tags, override)
 
     # ------------------------------------------------------------------ drawing
     def candidate_seeds(self, seed):
-        """The seeds tried for the expression: `seed` first, then seeds made from it."""
-        return [int(seed)] + [int(zlib.crc32(f"{int(seed)}:{k}".encode()) & 0x7FFFFFFF)
-                              for k in range(1, self.candidates)]
+        """The seeds tried: `seed` first, then `candidates - 1` seeds made from it."""
+        return avatar_check.candidate_seeds(seed, self.candidates)
 
-    def draw(self, tags, seed, smile=None):
-        """The avatar (uint8 (S, S, 3)) of `tags` and `seed`; with `smile` True/False (and a smile reader), the
-        first of the candidate seeds' avatars whose mouth smiles (or not)."""
-        from keras import ops
+    def wanted(self, tags, smile=None, dark_glasses=None, bald=False):
+        """What a drawn avatar of `tags` must show, `{reading: True or False}` (`check.wanted`; without `check`,
+        only the expression)."""
+        return avatar_check.wanted(self.avatar_reader, tags, smile, dark_glasses, bald, full=self.check)
 
-        from keras_animegan.utils.pixels import to_uint8
+    def choose(self, tags, seed, wants):
+        """`(avatar, Choice)`: the first candidate's avatar that shows every `wants` (`wanted`), or, when none
+        does, the one the avatar reader finds closest (`check.choose`)."""
+        seeds = self.candidate_seeds(seed) if wants else [int(seed)]
+        weights = avatar_check.GLASSES_WEIGHTS if wants and self.check and "glasses" in tags else (1.0,)
+        return avatar_check.choose(self.generator, self.avatar_reader, list(tags), seeds, wants, weights)
 
-        seeds = self.candidate_seeds(seed) if smile is not None and self.smile_reader is not None else [int(seed)]
-        inputs = np.concatenate([self.generator.tag_inputs(1, list(tags), s) for s in seeds])
-        images = ops.convert_to_numpy(self.generator(inputs, training=False))
-        pick = 0
-        if len(seeds) > 1:
-            logits = ops.convert_to_numpy(self.smile_reader(images, training=False))[:, 0]
-            wanted = logits if smile else -logits
-            matching = np.nonzero(wanted > 0)[0]
-            pick = int(matching[0]) if len(matching) else int(np.argmax(wanted))
-        return to_uint8(images[pick])
+    def draw(self, tags, seed, smile=None, dark_glasses=None, bald=False):
+        """The avatar (uint8 (S, S, 3)) of `tags` and `seed`: with an avatar reader, the first of the candidate
+        seeds' avatars that shows what `wanted` asks (the expression, when `smile` is True or False; with
+        `check`, glasses as the tags say and hair on the head)."""
+        return self.choose(tags, seed, self.wanted(tags, smile, dark_glasses, bald))[0]
 
     def __call__(self, photo, seed=None, tags=None, size=None):
         """`(avatar, tags)` of a photo: avatar uint8 (S, S, 3), tags the list it was drawn from.
@@ -275,17 +278,56 @@ class Photo2Avatar:
             seed: as in `__call__`.
             tags: as in `__call__`.
         """
+        avatar, chosen, smile, _ = self.render_choice(reading, seed, tags)
+        return avatar, chosen, smile
+
+    def render_choice(self, reading, seed=None, tags=None):
+        """`render`'s `(avatar, tags, expression)`, then the `Choice` of the seed drawn."""
         chosen = self.merge_tags(reading.tags, tags)
         smile = self.expression(reading, tags)
-        return self.draw(chosen, reading.seed if seed is None else seed, smile), chosen, smile
+        flags = self.calibration.flags(reading.measurements)
+        bald = None if reading.measurements.hair_found < self.calibration.settings["hair_found"] else False
+        wants = self.wanted(chosen, smile, flags["dark_glasses"] if "glasses" in reading.tags else None, bald)
+        avatar, choice = self.choose(chosen, reading.seed if seed is None else seed, wants)
+        return avatar, chosen, smile, choice
 
     def expression(self, reading, tags=None):
         """The expression to draw: `smile` / `no_smile` from `tags`, else the photo's with `match_smile`, else None
         (the seed's own)."""
-        _, smile = self.split_expression(tags)
+        _, smile = split_expression(tags)
         if smile is None and self.match_smile:
             smile = reading.smile
         return smile
+
+
+def split_expression(override):
+    """The user's tags without `smile` / `no_smile`, and what those asked for (True, False or None)."""
+    if not override:
+        return [], None
+    from keras_animegan.utils.tags import split_tags
+
+    tags = split_tags([override] if isinstance(override, str) else override)
+    smile = None
+    for tag in tags:
+        if tag in ("smile", "no_smile"):
+            smile = tag == "smile"
+    return [t for t in tags if t not in ("smile", "no_smile")], smile
+
+def merge_tags(vocabulary, read_tags, override=None):
+    """`read_tags` with the user's `override` tags put over them, group by group (flags are added).
+
+    `"no_glasses"` / `"no_mustache"` (any `no_<flag>`) turn a read flag off; `smile` / `no_smile`
+    are the expression's (see `__call__`), not tags, and are left out here.
+    """
+    override, _ = split_expression(override)
+    if not override:
+        return list(read_tags)
+    off = {t[3:] for t in override if t.startswith("no_") and t[3:] in vocabulary.flags}
+    given = vocabulary.parse([t for t in override if not (t.startswith("no_") and t[3:] in off)])
+    groups = {vocabulary.groups[vocabulary.index[t]] for t in given} - {"flag"}
+    kept = [t for t in read_tags if t not in off
+            and (vocabulary.groups[vocabulary.index[t]] not in groups)]
+    return sorted(set(kept) | set(given), key=vocabulary.index.get)
 
 
 def _as_photo(photo):

@@ -16,7 +16,8 @@ them into tags is `calibration.py`'s job.
 - glasses: horizontal edges on the nose bridge (the bridge of a frame) and
   under the eyes (the lower rims), against the same edges on the cheeks;
 - facial hair: how much darker the chin and the upper lip are than the cheeks;
-- smile: the mouth's width over the face's width, and the lips' opening.
+- smile: the mouth's width over the face's width, and the lips' opening;
+- lenses: how much darker than the cheeks the eyes are (dark lenses hide the whites of the eyes).
 """
 
 import dataclasses
@@ -92,6 +93,7 @@ class Measurements:
     glasses: float
     facial_hair: float
     smile: float
+    lenses: float = 0.0  # how much darker (L*) the eyes are than the cheeks
 
 
 def _median(lab, mask):
@@ -176,6 +178,18 @@ def read_facial_hair(frame, lab, skin):
     return float(skin[0] - np.median(values[:, 0]))
 
 
+def read_lenses(frame, lab, skin):
+    """How much darker (in L) the eyes are than the cheeks: the median over a disc on each eye. An open eye
+    mixes its white, iris and lids; a dark lens covers all of them."""
+    eyes = np.zeros(lab.shape[:2], bool)
+    for pair in (RIGHT_EYE_CENTER, LEFT_EYE_CENTER):
+        eyes |= frame.disc(frame.points[list(pair)].mean(axis=0), 0.07)
+    values = lab[eyes]
+    if len(values) == 0:
+        return 0.0
+    return float(skin[0] - np.median(values[:, 0]))
+
+
 def read_smile(frame):
     """Mouth width over face width, plus the lips' opening over the face width."""
     width = np.linalg.norm(frame.point(MOUTH_LEFT) - frame.point(MOUTH_RIGHT)) / frame.face_width
@@ -207,4 +221,5 @@ def measure(image, landmarks):
     return Measurements(
         skin_lab=tuple(map(float, skin)), hair_lab=tuple(map(float, hair)), hair_found=hair_found,
         long_hair=read_long_hair(frame, lab, hair, skin), glasses=read_glasses(frame, lab[..., 0]),
-        facial_hair=read_facial_hair(frame, lab, skin), smile=read_smile(frame))
+        facial_hair=read_facial_hair(frame, lab, skin), smile=read_smile(frame),
+        lenses=read_lenses(frame, lab, skin))

@@ -69,8 +69,8 @@ def test_the_shipped_presets_are_the_expected_ones():
     assert sorted(keras_animegan.list_presets()) == sorted([*SHIPPED, *PIPELINES])
     for name, class_name in PIPELINES.items():
         folder = presets.preset_folder(name)
-        assert sorted(os.listdir(folder)) == ["config.json", "metadata.json", "model_card.md", "sample.png",
-                                              "smile_reader.npz"], name
+        assert sorted(os.listdir(folder)) == ["avatar_reader.npz", "config.json", "metadata.json", "model_card.md",
+                                              "sample.png"], name
         metadata = presets.load_metadata(name)
         assert metadata["class_name"] == class_name and presets.load_config(name)["class_name"] == class_name
         assert keras_animegan.list_presets(class_name)[name] == metadata["description"]

@@ -1,6 +1,7 @@
 """Photo -> avatar: the readers on a real photo (the public-domain astronaut portrait) and on edits of it that add
 what they read (a glasses frame, hair below the jaw, darker skin), the calibration, the pipeline preset, the CLI."""
 
+import dataclasses
 import os
 
 import cv2
@@ -17,6 +18,7 @@ from keras_animegan.photo2avatar import Measurements
 from keras_animegan.photo2avatar import NoFaceError
 from keras_animegan.photo2avatar import Photo2Avatar
 from keras_animegan.photo2avatar import measure
+from keras_animegan.photo2avatar import expression
 from keras_animegan.photo2avatar import readers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -54,7 +56,7 @@ def test_the_astronaut_reads_as_what_she_is(photo, landmarks):
     assert calibration.hair(m.hair_lab) in ("brown_hair", "ash_brown_hair", "light_brown_hair")
     assert calibration.skin(m.skin_lab) in ("pale_skin", "light_skin")
     flags = calibration.flags(m)
-    assert flags == {"glasses": False, "long_hair": False, "mustache": False, "smile": True}, m
+    assert flags == {"glasses": False, "long_hair": False, "mustache": False, "smile": True, "dark_glasses": False}, m
 
 
 def test_a_drawn_glasses_frame_is_read(photo, landmarks):
@@ -176,30 +178,83 @@ def test_tags_put_over_the_read_ones(pipeline, photo):
 
 
 def test_smile_and_no_smile_pick_the_avatars_expression(pipeline, photo):
-    """Asked for, the avatar is the first candidate seed's whose mouth the smile reader sees smiling (or not);
-    with `match_smile` the photo's own expression is asked for."""
-    assert pipeline.smile_reader is not None and pipeline.read(photo).smile and not pipeline.match_smile
+    """Asked for, the avatar is the first candidate seed's whose mouth the avatar reader sees smiling (or not);
+    the preset's `match_smile` asks for the photo's own expression (she smiles)."""
+    assert pipeline.avatar_reader is not None and pipeline.read(photo).smile and pipeline.match_smile
+    assert pipeline.smile_reader is pipeline.avatar_reader  # the former name
 
     def smiles(avatar):
-        return float(np.asarray(pipeline.smile_reader(avatar[None].astype(np.float32) / 127.5 - 1.0))[0, 0]) > 0
+        return expression.read_avatars(pipeline.avatar_reader, avatar[None])["smile"][0] > 0.5
 
     plain, tags = pipeline(photo)
     smiling, same_tags = pipeline(photo, tags="smile")
     straight, _ = pipeline(photo, tags=["no_smile"])
     assert same_tags == tags and "smile" not in tags  # an expression, not a tag
     assert smiles(smiling) and not smiles(straight)
-    rendered, rendered_tags, expression = pipeline.render(pipeline.read(photo), tags="smile")
-    assert expression is True and rendered_tags == tags
+    np.testing.assert_array_equal(plain, smiling)  # match_smile: she smiles
+    rendered, rendered_tags, asked = pipeline.render(pipeline.read(photo), tags="smile")
+    assert asked is True and rendered_tags == tags
     np.testing.assert_array_equal(rendered, smiling)  # what the call draws, from the reading
-    np.testing.assert_array_equal(plain, pipeline.draw(tags, pipeline.read(photo).seed))  # the seed's own mouth
-    matching = Photo2Avatar(pipeline.generator, smile_reader=pipeline.smile_reader, match_smile=True)
-    np.testing.assert_array_equal(matching(photo)[0], smiling)  # she smiles
+    unmatched = Photo2Avatar(pipeline.generator, avatar_reader=pipeline.avatar_reader, check=False)
+    np.testing.assert_array_equal(unmatched(photo)[0], unmatched.draw(tags, pipeline.read(photo).seed))
     seeds = pipeline.candidate_seeds(123)
-    assert seeds[0] == 123 and len(set(seeds)) == pipeline.candidates == 6
-    one = Photo2Avatar(pipeline.generator, smile_reader=pipeline.smile_reader, candidates=1)
+    assert seeds[0] == 123 and len(set(seeds)) == pipeline.candidates == 32
+    one = Photo2Avatar(pipeline.generator, avatar_reader=pipeline.avatar_reader, candidates=1)
     np.testing.assert_array_equal(one.draw(tags, 7, smile=True), one.draw(tags, 7))  # one seed: its own mouth
     with pytest.raises(ValueError, match="candidates must be an integer from 1 to 64"):
         Photo2Avatar(pipeline.generator, candidates=0)
+    with pytest.raises(ValueError, match="not both"):
+        Photo2Avatar(pipeline.generator, avatar_reader=pipeline.avatar_reader, smile_reader=pipeline.avatar_reader)
+
+
+def test_the_check_draws_hair_and_clear_glasses_where_the_first_seed_does_not(pipeline):
+    """Black short hair on light skin is mostly drawn bald by the generator (the training set's shaved heads
+    carry those tags), and short-haired glasses mostly as dark lenses: the check keeps the first candidate
+    that shows hair and clear frames, and says when it took another seed."""
+    tags = ["black_hair", "light_skin", "short_hair", "glasses"]
+    unchecked = Photo2Avatar(pipeline.generator, avatar_reader=pipeline.avatar_reader, check=False)
+    firsts = [expression.read_avatars(pipeline.avatar_reader, unchecked.draw(tags, seed)[None])
+              for seed in range(8)]
+    assert sum(r["bald"][0] > 0.5 for r in firsts) >= 4 and all(r["dark_glasses"][0] > 0.5 for r in firsts)
+    wants = pipeline.wanted(tags, dark_glasses=False)
+    assert wants == {"bald": False, "glasses": True, "dark_glasses": False}
+    moved = 0
+    for seed in range(8):
+        avatar, choice = pipeline.choose(tags, seed, wants)
+        read = expression.read_avatars(pipeline.avatar_reader, avatar[None])
+        assert choice.passed and read["bald"][0] < 0.5 and read["glasses"][0] > 0.5 and read["dark_glasses"][0] < 0.5
+        assert choice.seed == pipeline.candidate_seeds(seed)[choice.index // 2]
+        moved += choice.index > 0
+        np.testing.assert_array_equal(avatar, pipeline.draw(tags, seed, dark_glasses=False))  # the same every time
+    assert moved >= 4
+    # Without glasses in the tags, an avatar with glasses is refused; a bald head is fine when asked for.
+    assert pipeline.wanted(["brown_hair"], smile=True, bald=None) == {"smile": True, "glasses": False}
+
+
+def test_a_read_mustache_is_left_out_unless_asked_for(pipeline, photo):
+    """The preset's generator draws a mustache as a smudge on the cheek: read, reported, not drawn."""
+    assert pipeline.leave_out == ["mustache"]
+    reading = pipeline.read(photo)
+    bearded = dataclasses.replace(reading.measurements, facial_hair=80.0)
+    tags, left_out = pipeline.tags_of(bearded)
+    assert left_out == ["mustache"] and "mustache" not in tags and tags == reading.tags
+    everything = Photo2Avatar(pipeline.generator)  # without leave_out: drawn
+    assert everything.tags_of(bearded) == (reading.tags + ["mustache"], [])
+    assert "mustache" in pipeline.merge_tags(reading.tags, ["mustache"])  # asked for: drawn
+    with pytest.raises(ValueError, match="Unknown tag 'moustache'"):
+        Photo2Avatar(pipeline.generator, leave_out=["moustache"])
+
+
+def test_an_older_presets_smile_reader_still_loads(pipeline, photo, tmp_path):
+    """A pipeline preset saved with the mouth-only `smile_reader.npz` loads and reads the smile only."""
+    legacy = expression.smile_reader()
+    folder = Photo2Avatar(pipeline.generator, generator_preset="dcgan_tagged_avatars_64",
+                          smile_reader=legacy).save_to_preset(str(tmp_path / "old"))
+    assert os.path.isfile(os.path.join(folder, "smile_reader.npz"))
+    loaded = Photo2Avatar.from_preset(folder)
+    assert expression.readings_of(loaded.avatar_reader) == ("smile",)
+    assert loaded.wanted(["brown_hair", "glasses"], smile=True) == {"smile": True}
+    np.testing.assert_allclose(loaded.avatar_reader.get_weights()[0], legacy.get_weights()[0], atol=1e-2)
 
 
 def test_a_photo_without_a_face_is_a_clear_error(pipeline):
@@ -224,11 +279,11 @@ def test_pipeline_presets_are_listed_saved_and_refused_where_a_gan_is_wanted(pip
     loaded = Photo2Avatar.from_preset(folder)
     assert loaded.calibration.settings["glasses_edge"] == 1.0
     assert "glasses" in loaded.read(photo).tags  # the low threshold took effect
-    # A generator that is not a shipped preset is saved inside the folder, and the smile reader beside it.
-    own = Photo2Avatar(pipeline.generator, generator_preset=None,
-                       smile_reader=pipeline.smile_reader).save_to_preset(str(tmp_path / "own"))
+    # A generator that is not a shipped preset is saved inside the folder, and the avatar reader beside it.
+    own = Photo2Avatar(pipeline.generator, generator_preset=None, avatar_reader=pipeline.avatar_reader,
+                       candidates=32, match_smile=True, leave_out=["mustache"]).save_to_preset(str(tmp_path / "own"))
     assert os.path.isfile(os.path.join(own, "generator", presets.CONFIG_FILE))
-    assert os.path.isfile(os.path.join(own, "smile_reader.npz"))
+    assert os.path.isfile(os.path.join(own, "avatar_reader.npz"))
     np.testing.assert_array_equal(Photo2Avatar.from_preset(own)(photo)[0], pipeline(photo)[0])
 
 

@@ -294,16 +294,19 @@ def test_make_my_avatar_reads_the_photo_and_redraws_with_the_changed_tags(client
     assert hair in groups["hair_color"] and skin in groups["skin"] and length in groups["hair_length"]
     assert "glasses" not in on and summary.startswith("Read: ")
     _, read_tags = demo.avatar_maker(_image(photos["astronaut"]))
-    assert "smiling" in summary and "smile" not in on  # read; drawn smiling only when ticked
-    assert {hair, skin, length, *on} == set(read_tags)  # the controls hold what was read
+    assert "smiling" in summary and "smile" in on  # read, and drawn so (the preset matches the expression)
+    assert {hair, skin, length, *on} == set(read_tags) | {"smile"}  # the controls hold what was read
     assert seed == demo.avatar_maker.read(_image(photos["astronaut"])).seed  # the photo's own seed
     same = _image(client.predict(seed, hair, skin, length, on, api_name="/redraw_avatar"))
     np.testing.assert_array_equal(same, pair[:, 256:])  # the same tags and seed: the same avatar
     blue = _image(client.predict(seed, "blue_hair", skin, length, on + ["glasses"], api_name="/redraw_avatar"))
     assert np.abs(blue.astype(int) - same).mean() > 3
-    smiling = _image(client.predict(seed, hair, skin, length, on + ["smile"], api_name="/redraw_avatar"))
-    small = np.asarray(Image.fromarray(smiling).resize((64, 64), Image.NEAREST), np.float32) / 127.5 - 1.0
-    assert float(np.asarray(demo.avatar_maker.smile_reader(small[None]))[0, 0]) > 0  # ticked: the avatar smiles
+    straight = _image(client.predict(seed, hair, skin, length, [f for f in on if f != "smile"],
+                                      api_name="/redraw_avatar"))
+    small = np.asarray(Image.fromarray(straight).resize((64, 64), Image.NEAREST), np.float32) / 127.5 - 1.0
+    assert float(np.asarray(demo.avatar_maker.avatar_reader(small[None]))[0, 0]) < 0  # unticked: it does not smile
+    small = np.asarray(Image.fromarray(same).resize((64, 64), Image.NEAREST), np.float32) / 127.5 - 1.0
+    assert float(np.asarray(demo.avatar_maker.avatar_reader(small[None]))[0, 0]) > 0  # ticked: the avatar smiles
     with pytest.raises(DemoError, match="No face found"):
         demo.make_avatar(photos["no_face"])
     with pytest.raises(DemoError, match="Upload a photo"):
