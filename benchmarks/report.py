@@ -264,28 +264,32 @@ def tagged_recipes():
                            "hair length", "glasses with / without", "shipped"], rows)
 
 
-def photo2avatar_table(r):
-    """`benchmarks.photo2avatar`'s numbers as tables: the pipeline's agreement with the photos, then its readers."""
+def photo2avatar_table(r, more=()):
+    """`benchmarks.photo2avatar`'s numbers as tables: the pipeline's agreement with the photos (a row for `r`, then
+    one per `(label, results)` of `more`), then the readers of `r`."""
     def number(value):
         return "" if value is None else f"{value:.3f}"
 
-    c, a = r["colour"], r["agreement"]
-    kid_cell = kid(r["kid"]) if r.get("kid") else ""
+    def row(r, label=None):
+        c, a = r["colour"], r["agreement"]
+        photos = f"{r['photo_set']}: {r['photos']} ({r['faces_found']})" + (f", {label}" if label else "")
+        return [photos, f"{r['readable']['skin']:.3f} / {r['readable']['hair_color']:.3f}", f"{c['skin_r']:.3f}",
+                f"{c['hair_r']:.3f}", f"{c['top5']:.3f} ({c['top5_chance']:.3f})", number(a.get("glasses")),
+                number(a.get("long_hair")), number(a.get("smile")), kid(r["kid"]) if r.get("kid") else "",
+                f"{r['seconds_per_photo']['median']:.3f}"]
+
     main = markdown_table(
         ["photos (faces found)", "skin readable / hair readable", "skin L* r", "hair L* r",
          "own photo in top 5 (chance)", "glasses agreement", "long-hair agreement", "smile agreement", "KID",
          "s / photo (median)"],
-        [[f"{r['photo_set']}: {r['photos']} ({r['faces_found']})",
-          f"{r['readable']['skin']:.3f} / {r['readable']['hair_color']:.3f}", f"{c['skin_r']:.3f}",
-          f"{c['hair_r']:.3f}", f"{c['top5']:.3f} ({c['top5_chance']:.3f})", number(a.get("glasses")),
-          number(a.get("long_hair")), number(a.get("smile")), kid_cell, f"{r['seconds_per_photo']['median']:.3f}"]])
+        [row(r, "the photo's own seed" if more else None)] + [row(m, label) for label, m in more])
     readers = markdown_table(["reader", "hand-labelled positives", "ROC AUC", "threshold", "balanced accuracy"],
                              [[name, v["positives"], number(v["auc"]), f"{v['threshold']:g}",
                                number(v["balanced_accuracy"])] for name, v in r["readers"].items()])
     lineup = r.get("lineup")
     if lineup:
-        readers += (f"\n\nLine-up: the photo's avatar picked out of five in {lineup['right']} of {lineup['of']} "
-                    f"(chance {lineup['chance'] * lineup['of']:g}).")
+        readers += (f"\n\nLine-up (the photo's own seed): the photo's avatar picked out of five in {lineup['right']} "
+                    f"of {lineup['of']} (chance {lineup['chance'] * lineup['of']:g}).")
     return main + "\n\n" + readers
 
 
@@ -324,7 +328,7 @@ def photo2avatar_check():
 
 def photo2avatar():
     """`benchmarks.photo2avatar`: the photo -> avatar pipeline on the dev faces."""
-    return photo2avatar_table(load("photo2avatar.json"))
+    return photo2avatar_table(load("photo2avatar.json"), [("with the check", load("photo2avatar_checked.json"))])
 
 
 def quality():
@@ -357,7 +361,7 @@ TABLES = {
     "fine_tune": (fine_tune, ["presets/fine_tune_dcgan_avatars_64.json"]),
     "tag_accuracy": (tag_accuracy, ["tag_accuracy.json"]),
     "tagged_recipes": (tagged_recipes, ["tagged_recipes.json"]),
-    "photo_to_avatar": (photo2avatar, ["photo2avatar.json"]),
+    "photo_to_avatar": (photo2avatar, ["photo2avatar.json", "photo2avatar_checked.json"]),
     "avatar_reader": (avatar_reader, ["avatar_reader.json"]),
     "photo_to_avatar_check": (photo2avatar_check, ["photo2avatar_check.json", "photo2avatar_check_by_eye.json"]),
     "photo_quality": (photo_quality, ["photo_quality_2cpu.json"]),

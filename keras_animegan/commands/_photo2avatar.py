@@ -82,6 +82,9 @@ def _one(pipeline, image, name, output, args):
     if args.show_tags:
         expression = {True: ["smile"], False: ["no_smile"]}.get(smile, [])
         read = "" if smile is not None else " (smiling)" if reading.smile else " (not smiling)"
+        left_out = [t for t in reading.left_out if t not in tags]
+        if left_out:
+            read += f" (read, not drawn: {', '.join(left_out)}; add them with --tags)"
         print(f"{name}: {', '.join(tags + expression)}{read}")
     return True
 

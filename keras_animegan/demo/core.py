@@ -68,7 +68,8 @@ class MakeMyAvatar:
                   if vocabulary.groups[vocabulary.index[t]] != "flag"}
         flags = [t for t in reading.tags if t in vocabulary.flags] + ([SMILE] if smile else [])
         summary = "Read: " + ", ".join(reading.tags) + (", smiling" if reading.smile else ", not smiling") + (
-            "" if smile is not None else " (tick smile to draw the avatar smiling)")
+            "" if smile is not None else " (tick smile to draw the avatar smiling)") + (
+            f"; read but not drawn: {', '.join(reading.left_out)} (tick it to draw it)" if reading.left_out else "")
         side = resize_longer_side(small, DISPLAY_SIZE)
         return (np.concatenate([_square(side, DISPLAY_SIZE), _enlarge(avatar, DISPLAY_SIZE)], axis=1), groups,
                 flags, reading.seed, summary)

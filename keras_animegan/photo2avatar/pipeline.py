@@ -246,10 +246,10 @@ class Photo2Avatar:
         weights = avatar_check.GLASSES_WEIGHTS if wants and self.check and "glasses" in tags else (1.0,)
         return avatar_check.choose(self.generator, self.avatar_reader, list(tags), seeds, wants, weights)
 
-    def draw(self, tags, seed, smile=None, dark_glasses=None, bald=False):
+    def draw(self, tags, seed, smile=None, dark_glasses=False, bald=False):
         """The avatar (uint8 (S, S, 3)) of `tags` and `seed`: with an avatar reader, the first of the candidate
         seeds' avatars that shows what `wanted` asks (the expression, when `smile` is True or False; with
-        `check`, glasses as the tags say and hair on the head)."""
+        `check`, glasses as the tags say (clear frames unless `dark_glasses`) and hair on the head)."""
         return self.choose(tags, seed, self.wanted(tags, smile, dark_glasses, bald))[0]
 
     def __call__(self, photo, seed=None, tags=None, size=None):
@@ -287,7 +287,7 @@ class Photo2Avatar:
         smile = self.expression(reading, tags)
         flags = self.calibration.flags(reading.measurements)
         bald = None if reading.measurements.hair_found < self.calibration.settings["hair_found"] else False
-        wants = self.wanted(chosen, smile, flags["dark_glasses"] if "glasses" in reading.tags else None, bald)
+        wants = self.wanted(chosen, smile, flags["dark_glasses"], bald)  # asked-for glasses: clear, unless dark lenses
         avatar, choice = self.choose(chosen, reading.seed if seed is None else seed, wants)
         return avatar, chosen, smile, choice
 

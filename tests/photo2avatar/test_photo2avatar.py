@@ -215,7 +215,7 @@ def test_the_check_draws_hair_and_clear_glasses_where_the_first_seed_does_not(pi
     unchecked = Photo2Avatar(pipeline.generator, avatar_reader=pipeline.avatar_reader, check=False)
     firsts = [expression.read_avatars(pipeline.avatar_reader, unchecked.draw(tags, seed)[None])
               for seed in range(8)]
-    assert sum(r["bald"][0] > 0.5 for r in firsts) >= 4 and all(r["dark_glasses"][0] > 0.5 for r in firsts)
+    assert sum(r["bald"][0] > 0.5 for r in firsts) >= 4 and sum(r["dark_glasses"][0] > 0.5 for r in firsts) >= 6
     wants = pipeline.wanted(tags, dark_glasses=False)
     assert wants == {"bald": False, "glasses": True, "dark_glasses": False}
     moved = 0
@@ -310,6 +310,21 @@ def test_translate_writes_one_avatar_per_photo_and_counts_what_it_skipped(photo_
     assert "wall.png: no face found" in captured.err and "broken.jpg" in captured.err
     assert "astronaut.jpg: " in captured.out and "_skin" in captured.out  # --show_tags
     assert Image.open(out / "astronaut.png").size == (64, 64)
+
+
+def test_show_tags_names_what_was_read_but_not_drawn(pipeline, photo_folder, tmp_path, capsys):
+    """A mustache read off the photo is left out, and `--show_tags` says so; asked for with `--tags`, it is drawn."""
+    folder = Photo2Avatar(pipeline.generator, {"facial_hair_darker": -100.0}, avatar_reader=pipeline.avatar_reader,
+                          generator_preset="dcgan_tagged_avatars_64",
+                          leave_out=["mustache"]).save_to_preset(str(tmp_path / "bearded"))
+    photo = str(photo_folder / "astronaut.jpg")
+    assert cli_main(["translate", "--preset", folder, photo, "--output", str(tmp_path / "a.png"), "--show_tags"]) == 0
+    line = capsys.readouterr().out
+    assert "(read, not drawn: mustache; add them with --tags)" in line and ", mustache" not in line.split("(")[0]
+    assert cli_main(["translate", "--preset", folder, photo, "--output", str(tmp_path / "b.png"), "--show_tags",
+                     "--tags", "mustache"]) == 0
+    line = capsys.readouterr().out
+    assert ", mustache" in line and "not drawn" not in line
 
 
 def test_translate_one_photo_with_tags_seed_and_size(photo_folder, tmp_path, capsys):
