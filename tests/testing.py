@@ -37,20 +37,28 @@ def fit_steps(model, dataset, networks, steps=1, **compile_kwargs):
     return before, history
 
 
-def assert_train_alike(model, twin, dataset, networks, steps=2):
-    """Two steps of `model` and of `twin` (same weights first) give the same losses and the same weights.
+def assert_train_alike(model, twin, dataset, networks, steps=2, rtol=5e-3):
+    """Two steps of `model` and of `twin` (same weights first) give the same losses and the same weight updates.
 
     Both train with SGD, so the weights show the gradients (Adam's first step is
-    ±lr for any gradient, even rounding noise).
+    ±lr for any gradient, even rounding noise). The updates are compared as a whole,
+    per network: `|update - twin's| <= rtol * |update|`. One call on a concatenated
+    batch and separate calls round differently (oneDNN picks kernels by batch size),
+    and two GAN steps carry that to about 1e-4 of an update of norm 2 (seen in the
+    full suite); a wrong term or a swapped batch changes the update by its own size.
     """
     twin.set_weights(model.get_weights())
+    before = {name: [np.array(w) for w in getattr(model, name).get_weights()] for name in networks}
     histories = [fit_steps(m, dataset, networks, steps=steps, g_optimizer=keras.optimizers.SGD(0.1),
                            d_optimizer=keras.optimizers.SGD(0.1))[1].history for m in (model, twin)]
     for name in model.loss_names:
         assert histories[0][name][0] == pytest.approx(histories[1][name][0], rel=1e-4, abs=1e-6), name
     for name in networks:
-        for mine, theirs in zip(getattr(model, name).get_weights(), getattr(twin, name).get_weights()):
-            np.testing.assert_allclose(mine, theirs, atol=1e-5, err_msg=name)
+        mine = np.concatenate([(w - b).ravel() for w, b in zip(getattr(model, name).get_weights(), before[name])])
+        theirs = np.concatenate([(w - b).ravel() for w, b in zip(getattr(twin, name).get_weights(), before[name])])
+        assert np.linalg.norm(mine) > 0, name  # the network trained
+        assert np.linalg.norm(mine - theirs) <= rtol * np.linalg.norm(mine), (
+            name, float(np.linalg.norm(mine - theirs)), float(np.linalg.norm(mine)))
 
 
 def assert_finite_history(history, names):
