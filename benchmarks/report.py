@@ -299,7 +299,8 @@ def avatar_reader():
     return markdown_table(["reading", "test accuracy", "test balanced accuracy", "positive share", "avatars"],
                           [[name, f"{v['accuracy']:.3f}", f"{v['balanced_accuracy']:.3f}",
                             f"{v['positive_share']:.3f}", v["count"]] for name, v in r["test"].items()]) + (
-        f"\n\n{r['epochs']} epochs, {r['train_seconds']:.0f} s on {r['machine']}.")
+        f"\n\n{r['epochs']} epochs, {r['train_seconds']:.0f} s on {r['machine']}"
+        + (f" ({r['train_note']})." if r.get("train_note") else "."))
 
 
 def photo2avatar_check():

@@ -16,6 +16,8 @@ An older preset may hold `smile_reader.npz`, the reader of the mouth alone; it s
 the smile only.
 """
 
+import os
+
 import numpy as np
 
 #: DiceBear "adventurer" mouths (variant01..30) that visibly smile: open smiles and grins. The three thin
@@ -91,8 +93,6 @@ def save_weights(network, path):
 
 def load_reader(path):
     """The reader stored at `path` (`avatar_reader.npz`, or an older preset's `smile_reader.npz`)."""
-    import os
-
     network = smile_reader() if os.path.basename(path) == LEGACY_WEIGHTS_FILE else avatar_reader()
     with np.load(path) as stored:
         weights = [stored[f"{i:04d}"] for i in range(len(stored.files))]
@@ -105,8 +105,6 @@ def load_reader(path):
 
 def find_reader(folder):
     """The reader file in a pipeline preset's folder (`avatar_reader.npz`, else `smile_reader.npz`), or None."""
-    import os
-
     for name in (WEIGHTS_FILE, LEGACY_WEIGHTS_FILE):
         path = os.path.join(folder, name)
         if os.path.isfile(path):

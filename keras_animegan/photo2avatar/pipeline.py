@@ -313,6 +313,7 @@ def split_expression(override):
             smile = tag == "smile"
     return [t for t in tags if t not in ("smile", "no_smile")], smile
 
+
 def merge_tags(vocabulary, read_tags, override=None):
     """`read_tags` with the user's `override` tags put over them, group by group (flags are added).
 
